@@ -1,0 +1,91 @@
+"""Runtime configuration, read once from the environment (prefix ``FLOWDRAFT_``) and ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KNOWN_EMBEDDINGS = ("wordllama",)
+
+
+class Settings(BaseSettings):
+    """Every knob Flowdraft reads, with the embedded, no-setup defaults.
+
+    Bad values fail at start-up with a message naming the variable, never later mid-turn.
+
+    Example:
+        >>> Settings(home="/tmp/fd").database_url
+        'sqlite:////tmp/fd/flowdraft.db'
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLOWDRAFT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(default=Path(".flowdraft"), description="Data directory.")
+    database_url: str = Field(default="", description="Empty means SQLite inside home.")
+    chroma_url: str = Field(default="", description="Empty means embedded Chroma in home.")
+    model: str = Field(default="offline", description="'offline' or 'provider:model'.")
+    embeddings: str = Field(default="wordllama")
+    library: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "knowledge" / "library",
+        description="Folder of the shipped knowledge library.",
+    )
+    collection: str = Field(default="flowdraft_library")
+    model_timeout: float = Field(default=30.0, gt=0)
+    model_retries: int = Field(default=2, ge=0, le=10)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        value = value.strip()
+        if value != "offline" and ":" not in value:
+            raise ValueError(
+                "FLOWDRAFT_MODEL must be 'offline' or 'provider:model', "
+                f"e.g. 'openai:gpt-4.1-mini' (got {value!r})"
+            )
+        return value
+
+    @field_validator("embeddings")
+    @classmethod
+    def _check_embeddings(cls, value: str) -> str:
+        if value not in KNOWN_EMBEDDINGS:
+            raise ValueError(
+                f"FLOWDRAFT_EMBEDDINGS={value!r} is not supported; choose one of {KNOWN_EMBEDDINGS}"
+            )
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_chroma_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"FLOWDRAFT_CHROMA_URL must be an http(s) URL (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'flowdraft.db'}"
+        return self
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Return the SQLite file holding graph checkpoints."""
+        return self.home / "checkpoints.db"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Return the folder of the embedded Chroma store."""
+        return self.home / "chroma"
+
+    def ensure_home(self) -> Path:
+        """Create the data directory on first use and return it."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home

@@ -1,0 +1,122 @@
+"""The small base every connector builds on: named operations with typed params."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assistant.schemas import Risk
+
+ResultStatus = Literal["ok", "failed", "skipped"]
+
+
+class OperationParams(BaseModel):
+    """Base for an operation's params; unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One thing a connector can do: its params model, risk and a description."""
+
+    name: str
+    params: type[OperationParams]
+    risk: Risk
+    description: str
+
+
+@dataclass
+class ActionResult:
+    """The outcome of one ``execute`` call."""
+
+    status: ResultStatus
+    detail: str
+    external_id: str | None = None
+    sandbox: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ParamsError(ValueError):
+    """Raised when params do not fit an operation's schema."""
+
+
+class Connector(abc.ABC):
+    """A way to act on the world. Subclasses declare ``name`` and ``operations``.
+
+    A connector built without credentials sets ``sandbox`` and only records what it would
+    have done; ``setup_hint`` tells the user which setting makes it real.
+    """
+
+    name: ClassVar[str]
+    operations: ClassVar[Mapping[str, Operation]]
+    setup_hint: ClassVar[str] = ""
+
+    def __init__(self, *, sandbox: bool = False) -> None:
+        self.sandbox = sandbox
+
+    def operation(self, name: str) -> Operation:
+        """Return the operation called ``name`` or raise ``KeyError`` naming the options."""
+        try:
+            return self.operations[name]
+        except KeyError:
+            known = ", ".join(sorted(self.operations))
+            raise KeyError(f"{self.name} has no operation {name!r} (known: {known})") from None
+
+    def validate(self, operation: str, params: Mapping[str, Any]) -> OperationParams:
+        """Check ``params`` against the operation's model; raise ``ParamsError`` if they fail."""
+        model = self.operation(operation).params
+        try:
+            return model.model_validate(dict(params))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'params'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ParamsError(f"{self.name}.{operation}: {problems}") from None
+
+    async def execute(
+        self, operation: str, params: Mapping[str, Any], idempotency_key: str
+    ) -> ActionResult:
+        """Validate ``params`` and perform ``operation`` once for ``idempotency_key``."""
+        try:
+            checked = self.validate(operation, params)
+        except (KeyError, ParamsError) as exc:
+            return ActionResult(status="failed", detail=str(exc).strip("'\""))
+        if self.sandbox:
+            return await self.record(operation, checked, idempotency_key)
+        return await self.perform(operation, checked, idempotency_key)
+
+    async def record(
+        self, operation: str, params: OperationParams, idempotency_key: str
+    ) -> ActionResult:
+        """Record instead of acting (sandbox mode)."""
+        hint = f" ({self.setup_hint})" if self.setup_hint else ""
+        return ActionResult(
+            status="ok",
+            detail=f"sandbox: would {self.name}.{operation} {describe(params)}{hint}",
+            external_id=f"sandbox-{idempotency_key[:16]}",
+            sandbox=True,
+            data=params.model_dump(),
+        )
+
+    @abc.abstractmethod
+    async def perform(
+        self, operation: str, params: OperationParams, idempotency_key: str
+    ) -> ActionResult:
+        """Perform the operation for real."""
+
+
+def describe(params: OperationParams) -> str:
+    """Return a short human summary of params for result details."""
+    parts = []
+    for key, value in params.model_dump(exclude_none=True).items():
+        text = value if isinstance(value, str) else repr(value)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        parts.append(f"{key}={text}")
+    return ", ".join(parts)

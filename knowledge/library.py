@@ -1,0 +1,106 @@
+"""Read the markdown knowledge library: front matter, prose and playbook step templates."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KINDS = ("playbook", "policy", "faq", "doc")
+FOLDER_KINDS = {"playbooks": "playbook", "policies": "policy", "faq": "faq"}
+
+
+class LibraryError(ValueError):
+    """Raised when a library file cannot be read; the message names the file."""
+
+
+@dataclass(frozen=True)
+class LibraryDoc:
+    """One markdown document of the library."""
+
+    doc: str
+    """Path relative to its library root, e.g. ``playbooks/invoice-triage.md``."""
+    title: str
+    kind: str
+    body: str
+    front: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""
+
+    @property
+    def slug(self) -> str:
+        """Return the file name without its extension."""
+        return Path(self.doc).stem
+
+    @property
+    def tags(self) -> list[str]:
+        """Return the document's tags."""
+        return [str(t) for t in self.front.get("tags") or []]
+
+    @property
+    def summary(self) -> str:
+        """Return the one-line summary from the front matter, if any."""
+        return str(self.front.get("summary") or "")
+
+    @property
+    def examples(self) -> list[str]:
+        """Return example phrasings (playbook requests or FAQ questions)."""
+        return [str(e) for e in (self.front.get("examples") or self.front.get("questions") or [])]
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Split ``---`` YAML front matter from markdown prose."""
+    if not text.startswith("---"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end == -1:
+        return {}, text
+    front = yaml.safe_load(text[3:end]) or {}
+    if not isinstance(front, dict):
+        raise ValueError("front matter is not a mapping")
+    body = text[end + 4 :].lstrip("\n")
+    return front, body
+
+
+def read_doc(path: Path, root: Path) -> LibraryDoc:
+    """Read one markdown file under ``root``."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+        front, body = split_front_matter(text)
+    except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        raise LibraryError(f"{path}: cannot read front matter: {exc}") from exc
+    rel = path.relative_to(root).as_posix()
+    kind = str(front.get("kind") or FOLDER_KINDS.get(rel.split("/")[0], "doc"))
+    if kind not in KINDS:
+        kind = "doc"
+    title = str(front.get("title") or path.stem.replace("-", " ").capitalize())
+    return LibraryDoc(
+        doc=rel,
+        title=title,
+        kind=kind,
+        body=body,
+        front=front,
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def iter_markdown(root: Path) -> list[Path]:
+    """Return the markdown files below ``root`` in a stable order."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.md") if p.is_file())
+
+
+def load_library(root: Path) -> list[LibraryDoc]:
+    """Load every markdown document under ``root``."""
+    return [read_doc(path, root) for path in iter_markdown(root)]
+
+
+@lru_cache(maxsize=4)
+def cached_library(root: str) -> tuple[LibraryDoc, ...]:
+    """Load the library at ``root`` once per process (the shipped library does not change)."""
+    return tuple(load_library(Path(root)))

@@ -1,0 +1,117 @@
+"""Search the knowledge base: dense vectors from Chroma, re-ranked with lexical overlap."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from assistant.schemas import Source
+from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.text import idf_table, overlap, terms
+
+CANDIDATES = 40
+LEXICAL_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The best-matching chunk of one document, with the document's score."""
+
+    doc: str
+    title: str
+    kind: str
+    slug: str
+    text: str
+    score: float
+
+    def source(self) -> Source:
+        """Return this passage as a contract ``Source``."""
+        return Source(doc=self.doc, title=self.title, score=round(self.score, 4))
+
+
+class Retriever:
+    """Find the library documents that best answer a text.
+
+    ``hybrid=False`` ranks by vector similarity alone (kept for the eval's comparison).
+    """
+
+    def __init__(
+        self, collection: Any, embedding: WordLlamaEmbedding, *, hybrid: bool = True
+    ) -> None:
+        self.collection = collection
+        self.store = ChromaVectorStore(chroma_collection=collection)
+        self.embedding = embedding
+        self.hybrid = hybrid
+
+    def search(
+        self, text: str, *, kinds: Sequence[str] | None = None, k: int = 5
+    ) -> list[Passage]:
+        """Return up to ``k`` documents (best chunk each), best first, of the given kinds."""
+        if not text.strip():
+            return []
+        vector = self.embedding.embed([text])[0].tolist()
+        query = VectorStoreQuery(
+            query_embedding=vector, similarity_top_k=CANDIDATES, filters=kind_filter(kinds)
+        )
+        result = self.store.query(query)
+        nodes = result.nodes or []
+        similarities = result.similarities or [0.0] * len(nodes)
+        chunks = []
+        for node, similarity in zip(nodes, similarities, strict=False):
+            # ChromaVectorStore reports exp(-distance); cosine similarity is 1 - distance.
+            dense = 1.0 + math.log(max(similarity, 1e-12))
+            chunks.append((node.metadata, node.get_content(), max(dense, 0.0)))
+        return self.rank(text, chunks, k)
+
+    def rank(
+        self, text: str, chunks: list[tuple[dict[str, Any], str, float]], k: int
+    ) -> list[Passage]:
+        """Combine dense and lexical scores per chunk and keep the best chunk per document."""
+        query_terms = terms(text)
+        tokenised = [set(terms(f"{meta.get('title', '')} {body}")) for meta, body, _ in chunks]
+        idf = idf_table(tokenised)
+        default_idf = max(idf.values(), default=1.0)
+        best: dict[str, Passage] = {}
+        for (meta, body, dense), doc_terms in zip(chunks, tokenised, strict=True):
+            score = dense
+            if self.hybrid:
+                lexical = overlap(query_terms, doc_terms, idf, default_idf)
+                score = (dense + LEXICAL_WEIGHT * lexical) / (1 + LEXICAL_WEIGHT)
+            doc = str(meta.get("doc", ""))
+            if doc not in best or score > best[doc].score:
+                best[doc] = Passage(
+                    doc=doc,
+                    title=str(meta.get("title", doc)),
+                    kind=str(meta.get("kind", "doc")),
+                    slug=str(meta.get("slug", "")),
+                    text=body,
+                    score=score,
+                )
+        return sorted(best.values(), key=lambda p: p.score, reverse=True)[:k]
+
+    def count(self) -> int:
+        """Return how many chunks the collection holds."""
+        return int(self.collection.count())
+
+
+def kind_filter(kinds: Sequence[str] | None) -> MetadataFilters | None:
+    """Return a llama-index filter on the ``kind`` metadata, or None for all kinds."""
+    if not kinds:
+        return None
+    return MetadataFilters(
+        filters=[
+            MetadataFilter(key="kind", value=list(kinds), operator=FilterOperator.IN)
+        ],
+        condition=FilterCondition.AND,
+    )
