@@ -66,30 +66,35 @@ def doc_metadata(doc: LibraryDoc, root_key: str) -> dict[str, Any]:
         "kind": doc.kind,
         "slug": doc.slug,
         "tags": ", ".join(doc.tags),
+        "category": str(doc.front.get("category") or ""),
         "digest": doc.digest,
         "root": root_key,
     }
 
 
 def chunk_doc(doc: LibraryDoc, root_key: str, splitter: SentenceSplitter) -> list[TextNode]:
-    """Split ``doc`` into nodes with deterministic ids ``<root>::<doc>#<n>``."""
-    header = f"{doc.title}. {doc.summary} {' '.join(doc.examples)}".strip()
-    text = f"{header}\n\n{doc.body}"
+    """Split ``doc`` into nodes with deterministic ids ``<root>::<doc>#<n>``.
+
+    The title, summary and example phrasings form one extra "header" chunk (``#h``): it helps
+    a short question find the document, and is never quoted as if it were the document.
+    """
     metadata = doc_metadata(doc, root_key)
-    source = Document(text=text, metadata=metadata, id_=f"{root_key}::{doc.doc}")
-    nodes = splitter.get_nodes_from_documents([source])
-    out = []
-    for i, node in enumerate(nodes):
-        out.append(
-            TextNode(
-                id_=f"{root_key}::{doc.doc}#{i}",
-                text=node.get_content(),
-                metadata=dict(metadata),
-                excluded_embed_metadata_keys=list(metadata),
-                excluded_llm_metadata_keys=list(metadata),
-            )
+    source = Document(text=f"{doc.title}\n\n{doc.body}", metadata=metadata)
+    parts = [(str(i), "body", n.get_content()) for i, n in enumerate(
+        splitter.get_nodes_from_documents([source])
+    )]
+    header = " ".join([doc.title + ".", doc.summary, *doc.examples]).strip()
+    parts.append(("h", "header", header))
+    return [
+        TextNode(
+            id_=f"{root_key}::{doc.doc}#{suffix}",
+            text=text,
+            metadata={**metadata, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
+            excluded_embed_metadata_keys=[*metadata, "part", "seq"],
+            excluded_llm_metadata_keys=[*metadata, "part", "seq"],
         )
-    return out
+        for suffix, part, text in parts
+    ]
 
 
 class Ingestor:

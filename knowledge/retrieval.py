@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llama_index.core.vector_stores.types import (
@@ -34,6 +34,9 @@ class Passage:
     slug: str
     text: str
     score: float
+    category: str = ""
+    document: str = ""
+    """The document's whole body text (filled for the top results), for quoting."""
 
     def source(self) -> Source:
         """Return this passage as a contract ``Source``."""
@@ -97,8 +100,29 @@ class Retriever:
                     slug=str(meta.get("slug", "")),
                     text=body,
                     score=score,
+                    category=str(meta.get("category", "")),
                 )
         return sorted(best.values(), key=lambda p: p.score, reverse=True)[:k]
+
+    def with_documents(self, passages: list[Passage], top: int = 3) -> list[Passage]:
+        """Return ``passages`` with the whole body text filled in for the first ``top``."""
+        out = []
+        for i, passage in enumerate(passages):
+            if i < top:
+                passage = replace(passage, document=self.document_text(passage.doc))
+            out.append(passage)
+        return out
+
+    def document_text(self, doc: str) -> str:
+        """Return the body of ``doc`` reassembled from its chunks (header chunk excluded)."""
+        found = self.collection.get(
+            where={"$and": [{"doc": doc}, {"part": "body"}]}, include=["documents", "metadatas"]
+        )
+        pairs = sorted(
+            zip(found["metadatas"] or [], found["documents"] or [], strict=False),
+            key=lambda pair: int(pair[0].get("seq", 0)),
+        )
+        return "\n\n".join(merge_overlaps([text for _, text in pairs]))
 
     def count(self) -> int:
         """Return how many chunks the collection holds."""
@@ -115,3 +139,17 @@ def kind_filter(kinds: Sequence[str] | None) -> MetadataFilters | None:
         ],
         condition=FilterCondition.AND,
     )
+
+
+def merge_overlaps(chunks: list[str]) -> list[str]:
+    """Drop the text each chunk repeats from the end of the one before it."""
+    out: list[str] = []
+    for chunk in chunks:
+        if out:
+            previous = out[-1]
+            for size in range(min(len(previous), len(chunk), 400), 20, -1):
+                if previous.endswith(chunk[:size]):
+                    chunk = chunk[size:]
+                    break
+        out.append(chunk)
+    return out

@@ -1,0 +1,31 @@
+"""Reasoning: the ``Brain`` protocol, the offline default and the chat-model brain."""
+
+from __future__ import annotations
+
+from assistant.brain.base import Answer, Brain, Revision
+from assistant.settings import Settings
+from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.library import LibraryDoc
+
+__all__ = ["Answer", "Brain", "Revision", "build_brain"]
+
+
+def build_brain(
+    settings: Settings, library: list[LibraryDoc], embedding: WordLlamaEmbedding
+) -> Brain:
+    """Return the brain ``FLOWDRAFT_MODEL`` names: offline, or a chat model with offline fallback."""
+    from assistant.brain.offline import OfflineBrain
+
+    offline = OfflineBrain(library, embedding)
+    if settings.model == "offline":
+        return offline
+    from assistant.brain.chat_model import ChatModelBrain, load_chat_model
+
+    model = load_chat_model(settings.model)
+    return ChatModelBrain(
+        model,
+        fallback=offline,
+        playbooks=[d for d in library if d.kind == "playbook"],
+        timeout=settings.model_timeout,
+        retries=settings.model_retries,
+    )

@@ -1,0 +1,158 @@
+"""Answer questions and draft ticket replies by quoting the passages that were retrieved.
+
+The offline brain never writes a fact of its own: every sentence that states a number or a
+rule is copied from a cited passage, so it cannot invent policy.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.schemas import Priority, ReplyDraft, Source, Ticket, Triage
+from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.library import split_front_matter
+from knowledge.retrieval import Passage
+from knowledge.text import terms
+
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*])")
+MIN_CONFIDENCE = 0.45
+"""Below this a ticket goes to a human with the evidence, not a draft that pretends to know."""
+
+SENSITIVE = re.compile(
+    r"\b(lawyer|attorney|solicitor|legal action|sue|suing|lawsuit|court|small claims|"
+    r"chargeback|charge back|gdpr|erasure|right to be forgotten|delete (my|our) (account|data)|"
+    r"close (my|our) account and delete|regulator|ombudsman|fraud\w*)\b",
+    re.IGNORECASE,
+)
+URGENT = re.compile(
+    r"\b(urgent|asap|immediately|right now|emergency|outage|down for everyone|production down|"
+    r"can'?t (log ?in|access) .*(team|company|everyone))\b",
+    re.IGNORECASE,
+)
+HIGH = re.compile(
+    r"\b(angry|furious|unacceptable|again|third time|still (not|no)|lawyer|chargeback|"
+    r"locked out|can'?t log ?in|charged twice|double charged|broken|damaged)\b",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """Split markdown prose into plain sentences (headings and front matter dropped)."""
+    _, body = split_front_matter(text)
+    out = []
+    for block in re.split(r"\n\s*\n", body):
+        block = block.strip()
+        if not block or block.startswith("#") or block.startswith("|"):
+            continue
+        lines = [re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line) for line in block.splitlines()]
+        flat = re.sub(r"\*\*|__|`", "", " ".join(lines))
+        out.extend(
+            s.strip()
+            for s in SENTENCE.split(flat)
+            if len(s.strip()) > 25 and not s.strip().endswith("?")
+        )
+    return out
+
+
+class Quoter:
+    """Pick the sentences of retrieved passages that best answer a text."""
+
+    def __init__(self, embedding: WordLlamaEmbedding) -> None:
+        self.embedding = embedding
+
+    def best_sentences(self, text: str, passages: list[Passage], limit: int = 3) -> list[str]:
+        """Return up to ``limit`` sentences, in document order within the top passage first."""
+        candidates: list[tuple[int, int, str]] = []
+        for rank, passage in enumerate(passages[:2]):
+            for position, sentence in enumerate(sentences(passage.document or passage.text)):
+                candidates.append((rank, position, sentence))
+        if not candidates:
+            return []
+        query = self.embedding.embed([text])[0]
+        vectors = self.embedding.embed([c[2] for c in candidates])
+        query_terms = set(terms(text))
+        scores = []
+        for (rank, _, sentence), vector in zip(candidates, vectors, strict=True):
+            shared = len(query_terms & set(terms(sentence))) / (len(query_terms) or 1)
+            scores.append(float(vector @ query) + 0.6 * shared - 0.15 * rank)
+        order = np.argsort(scores)[::-1][:limit]
+        chosen = sorted((candidates[i] for i in order), key=lambda c: (c[0], c[1]))
+        return [c[2] for c in chosen]
+
+
+def answer_text(question: str, passages: list[Passage], quoter: Quoter) -> str:
+    """Answer ``question`` from the passages, naming the documents it quotes."""
+    if not passages:
+        return (
+            "I couldn't find anything in the company library about that. Try rephrasing, or "
+            "ask about a playbook, a policy or a help article."
+        )
+    quoted = quoter.best_sentences(question, passages, limit=3)
+    titles = " and ".join(dict.fromkeys(p.title for p in passages[:2]))
+    body = " ".join(quoted) if quoted else passages[0].text.strip()[:400]
+    return f"From {titles}: {body}"
+
+
+def triage(ticket: Ticket, passages: list[Passage]) -> Triage:
+    """Return the ticket's category (from its best FAQ article) and priority."""
+    text = f"{ticket.subject}\n{ticket.body}"
+    category = passages[0].category if passages and passages[0].category else "general"
+    priority: Priority = "normal"
+    if URGENT.search(text):
+        priority = "urgent"
+    elif HIGH.search(text) or SENSITIVE.search(text):
+        priority = "high"
+    return Triage(category=category, priority=priority)
+
+
+def reply_confidence(passages: list[Passage]) -> float:
+    """Return how sure the reply is: the best score, discounted when the runner-up is close."""
+    if not passages:
+        return 0.0
+    top = passages[0].score
+    margin = top - passages[1].score if len(passages) > 1 else top
+    return float(max(0.0, min(1.0, 0.75 * top + 1.5 * margin)))
+
+
+def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> ReplyDraft:
+    """Draft a reply grounded in the best FAQ passage, or route the ticket to a human."""
+    text = f"{ticket.subject}\n{ticket.body}"
+    citations = [Source(doc=p.doc, title=p.title, score=round(p.score, 4)) for p in passages[:3]]
+    confidence = round(reply_confidence(passages), 3)
+    sensitive = bool(SENSITIVE.search(text))
+    greeting = f"Hi {ticket.customer.name.split()[0]}," if ticket.customer.name else "Hello,"
+    if sensitive or confidence < MIN_CONFIDENCE or not passages:
+        reason = (
+            "this needs a specialist's review" if sensitive else "I want to be sure you get an exact answer"
+        )
+        body = (
+            f"{greeting}\n\nThank you for contacting Northwind support about "
+            f"\"{ticket.subject.strip()}\". A member of our team will review your message "
+            f"personally, because {reason}. We will get back to you as soon as possible.\n\n"
+            "Best regards,\nNorthwind Support"
+        )
+        return ReplyDraft(
+            body=body,
+            citations=citations,
+            confidence=confidence,
+            route="human",
+            triage=triage(ticket, passages),
+        )
+    quoted = quoter.best_sentences(text, passages[:1], limit=3)
+    article = passages[0]
+    body = (
+        f"{greeting}\n\nThanks for getting in touch about \"{ticket.subject.strip()}\".\n\n"
+        + " ".join(quoted)
+        + f"\n\nYou can read the full article, \"{article.title}\", in our help centre. "
+        "If this doesn't solve it, just reply to this email and we'll take it from there.\n\n"
+        "Best regards,\nNorthwind Support"
+    )
+    return ReplyDraft(
+        body=body,
+        citations=citations,
+        confidence=confidence,
+        route="draft",
+        triage=triage(ticket, passages),
+    )

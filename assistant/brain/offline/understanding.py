@@ -1,0 +1,214 @@
+"""Decide what a request is (intent) and which playbook fits, from embeddings plus lexical cues."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from assistant.brain.offline.revision import looks_like_instruction
+from assistant.schemas import IntentKind
+from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.library import LibraryDoc
+from knowledge.text import idf_table, overlap, terms
+
+EXAMPLES_FILE = Path(__file__).with_name("examples.yaml")
+
+PLAYBOOK_MIN_SCORE = 0.30
+"""Below this a request matches no playbook well enough to draft from it."""
+
+GREETING = re.compile(
+    r"^\s*(hi|hey|hello|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|"
+    r"thx|ty|cheers|ok(ay)?( cool| thanks)?|cool|great|nice|bye|goodbye|see you|"
+    r"who are you|what are you|what can you do|help)\W*$",
+    re.IGNORECASE,
+)
+REPLY_CUE = re.compile(
+    r"\b(draft|write|suggest|prepare)\s+(a\s+|an\s+)?(reply|response|answer)\b|"
+    r"\breply to (this|the|a) (ticket|customer|email)\b|\bcustomer (writes|wrote|says|said):",
+    re.IGNORECASE,
+)
+QUESTION_START = re.compile(
+    r"^\s*(what|what's|whats|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|"
+    r"did|may|am|should|must|explain|tell me|describe|list|show me the (rules|policy))\b",
+    re.IGNORECASE,
+)
+AUTOMATION_CUE = re.compile(
+    r"\b(automat\w*|set ?up|build|create|make|wire up|orchestrate|workflow|flow|pipeline|"
+    r"whenever|every time|each time|as soon as|once a|when(ever)? (a|an|the|someone|somebody|"
+    r"anyone|we|they|our|new|customer|employee|vendor|ticket|invoice|lead)\b|route|routing|"
+    r"notify|alert|page|post|send|email|escalate|remind|forward|assign|queue|sync|"
+    r"should (go|get|be|need|have)|needs? (to )?(go|get|be)|must (go|get|be)|has to (go|be)|"
+    r"have to (go|be)|i want|i'd like|we want|we need|i need|handle|triage|monitor|process|"
+    r"auto[- ]?\w+|pls|please)\b",
+    re.IGNORECASE,
+)
+CAN_YOU = re.compile(
+    r"^\s*(can|could|would|will)\s+(you|we|flowdraft|it|u)\b", re.IGNORECASE
+)
+VAGUE = re.compile(
+    r"\b(this|that|it|the (thing|stuff|usual|process|one)|something|stuff|things)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1)
+def load_examples() -> dict[str, Any]:
+    """Load the labelled intent examples and the per-playbook vocabulary."""
+    return yaml.safe_load(EXAMPLES_FILE.read_text()) or {}
+
+
+@dataclass(frozen=True)
+class PlaybookMatch:
+    """A playbook and how well a request fits it (0..1)."""
+
+    slug: str
+    score: float
+    dense: float
+    lexical: float
+
+
+class PlaybookMatcher:
+    """Rank playbooks for a request by example similarity and vocabulary overlap."""
+
+    def __init__(self, playbooks: list[LibraryDoc], embedding: WordLlamaEmbedding) -> None:
+        self.playbooks = {doc.slug: doc for doc in playbooks}
+        self.embedding = embedding
+        vocabulary: dict[str, list[str]] = load_examples().get("vocabulary", {})
+        self.slugs: list[str] = []
+        texts: list[str] = []
+        self.term_sets: dict[str, set[str]] = {}
+        for doc in playbooks:
+            phrases = [doc.title, doc.summary, *doc.examples]
+            extra = " ".join(str(v) for v in vocabulary.get(doc.slug, []))
+            if extra:
+                phrases.append(extra)
+            for phrase in phrases:
+                self.slugs.append(doc.slug)
+                texts.append(phrase)
+            bag = " ".join([*phrases, " ".join(doc.tags), doc.slug.replace("-", " ")])
+            self.term_sets[doc.slug] = set(terms(bag))
+        self.matrix = embedding.embed(texts)
+        self.idf = idf_table(self.term_sets.values())
+        self.default_idf = max(self.idf.values(), default=1.0)
+
+    def rank(self, text: str) -> list[PlaybookMatch]:
+        """Return every playbook with its score, best first."""
+        query = self.embedding.embed([text])[0]
+        sims = self.matrix @ query
+        dense: dict[str, list[float]] = {}
+        for slug, sim in zip(self.slugs, sims, strict=True):
+            dense.setdefault(slug, []).append(float(sim))
+        query_terms = terms(text)
+        known = [t for t in query_terms if t in self.idf]
+        out = []
+        for slug, values in dense.items():
+            top = sorted(values, reverse=True)[:2]
+            d = float(np.mean(top))
+            lexical = overlap(known, self.term_sets[slug], self.idf, self.default_idf)
+            out.append(PlaybookMatch(slug, 0.5 * d + 0.5 * lexical, d, lexical))
+        return sorted(out, key=lambda m: m.score, reverse=True)
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    """The intent kind with a confidence, and the playbook ranking behind it."""
+
+    kind: IntentKind
+    confidence: float
+    matches: list[PlaybookMatch]
+
+    @property
+    def best(self) -> PlaybookMatch | None:
+        """Return the best playbook if it fits well enough to draft from."""
+        if self.matches and self.matches[0].score >= PLAYBOOK_MIN_SCORE:
+            return self.matches[0]
+        return None
+
+
+class IntentClassifier:
+    """Classify a turn: rules for the unambiguous cases, example voting for the rest."""
+
+    def __init__(self, matcher: PlaybookMatcher, embedding: WordLlamaEmbedding) -> None:
+        self.matcher = matcher
+        self.embedding = embedding
+        intents: dict[str, list[str]] = load_examples().get("intents", {})
+        self.example_kinds: list[str] = []
+        texts: list[str] = []
+        for kind, phrases in intents.items():
+            for phrase in phrases:
+                self.example_kinds.append(kind)
+                texts.append(phrase)
+        self.example_matrix = embedding.embed(texts)
+
+    def vote(self, text: str) -> dict[str, float]:
+        """Return the mean similarity of ``text`` to the top-3 examples of each kind."""
+        sims = self.example_matrix @ self.embedding.embed([text])[0]
+        by_kind: dict[str, list[float]] = {}
+        for kind, sim in zip(self.example_kinds, sims, strict=True):
+            by_kind.setdefault(kind, []).append(float(sim))
+        return {k: float(np.mean(sorted(v, reverse=True)[:3])) for k, v in by_kind.items()}
+
+    def classify(self, text: str, *, has_draft: bool = False) -> IntentGuess:
+        """Return the intent of ``text``; ``has_draft`` makes edit instructions likelier."""
+        stripped = text.strip()
+        matches = self.matcher.rank(stripped)
+        if GREETING.match(stripped):
+            return IntentGuess("chitchat", 0.95, matches)
+        if REPLY_CUE.search(stripped):
+            return IntentGuess("reply", 0.9, matches)
+        if looks_like_instruction(stripped):
+            return IntentGuess("revise", 0.9 if has_draft else 0.6, matches)
+        votes = self.vote(stripped)
+        best = matches[0] if matches else None
+        fits = best is not None and best.score >= PLAYBOOK_MIN_SCORE
+        if self.is_question(stripped, votes):
+            return IntentGuess("question", 0.8, matches)
+        words = terms(stripped)
+        if len(words) <= 1 and votes.get("chitchat", 0) > votes.get("automate", 0):
+            return IntentGuess("chitchat", 0.6, matches)
+        if fits and not self.is_vague(stripped, best):
+            confidence = min(0.99, 0.5 + (best.score if best else 0.0))
+            return IntentGuess("automate", confidence, matches)
+        if self.has_concrete_action(stripped):
+            return IntentGuess("automate", 0.6, matches)
+        return IntentGuess("clarify", 0.7, matches)
+
+    @staticmethod
+    def is_question(text: str, votes: dict[str, float]) -> bool:
+        """Tell a question about how things work from a request to automate them."""
+        asks = text.endswith("?") or bool(QUESTION_START.match(text))
+        if not asks:
+            return False
+        if CAN_YOU.match(text):
+            return False
+        if QUESTION_START.match(text) and re.match(
+            r"^\s*(is|are|do|does)\s+(there|it|we)\s+(a )?(way|possible|able)\b", text, re.I
+        ):
+            return False
+        if re.match(r"^\s*how (do|can|could|would) (i|we|you) (automate|set ?up|build)\b", text, re.I):
+            return False
+        cue = AUTOMATION_CUE.search(text)
+        if not QUESTION_START.match(text) and cue:
+            return votes.get("question", 0) > votes.get("automate", 0) + 0.05
+        return True
+
+    @staticmethod
+    def is_vague(text: str, best: PlaybookMatch | None) -> bool:
+        """Tell whether a request leans on context the assistant does not have."""
+        content = [t for t in terms(text) if t not in {"automat", "workflow", "flow", "set", "setup"}]
+        if best is not None and best.lexical >= 0.34:
+            return False
+        return len(content) <= 3 and bool(VAGUE.search(text))
+
+    @staticmethod
+    def has_concrete_action(text: str) -> bool:
+        """Tell whether a request names a destination (channel, email) to act on."""
+        return bool(re.search(r"(?<!\w)#[a-z]|@[\w-]+\.\w", text, re.IGNORECASE)) and bool(
+            AUTOMATION_CUE.search(text)
+        )

@@ -1,0 +1,131 @@
+"""Build review requests (Agent Inbox shape) and apply reviewers' edits to drafts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.policy import required_roles
+from assistant.schemas import (
+    ActionRequest,
+    ReplyDraft,
+    ReviewConfig,
+    ReviewRequest,
+    Step,
+    Ticket,
+    Trigger,
+    WorkflowDraft,
+)
+
+DISPATCH_ACTION = "dispatch_workflow"
+SEND_REPLY_ACTION = "send_reply"
+EDITABLE = ("title", "trigger", "steps")
+
+
+def describe_step(step: Step) -> str:
+    """Return one markdown line for a step."""
+    what = {
+        "action": f"{step.connector}.{step.operation}",
+        "approval": f"approval by {step.approver_role}",
+        "condition": f"if {step.condition}",
+        "human_task": f"task for {step.approver_role or 'a person'}",
+    }[step.kind]
+    flags = [f"risk {step.risk}"]
+    if step.kind == "action" and step.approver_role:
+        flags.append(f"needs {step.approver_role}")
+    line = f"{step.id}. **{step.title}** — {what} ({', '.join(flags)})"
+    if step.blocked_reason:
+        line += f"\n   - BLOCKED: {step.blocked_reason}"
+    return line
+
+
+def describe_workflow(draft: WorkflowDraft, notice: str | None = None) -> str:
+    """Return the markdown a reviewer reads before deciding."""
+    lines = [f"### {draft.title} (v{draft.version})", "", f"Goal: {draft.goal}", ""]
+    lines.append(f"Trigger: {draft.trigger.kind} — {draft.trigger.detail}".rstrip(" —"))
+    lines.append("")
+    lines.extend(describe_step(step) for step in draft.steps)
+    roles = required_roles(draft)
+    if roles:
+        lines += ["", f"Approval needed from: {', '.join(roles)}."]
+    blocked = [s.id for s in draft.steps if s.blocked_reason]
+    if blocked:
+        lines.append(f"Blocked by policy (will not run): {', '.join(blocked)}.")
+    if draft.sources:
+        lines += ["", "Sources: " + "; ".join(f"{s.title} ({s.doc})" for s in draft.sources)]
+    if notice:
+        lines += ["", f"Note: {notice}"]
+    return "\n".join(lines)
+
+
+def workflow_review(draft: WorkflowDraft, notice: str | None = None) -> ReviewRequest:
+    """Return the review request asking to dispatch ``draft``."""
+    return ReviewRequest(
+        action_request=ActionRequest(
+            action=DISPATCH_ACTION,
+            args={"workflow": draft.model_dump(mode="json")},
+        ),
+        config=ReviewConfig(),
+        description=describe_workflow(draft, notice),
+    )
+
+
+def reply_review(ticket: Ticket, reply: ReplyDraft) -> ReviewRequest:
+    """Return the review request asking to send ``reply`` to the ticket's customer."""
+    cited = "; ".join(f"{c.title} ({c.doc})" for c in reply.citations) or "none"
+    description = (
+        f"### Reply to ticket {ticket.id}: {ticket.subject}\n\n"
+        f"Route: {reply.route}, confidence {reply.confidence:.2f}, "
+        f"{reply.triage.category}/{reply.triage.priority}\n\n{reply.body}\n\nSources: {cited}"
+    )
+    return ReviewRequest(
+        action_request=ActionRequest(
+            action=SEND_REPLY_ACTION,
+            args={"ticket": ticket.model_dump(mode="json"), "reply": reply.model_dump(mode="json")},
+        ),
+        config=ReviewConfig(allow_respond=False),
+        description=description,
+    )
+
+
+class EditError(ValueError):
+    """Raised when a reviewer's edit does not describe a valid workflow."""
+
+
+def apply_edit(draft: WorkflowDraft, args: dict[str, Any]) -> WorkflowDraft:
+    """Return the next version of ``draft`` with the edited title, trigger or steps.
+
+    ``args`` is the edited action args: ``{"workflow": {...}}`` or the fields themselves.
+    """
+    edited = args.get("workflow", args)
+    if not isinstance(edited, dict):
+        raise EditError("an edit needs the edited workflow as an object")
+    unknown = sorted(set(edited) - set(WorkflowDraft.model_fields))
+    if unknown:
+        raise EditError(f"unknown fields in the edit: {', '.join(unknown)}")
+    changes: dict[str, Any] = {}
+    try:
+        if "title" in edited:
+            title = str(edited["title"]).strip()
+            if not title:
+                raise EditError("the title cannot be empty")
+            changes["title"] = title
+        if "trigger" in edited:
+            changes["trigger"] = Trigger.model_validate(edited["trigger"])
+        if "steps" in edited:
+            raw_steps = edited["steps"]
+            if not isinstance(raw_steps, list) or not raw_steps:
+                raise EditError("a workflow needs at least one step")
+            changes["steps"] = [
+                Step.model_validate({"id": f"s{i}", **step}) for i, step in enumerate(raw_steps, 1)
+            ]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EditError(f"invalid edit at {where}: {first['msg']}") from None
+    current = {k: getattr(draft, k) for k in EDITABLE}
+    proposed = {**current, **changes}
+    if all(proposed[k] == current[k] for k in EDITABLE):
+        raise EditError("the edit changes nothing")
+    return draft.next_version(**changes)

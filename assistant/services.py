@@ -1,0 +1,98 @@
+"""The one place where Flowdraft's services are built from settings and wired together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.brain import build_brain
+from assistant.brain.base import Brain
+from assistant.policy import PolicyChecker
+from assistant.settings import Settings
+from connectors.registry import ConnectorRegistry
+from graphs.chat import build_chat_graph
+from graphs.checkpoints import sqlite_checkpointer
+from graphs.context import Context
+from graphs.runner import ChatRunner
+from knowledge.embeddings import WordLlamaEmbedding, build_embedding
+from knowledge.ingest import IngestReport, Ingestor, ProgressFn
+from knowledge.library import cached_library
+from knowledge.retrieval import Retriever
+from knowledge.store import chroma_client, open_collection
+
+log = logging.getLogger(__name__)
+
+LIBRARY_ROOT_KEY = "library"
+"""Root key of the shipped library's chunks: stable across checkouts and machines."""
+
+
+@dataclass
+class Services:
+    """Everything a channel needs, built once per process."""
+
+    settings: Settings
+    embedding: WordLlamaEmbedding
+    collection: Any
+    ingestor: Ingestor
+    retriever: Retriever
+    brain: Brain
+    registry: ConnectorRegistry
+    policy: PolicyChecker
+
+    def context(self) -> Context:
+        """Return the graph runtime context over these services."""
+        return Context(
+            brain=self.brain, retriever=self.retriever, registry=self.registry, policy=self.policy
+        )
+
+    def ingest_library(self, progress: ProgressFn | None = None) -> IngestReport:
+        """Bring the shipped library into the vector store (a no-op when unchanged)."""
+        return self.ingestor.ingest(
+            self.settings.library, root_key=LIBRARY_ROOT_KEY, progress=progress
+        )
+
+
+def build_services(
+    settings: Settings | None = None,
+    *,
+    brain: Brain | None = None,
+    registry: ConnectorRegistry | None = None,
+    ingest: bool = True,
+    progress: ProgressFn | None = None,
+) -> Services:
+    """Build the services from ``settings``; ingest the shipped library on first use."""
+    settings = settings or Settings()
+    settings.ensure_home()
+    embedding = build_embedding(settings.embeddings)
+    client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
+    collection = open_collection(client, settings.collection)
+    ingestor = Ingestor(collection, embedding)
+    library = list(cached_library(str(settings.library)))
+    registry = registry or ConnectorRegistry.sandboxed()
+    services = Services(
+        settings=settings,
+        embedding=embedding,
+        collection=collection,
+        ingestor=ingestor,
+        retriever=Retriever(collection, embedding),
+        brain=brain or build_brain(settings, library, embedding),
+        registry=registry,
+        policy=PolicyChecker(registry),
+    )
+    if ingest:
+        report = services.ingest_library(progress)
+        if report.chunks_written or report.removed:
+            log.info("library ingested: %s", report.summary())
+    return services
+
+
+@asynccontextmanager
+async def open_runner(services: Services) -> AsyncIterator[ChatRunner]:
+    """Yield a chat runner whose threads are checkpointed in ``FLOWDRAFT_HOME``."""
+    async with sqlite_checkpointer(services.settings.checkpoint_path) as saver:
+        yield ChatRunner(build_chat_graph(saver), services.context())
+
+

@@ -1,0 +1,58 @@
+"""The chat graph: intent -> retrieval -> draft -> policy -> review -> dispatch (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+
+from graphs import nodes
+from graphs.context import Context
+from graphs.routing import (
+    route_decision,
+    route_intent,
+    route_reply_decision,
+    route_retrieved,
+    route_revised,
+)
+from graphs.state import ChatState
+
+
+def build_chat_graph(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
+    """Compile the chat graph with ``checkpointer`` (None keeps no state between calls)."""
+    builder = StateGraph(ChatState, context_schema=Context)
+    for node in (
+        nodes.capture_intent,
+        nodes.retrieve_context,
+        nodes.draft_workflow,
+        nodes.check_policy,
+        nodes.review,
+        nodes.revise_workflow,
+        nodes.edit_workflow,
+        nodes.dispatch,
+        nodes.report,
+        nodes.discard,
+        nodes.answer,
+        nodes.clarify,
+        nodes.small_talk,
+        nodes.no_draft,
+        nodes.draft_reply,
+        nodes.review_reply,
+        nodes.send_reply,
+    ):
+        builder.add_node(node)
+    builder.add_edge(START, "capture_intent")
+    builder.add_conditional_edges("capture_intent", route_intent)
+    builder.add_conditional_edges("retrieve_context", route_retrieved)
+    builder.add_edge("draft_workflow", "check_policy")
+    builder.add_edge("check_policy", "review")
+    builder.add_conditional_edges("review", route_decision)
+    builder.add_conditional_edges("revise_workflow", route_revised)
+    builder.add_conditional_edges("edit_workflow", route_revised)
+    builder.add_edge("dispatch", "report")
+    builder.add_edge("draft_reply", "review_reply")
+    builder.add_conditional_edges("review_reply", route_reply_decision)
+    for last in ("report", "discard", "answer", "clarify", "small_talk", "no_draft", "send_reply"):
+        builder.add_edge(last, END)
+    return builder.compile(checkpointer=checkpointer)

@@ -1,0 +1,160 @@
+"""Drive the chat graph for any channel: text or decisions in, contract events out."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langgraph.types import Command
+
+from assistant.schemas import ReviewRequest, ReviewResponse
+from graphs.context import Context
+
+Event = dict[str, Any]
+MAX_TEXT_CHARS = 20_000
+
+APPROVE = re.compile(
+    r"^\s*(approve[ds]?|accept(ed)?|yes|y|lgtm|ship it|go( ahead)?|looks good|ok(ay)?|confirm)"
+    r"[\s.!]*$",
+    re.IGNORECASE,
+)
+REJECT = re.compile(
+    r"^\s*(reject(ed)?|decline[d]?|cancel|discard|no|n|ignore|stop|abort)[\s.!]*$", re.IGNORECASE
+)
+
+
+class InputError(ValueError):
+    """Raised for input a channel must refuse: empty, oversized or malformed."""
+
+
+class ThreadNotWaiting(InputError):
+    """Raised when a decision arrives for a thread that is not waiting for one."""
+
+
+def check_text(text: Any) -> str:
+    """Return ``text`` stripped, or raise ``InputError`` saying what is wrong with it."""
+    if not isinstance(text, str):
+        raise InputError("text must be a string")
+    stripped = text.strip()
+    if not stripped:
+        raise InputError("text is empty: describe a process to automate or ask a question")
+    if len(stripped) > MAX_TEXT_CHARS:
+        raise InputError(
+            f"text is too long ({len(stripped):,} characters; the limit is {MAX_TEXT_CHARS:,})"
+        )
+    if "\x00" in stripped:
+        raise InputError("text contains a NUL character")
+    return stripped
+
+
+def decision_from_text(text: str, user: str) -> ReviewResponse:
+    """Read a typed reply to a pending review: approve, reject, or an edit in plain words."""
+    if APPROVE.match(text):
+        return ReviewResponse(type="accept", user=user)
+    if REJECT.match(text):
+        return ReviewResponse(type="ignore", user=user)
+    return ReviewResponse(type="response", args=text, user=user)
+
+
+class ChatRunner:
+    """Run turns of the chat graph on durable threads and translate updates into events.
+
+    Events follow DESIGN.md's ``chat --json`` contract: each has ``type`` and ``thread``.
+    """
+
+    def __init__(self, graph: Any, context: Context) -> None:
+        self.graph = graph
+        self.context = context
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @staticmethod
+    def config(thread: str) -> dict[str, Any]:
+        """Return the LangGraph config for ``thread``."""
+        return {"configurable": {"thread_id": thread}}
+
+    async def pending_review(self, thread: str) -> ReviewRequest | None:
+        """Return the review ``thread`` is waiting on, or None."""
+        snapshot = await self.graph.aget_state(self.config(thread))
+        interrupts = getattr(snapshot, "interrupts", ()) or ()
+        if not interrupts:
+            return None
+        return ReviewRequest.model_validate(interrupts[0].value)
+
+    async def state(self, thread: str) -> dict[str, Any]:
+        """Return the thread's current state values (empty for an unknown thread)."""
+        snapshot = await self.graph.aget_state(self.config(thread))
+        return dict(snapshot.values or {})
+
+    async def send_text(self, thread: str, text: str, user: str) -> AsyncIterator[Event]:
+        """Run a turn for ``text``; on a thread waiting for review, it is the reviewer's answer."""
+        text = check_text(text)
+        async with self._lock(thread):
+            request = await self.pending_review(thread)
+            if request is not None:
+                decision = decision_from_text(text, user)
+                if decision.type == "response" and not request.config.allow_respond:
+                    raise InputError(
+                        "this review takes approve, reject or an edit of the text; "
+                        "plain-language changes are not available here"
+                    )
+                command: Any = Command(resume=decision.model_dump(mode="json"))
+            else:
+                command = {"text": text, "user": user, "thread": thread}
+            async for event in self._stream(command, thread):
+                yield event
+
+    async def send_decision(self, thread: str, decision: ReviewResponse) -> AsyncIterator[Event]:
+        """Resume ``thread`` with a reviewer's decision; refuse if it is not waiting."""
+        async with self._lock(thread):
+            request = await self.pending_review(thread)
+            if request is None:
+                raise ThreadNotWaiting(f"thread {thread!r} is not waiting for a decision")
+            allowed = {
+                "accept": request.config.allow_accept,
+                "edit": request.config.allow_edit,
+                "response": request.config.allow_respond,
+                "ignore": request.config.allow_ignore,
+            }
+            if not allowed[decision.type]:
+                raise InputError(f"this review does not allow a '{decision.type}' decision")
+            if decision.type == "response":
+                check_text(decision.args)
+            command = Command(resume=decision.model_dump(mode="json"))
+            async for event in self._stream(command, thread):
+                yield event
+
+    async def _stream(self, command: Any, thread: str) -> AsyncIterator[Event]:
+        config = self.config(thread)
+        async for chunk in self.graph.astream(
+            command, config, context=self.context, stream_mode="updates"
+        ):
+            for node, update in chunk.items():
+                for event in events_for(node, update):
+                    yield {**event, "thread": thread}
+
+    def _lock(self, thread: str) -> asyncio.Lock:
+        return self._locks.setdefault(thread, asyncio.Lock())
+
+
+def events_for(node: str, update: Any) -> list[Event]:
+    """Translate one node's state update into contract events."""
+    if node == "__interrupt__":
+        return [{"type": "review", "request": item.value} for item in update]
+    if not isinstance(update, dict):
+        return []
+    events: list[Event] = []
+    if node == "capture_intent":
+        events.append({"type": "intent", "intent": update["intent"]})
+    if node == "check_policy":
+        events.append({"type": "draft", "workflow": update["workflow"]})
+    if node in ("dispatch", "send_reply"):
+        events.append({"type": "dispatched", "results": update["results"]})
+    message = update.get("message")
+    if message:
+        event: Event = {"type": "message", "text": message["text"]}
+        if message.get("sources"):
+            event["sources"] = message["sources"]
+        events.append(event)
+    return events

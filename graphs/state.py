@@ -1,0 +1,30 @@
+"""The chat graph's state: plain JSON values, so any checkpointer can store and reload it."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class ChatState(TypedDict, total=False):
+    """Everything one conversation thread remembers between turns.
+
+    Values are JSON-ready dicts of the contract models (``Intent``, ``WorkflowDraft`` ...),
+    validated again by the node that reads them.
+    """
+
+    thread: str
+    user: str
+    text: str
+    goal: str
+    pending_goal: str | None
+    intent: dict[str, Any]
+    passages: list[dict[str, Any]]
+    workflow: dict[str, Any] | None
+    versions: list[dict[str, Any]]
+    decision: dict[str, Any] | None
+    approved_by: str | None
+    results: list[dict[str, Any]]
+    message: dict[str, Any] | None
+    notice: str | None
+    ticket: dict[str, Any] | None
+    reply: dict[str, Any] | None
