@@ -14,7 +14,7 @@ from assistant.schemas import Customer, Intent, ReplyDraft, ReviewResponse, Tick
 from connectors.dispatcher import Dispatcher
 from graphs.context import Context
 from graphs.state import ChatState
-from knowledge.retrieval import Passage
+from knowledge.retrieval import QUESTION_BOOST, Passage
 
 KINDS_BY_INTENT = {
     "automate": ["playbook", "policy"],
@@ -59,9 +59,12 @@ async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[st
 
 async def retrieve_context(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Find library passages for the goal (playbooks and policies, FAQ for tickets)."""
-    kinds = KINDS_BY_INTENT.get(state["intent"]["kind"])
+    kind = state["intent"]["kind"]
     retriever = runtime.context.retriever
-    passages = retriever.search(state["goal"], kinds=kinds, k=runtime.context.sources_k)
+    boost = QUESTION_BOOST if kind == "question" else None
+    passages = retriever.search(
+        state["goal"], kinds=KINDS_BY_INTENT.get(kind), k=runtime.context.sources_k, boost=boost
+    )
     passages = retriever.with_documents(passages, top=2)
     return {"passages": [asdict(p) for p in passages]}
 

@@ -8,6 +8,8 @@ in Chroma, the same logic works against a Chroma server shared by many replicas.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +29,10 @@ CHUNK_SIZE = 256
 CHUNK_OVERLAP = 32
 ADD_BATCH = 2048
 
-LlamaSettings.llm = None  # ingestion never calls an LLM; stop llama-index looking for one
+# Ingestion never calls an LLM: stop llama-index looking for one. It announces this with a
+# print(), which must not reach stdout (the CLI's JSON modes own it).
+with contextlib.redirect_stdout(sys.stderr):
+    LlamaSettings.llm = None
 
 
 @dataclass

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+
+from nltk.stem.porter import PorterStemmer
 
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -14,17 +17,20 @@ STOPWORDS = frozenset(
     how when where why can could should would will shall may might must not no yes so as than
     too very just also any all each every some such only own same both few more most other
     please thanks thank hi hello up out about again further once get got let make want need
-    like im ive dont cant wont s t""".split()
+    like im ive dont cant wont s t last same better faster thing things stuff something pls plz
+    lot lots way auto automate automated automatically automation automations automating set
+    setup up workflow workflows flow flows process processes build make create notification
+    notifications notify""".split()
 )
 
 
+_porter = PorterStemmer()
+
+
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """Strip common English suffixes so 'invoices', 'invoicing' and 'invoice' meet."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            base = word[: -len(suffix)]
-            return base + "y" if suffix in ("ies", "ied") else base
-    return word
+    """Reduce a word to its Porter stem so 'invoices', 'invoicing' and 'invoice' meet."""
+    return str(_porter.stem(word))
 
 
 def terms(text: str) -> list[str]:

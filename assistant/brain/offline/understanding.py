@@ -19,8 +19,15 @@ from knowledge.text import idf_table, overlap, terms
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.yaml")
 
+DISTINCTIVE_MASS = 2.5
+"""Matched idf mass at which lexical evidence counts fully (one term unique to a playbook)."""
+
 PLAYBOOK_MIN_SCORE = 0.30
 """Below this a request matches no playbook well enough to draft from it."""
+
+CLEAR_SCORE = 0.5
+MIN_MARGIN = 0.03
+"""A match under ``CLEAR_SCORE`` that is within ``MIN_MARGIN`` of the runner-up is a tie."""
 
 GREETING = re.compile(
     r"^\s*(hi|hey|hello|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|"
@@ -34,22 +41,31 @@ REPLY_CUE = re.compile(
     re.IGNORECASE,
 )
 QUESTION_START = re.compile(
-    r"^\s*(what|what's|whats|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|"
-    r"did|may|am|should|must|explain|tell me|describe|list|show me the (rules|policy))\b",
+    r"^\s*(what|what's|whats|which|who|who's|whom|whose|where|why|how|is|are|was|were|do|does|"
+    r"did|may|am|should|must|can|could|explain|tell me|describe|list|show me the (rules|policy)|"
+    r"i (wonder|want to know)|quick question)\b",
     re.IGNORECASE,
 )
 AUTOMATION_CUE = re.compile(
     r"\b(automat\w*|set ?up|build|create|make|wire up|orchestrate|workflow|flow|pipeline|"
     r"whenever|every time|each time|as soon as|once a|when(ever)? (a|an|the|someone|somebody|"
     r"anyone|we|they|our|new|customer|employee|vendor|ticket|invoice|lead)\b|route|routing|"
-    r"notify|alert|page|post|send|email|escalate|remind|forward|assign|queue|sync|"
+    r"notify|alert|page|post\w*|send\w*|e?mail\w*|escalate|remind|forward\w*|assign|queue|sync|"
     r"should (go|get|be|need|have)|needs? (to )?(go|get|be)|must (go|get|be)|has to (go|be)|"
     r"have to (go|be)|i want|i'd like|we want|we need|i need|handle|triage|monitor|process|"
     r"auto[- ]?\w+|pls|please)\b",
     re.IGNORECASE,
 )
 CAN_YOU = re.compile(
-    r"^\s*(can|could|would|will)\s+(you|we|flowdraft|it|u)\b", re.IGNORECASE
+    r"\b(can|could|would|will)\s+(you|we|flowdraft|u)\b(?!\s+(tell|explain|remind me|say|"
+    r"confirm|clarify))",
+    re.IGNORECASE,
+)
+WH_START = re.compile(r"^\s*(what|what's|which|who|who's|whom|whose|where|why|how)\b", re.I)
+STEP_REFERENCE = re.compile(
+    r"\bstep\s*#?\d|\bs\d+\b|\bthe\s+(first|second|third|fourth|fifth|sixth|last|slack|email|"
+    r"webhook|approval)\s+step\b|\binstead\b|\bthreshold\b",
+    re.IGNORECASE,
 )
 VAGUE = re.compile(
     r"\b(this|that|it|the (thing|stuff|usual|process|one)|something|stuff|things)\b",
@@ -104,13 +120,16 @@ class PlaybookMatcher:
         dense: dict[str, list[float]] = {}
         for slug, sim in zip(self.slugs, sims, strict=True):
             dense.setdefault(slug, []).append(float(sim))
-        query_terms = terms(text)
-        known = [t for t in query_terms if t in self.idf]
+        known = {t for t in terms(text) if t in self.idf}
         out = []
         for slug, values in dense.items():
             top = sorted(values, reverse=True)[:2]
             d = float(np.mean(top))
-            lexical = overlap(known, self.term_sets[slug], self.idf, self.default_idf)
+            lexical = overlap(list(known), self.term_sets[slug], self.idf, self.default_idf)
+            # One common word ("approval") is weak evidence however well it "covers" the
+            # request: scale by how much distinctive vocabulary actually matched.
+            matched = sum(self.idf[t] for t in known if t in self.term_sets[slug])
+            lexical *= min(1.0, matched / DISTINCTIVE_MASS)
             out.append(PlaybookMatch(slug, 0.5 * d + 0.5 * lexical, d, lexical))
         return sorted(out, key=lambda m: m.score, reverse=True)
 
@@ -125,10 +144,14 @@ class IntentGuess:
 
     @property
     def best(self) -> PlaybookMatch | None:
-        """Return the best playbook if it fits well enough to draft from."""
-        if self.matches and self.matches[0].score >= PLAYBOOK_MIN_SCORE:
-            return self.matches[0]
-        return None
+        """Return the best playbook if it fits well, and clearly better than the runner-up."""
+        if not self.matches or self.matches[0].score < PLAYBOOK_MIN_SCORE:
+            return None
+        top = self.matches[0]
+        if len(self.matches) > 1 and top.score < CLEAR_SCORE:
+            if top.score - self.matches[1].score < MIN_MARGIN:
+                return None
+        return top
 
 
 class IntentClassifier:
@@ -162,11 +185,11 @@ class IntentClassifier:
             return IntentGuess("chitchat", 0.95, matches)
         if REPLY_CUE.search(stripped):
             return IntentGuess("reply", 0.9, matches)
-        if looks_like_instruction(stripped):
+        if looks_like_instruction(stripped) and (has_draft or STEP_REFERENCE.search(stripped)):
             return IntentGuess("revise", 0.9 if has_draft else 0.6, matches)
         votes = self.vote(stripped)
-        best = matches[0] if matches else None
-        fits = best is not None and best.score >= PLAYBOOK_MIN_SCORE
+        best = IntentGuess("automate", 0.0, matches).best
+        fits = best is not None
         if self.is_question(stripped, votes):
             return IntentGuess("question", 0.8, matches)
         words = terms(stripped)
@@ -185,7 +208,7 @@ class IntentClassifier:
         asks = text.endswith("?") or bool(QUESTION_START.match(text))
         if not asks:
             return False
-        if CAN_YOU.match(text):
+        if CAN_YOU.search(text) and not WH_START.match(text):
             return False
         if QUESTION_START.match(text) and re.match(
             r"^\s*(is|are|do|does)\s+(there|it|we)\s+(a )?(way|possible|able)\b", text, re.I

@@ -1,0 +1,139 @@
+"""The interactive terminal channel: drafts as tables, then Approve / Edit / Reject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
+from graphs.runner import ChatRunner, InputError
+
+Ask = Callable[[str], str]
+RISK_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
+STATUS_STYLE = {"ok": "green", "skipped": "dim", "failed": "bold red", "blocked": "red"}
+
+
+def step_what(step: Any) -> str:
+    """Return the short 'what it does' cell for a step."""
+    if step.kind == "action":
+        return f"{step.connector}.{step.operation}"
+    if step.kind == "condition":
+        return f"if {step.condition}"
+    if step.kind == "approval":
+        return f"approval by {step.approver_role}"
+    return f"task for {step.approver_role or 'a person'}"
+
+
+def workflow_table(draft: WorkflowDraft) -> Table:
+    """Return the draft as a numbered table."""
+    table = Table(title=f"{draft.title} — v{draft.version}", title_justify="left", expand=False)
+    for column in ("#", "step", "does", "risk", "approver", "notes"):
+        table.add_column(column, overflow="fold")
+    for number, step in enumerate(draft.steps, 1):
+        table.add_row(
+            str(number),
+            escape(step.title),
+            escape(step_what(step)),
+            f"[{RISK_STYLE[step.risk]}]{step.risk}[/]",
+            step.approver_role or "",
+            f"[red]blocked: {escape(step.blocked_reason)}[/]" if step.blocked_reason else "",
+        )
+    return table
+
+
+class TerminalChat:
+    """Run a conversation in the terminal for one user on one thread."""
+
+    def __init__(
+        self, runner: ChatRunner, *, thread: str, user: str, console: Console, ask: Ask
+    ) -> None:
+        self.runner = runner
+        self.thread = thread
+        self.user = user
+        self.console = console
+        self.ask = ask
+
+    async def run(self) -> None:
+        """Read goals until the user types 'quit' or ends input."""
+        self.console.print(
+            "[bold]Flowdraft[/] — describe a process to automate, or ask a question. "
+            "Type 'quit' to leave."
+        )
+        pending = await self.runner.pending_review(self.thread)
+        if pending is not None:
+            self.console.print(f"Thread {self.thread} is waiting for your review.")
+            await self.review(pending)
+        while True:
+            try:
+                text = self.ask("you").strip()
+            except (EOFError, KeyboardInterrupt):
+                return
+            if text.lower() in ("quit", "exit", "q"):
+                return
+            if text:
+                await self.turn(self.runner.send_text(self.thread, text, self.user))
+
+    async def turn(self, stream: Any) -> None:
+        """Show every event of one turn, then handle a review if the turn ends in one."""
+        review: ReviewRequest | None = None
+        try:
+            async for event in stream:
+                review = self.show(event) or review
+        except InputError as exc:
+            self.console.print(f"[red]{escape(str(exc))}[/]")
+            return
+        if review is not None:
+            await self.review(review)
+
+    def show(self, event: dict[str, Any]) -> ReviewRequest | None:
+        """Render one event; return the review request when the event is one."""
+        kind = event["type"]
+        if kind == "intent":
+            intent = event["intent"]
+            slots = ", ".join(f"{k}={v}" for k, v in intent["slots"].items()) or "no slots"
+            self.console.print(f"[dim]intent: {intent['kind']} ({intent['confidence']:.2f}); {escape(slots)}[/]")
+        elif kind == "draft":
+            draft = WorkflowDraft.model_validate(event["workflow"])
+            self.console.print(workflow_table(draft))
+            self.console.print(f"[dim]trigger: {draft.trigger.kind} — {escape(draft.trigger.detail)}[/]")
+            for source in draft.sources:
+                self.console.print(f"[dim]  source: {escape(source.title)} ({source.doc}, {source.score:.2f})[/]")
+        elif kind == "dispatched":
+            for result in event["results"]:
+                style = STATUS_STYLE.get(result["status"], "")
+                self.console.print(f"  {result['step_id']}: [{style}]{result['status']}[/] {escape(result['detail'])}")
+        elif kind == "message":
+            self.console.print(escape(event["text"]))
+            for source in event.get("sources", []):
+                self.console.print(f"[dim]  source: {escape(source['title'])} ({source['doc']})[/]")
+        elif kind == "review":
+            return ReviewRequest.model_validate(event["request"])
+        elif kind == "error":
+            self.console.print(f"[red]{escape(event['message'])}[/]")
+        return None
+
+    async def review(self, request: ReviewRequest) -> None:
+        """Ask for Approve / Edit / Reject and send the decision."""
+        while True:
+            raw = self.ask("[a]pprove / [e]dit / [r]eject").strip()
+            choice = raw.lower()
+            if choice in ("a", "approve"):
+                decision = ReviewResponse(type="accept", user=self.user)
+            elif choice in ("r", "reject"):
+                decision = ReviewResponse(type="ignore", user=self.user)
+            elif choice in ("e", "edit"):
+                instruction = self.ask("what should change (e.g. 'remove step 2')").strip()
+                if not instruction:
+                    continue
+                decision = ReviewResponse(type="response", args=instruction, user=self.user)
+            elif choice:
+                # Anything else typed here is taken as a plain-language edit.
+                decision = ReviewResponse(type="response", args=raw, user=self.user)
+            else:
+                continue
+            await self.turn(self.runner.send_decision(self.thread, decision))
+            return

@@ -1,0 +1,337 @@
+"""The ``flowdraft`` command line: chat, one-shot JSON modes, ingestion, eval and benchmark.
+
+In ``--json`` modes stdout carries exactly the JSON; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.prompt import Prompt
+
+from assistant.settings import Settings
+
+app = typer.Typer(
+    help="Flowdraft: turn business goals into safe, approvable automations.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+log = logging.getLogger("flowdraft")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Send logs to stderr; keep noisy libraries quiet."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("chromadb", "httpx", "urllib3", "llama_index"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def load_settings() -> Settings:
+    """Read settings, turning a bad value into a clear message and exit code 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "FLOWDRAFT_" + "_".join(str(p) for p in error["loc"]).upper()
+            err.print(f"[red]configuration error[/] {name}: {error['msg']}")
+        raise typer.Exit(2) from None
+
+
+def emit(data: Any) -> None:
+    """Write one JSON document as a line on stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def services(progress: bool = True) -> Any:
+    """Build services, showing progress on stderr if the library needs ingesting."""
+    from assistant.services import build_services
+
+    settings = load_settings()
+    if not progress:
+        return build_services(settings)
+    with ingest_progress() as (bar, task):
+        return build_services(
+            settings, progress=lambda done, total, name: bar.update(task, completed=done, total=total)
+        )
+
+
+def ingest_progress() -> Any:
+    """Return a context manager yielding a stderr progress bar and its task."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def manager() -> Any:
+        with Progress(
+            TextColumn("[dim]library"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            yield bar, bar.add_task("ingest", total=None)
+
+    return manager()
+
+
+@app.command()
+def chat(
+    json_mode: Annotated[bool, typer.Option("--json", help="JSON lines on stdin/stdout.")] = False,
+    thread: Annotated[str, typer.Option(help="Conversation thread to start or resume.")] = "",
+    user: Annotated[str, typer.Option(help="Who is typing (recorded on decisions).")] = "",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Chat with the assistant: draft, edit and approve workflows."""
+    setup_logging(verbose)
+    from assistant.services import open_runner
+
+    built = services(progress=not json_mode)
+
+    async def run() -> int:
+        async with open_runner(built) as runner:
+            if json_mode:
+                from assistant.channels.jsonl import serve_lines
+
+                return await serve_lines(runner, sys.stdin.buffer, emit)
+            from assistant.channels.terminal import TerminalChat
+
+            console = Console()
+            chat_user = user or "you"
+            session = TerminalChat(
+                runner,
+                thread=thread or f"cli-{uuid.uuid4().hex[:8]}",
+                user=chat_user,
+                console=console,
+                ask=lambda prompt: Prompt.ask(f"[bold cyan]{prompt}[/]", console=console),
+            )
+            console.print(f"[dim]thread {session.thread} (resume with --thread {session.thread})[/]")
+            await session.run()
+            return 0
+
+    asyncio.run(run())
+
+
+@app.command()
+def draft(
+    request: Annotated[str, typer.Argument(help="What to automate, in plain words.")],
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    thread: Annotated[str, typer.Option(help="Thread id (default: a new one).")] = "",
+    user: Annotated[str, typer.Option()] = "cli",
+) -> None:
+    """Draft a workflow for REQUEST and leave it waiting for review on a thread."""
+    setup_logging()
+    from assistant.services import open_runner
+    from graphs.runner import InputError
+
+    built = services(progress=not json_mode)
+    thread_id = thread or f"draft-{uuid.uuid4().hex[:10]}"
+
+    async def run() -> dict[str, Any]:
+        out: dict[str, Any] = {"intent": None, "workflow": None, "question": None}
+        async with open_runner(built) as runner:
+            async for event in runner.send_text(thread_id, request, user):
+                if event["type"] == "intent":
+                    out["intent"] = event["intent"]
+                    out["question"] = event["intent"].get("question")
+                elif event["type"] == "draft":
+                    out["workflow"] = event["workflow"]
+                elif event["type"] == "message" and out["intent"]["kind"] == "clarify":
+                    out["question"] = event["text"]
+        return out
+
+    try:
+        out = asyncio.run(run())
+    except InputError as exc:
+        if json_mode:
+            emit({"error": str(exc)})
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    if json_mode:
+        emit(out)
+    else:
+        show_draft(out)
+    if out["workflow"]:
+        err.print(f"[dim]thread {thread_id} waits for review: flowdraft chat --thread {thread_id}[/]")
+
+
+def show_draft(out: dict[str, Any]) -> None:
+    """Print a draft result for people."""
+    from assistant.channels.terminal import workflow_table
+    from assistant.schemas import WorkflowDraft
+
+    console = Console()
+    if out["workflow"]:
+        draft_model = WorkflowDraft.model_validate(out["workflow"])
+        console.print(workflow_table(draft_model))
+        for source in draft_model.sources:
+            console.print(f"  source: {source.title} ({source.doc})")
+    elif out["question"]:
+        console.print(out["question"])
+    else:
+        console.print(f"That reads as a {out['intent']['kind']}, not a request to automate.")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about policies, playbooks or FAQ.")],
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer a question from the knowledge library, with sources."""
+    setup_logging()
+    from assistant.support import answer_question
+    from graphs.runner import InputError, check_text
+
+    try:
+        text = check_text(question)
+    except InputError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    built = services(progress=not json_mode)
+    answer = asyncio.run(answer_question(built, text))
+    sources = [s.model_dump(mode="json") for s in answer.sources]
+    if json_mode:
+        emit({"answer": answer.text, "sources": sources})
+        return
+    console = Console()
+    console.print(answer.text)
+    for source in answer.sources:
+        console.print(f"  source: {source.title} ({source.doc})")
+
+
+@app.command()
+def reply(
+    ticket: Annotated[str, typer.Option("--ticket", help="Ticket JSON file, or - for stdin.")],
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Draft replies to tickets (one JSON object, a list, or JSON lines)."""
+    setup_logging()
+    from assistant.channels.tickets import read_tickets
+    from assistant.support import draft_ticket_reply
+
+    raw = sys.stdin.buffer.read() if ticket == "-" else read_file(Path(ticket))
+    items = read_tickets(raw)
+    built = services(progress=not json_mode)
+    failures = 0
+
+    async def run() -> None:
+        nonlocal failures
+        console = Console()
+        for item in items:
+            if isinstance(item, str):
+                failures += 1
+                emit({"error": item}) if json_mode else err.print(f"[red]{item}[/]")
+                continue
+            drafted = await draft_ticket_reply(built, item)
+            if json_mode:
+                emit({"reply": drafted.model_dump(mode="json")})
+            else:
+                console.rule(f"{item.id}: {item.subject}")
+                console.print(drafted.body)
+                console.print(f"[dim]route={drafted.route} confidence={drafted.confidence:.2f}[/]")
+                for source in drafted.citations:
+                    console.print(f"[dim]  source: {source.title} ({source.doc})[/]")
+
+    asyncio.run(run())
+    if failures:
+        raise typer.Exit(1)
+
+
+def read_file(path: Path) -> bytes:
+    """Read ``path`` or exit with a clear message."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]cannot read {path}: {exc.strerror}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Folders or files of markdown.")] = None,
+) -> None:
+    """Ingest markdown into the knowledge base (the shipped library when no PATH is given)."""
+    setup_logging()
+    from assistant.services import LIBRARY_ROOT_KEY, build_services
+
+    settings = load_settings()
+    built = build_services(settings, ingest=False)
+    targets = [(p, None) for p in paths] if paths else [(settings.library, LIBRARY_ROOT_KEY)]
+    failed = False
+    for path, key in targets:
+        if not path.exists():
+            err.print(f"[red]{path} does not exist[/]")
+            failed = True
+            continue
+        with ingest_progress() as (bar, task):
+            report = built.ingestor.ingest(
+                path,
+                root_key=key,
+                progress=lambda done, total, name: bar.update(task, completed=done, total=total),
+            )
+        Console().print(f"{path}: {report.summary()}")
+        for problem in report.errors:
+            err.print(f"[yellow]skipped {problem}[/]")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command(name="eval")
+def evaluate(
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    cases: Annotated[Path | None, typer.Option(help="Folder of eval cases.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every miss.")] = False,
+) -> None:
+    """Score the assistant on the eval cases (intent, playbook, slots, citations, guards)."""
+    setup_logging()
+    from assistant.evaluation.runner import run_eval
+
+    built = services(progress=not json_mode)
+    report = asyncio.run(run_eval(built, cases))
+    if json_mode:
+        emit(report.as_dict())
+    else:
+        report.print(Console(), verbose=verbose)
+
+
+@app.command()
+def bench(
+    chunks: Annotated[int, typer.Option(help="Synthetic chunks added to the library.")] = 10_000,
+    turns: Annotated[int, typer.Option(help="Measured turns per scenario.")] = 30,
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Benchmark draft turns, resume-to-dispatch and ingestion against a no-op floor."""
+    setup_logging()
+    from assistant.benchmark import run_benchmark
+
+    result = asyncio.run(run_benchmark(chunks=chunks, turns=turns, console=err))
+    if json_mode:
+        emit(result)
+    else:
+        from assistant.benchmark import print_benchmark
+
+        print_benchmark(result, Console())
+
+
+def main() -> None:
+    """Entry point for ``python -m assistant.cli``."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Offline evaluation of the assistant against cases kept in the repository."""
