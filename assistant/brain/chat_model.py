@@ -1,0 +1,332 @@
+"""The ``Brain`` over any langchain chat model, with retries, a timeout and an offline fallback.
+
+Structured output first uses the model's native support (tool or JSON-schema calling); models
+without it are asked for JSON and parsed. Invalid output is sent back with the error, up to
+``retries`` times; a timeout, an error or output that stays invalid falls back to the offline
+brain for that call, so a flaky model never loses a turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.brain import prompts
+from assistant.brain.base import Answer, Brain, Revision
+from assistant.schemas import (
+    ROLES,
+    Intent,
+    IntentKind,
+    Priority,
+    ReplyDraft,
+    Slots,
+    Source,
+    Step,
+    Ticket,
+    Trigger,
+    Triage,
+    WorkflowDraft,
+)
+from connectors.operations import CATALOG
+from knowledge.library import LibraryDoc
+from knowledge.retrieval import Passage
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+class ModelUnavailable(RuntimeError):
+    """Raised when ``FLOWDRAFT_MODEL`` names a model that cannot be loaded."""
+
+
+def load_chat_model(spec: str) -> BaseChatModel:
+    """Build the chat model ``provider:model`` with langchain's ``init_chat_model``."""
+    from langchain.chat_models import init_chat_model
+
+    provider = spec.split(":", 1)[0]
+    try:
+        return init_chat_model(spec)
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"FLOWDRAFT_MODEL={spec} needs the langchain package for {provider}: "
+            f"run `uv add langchain-{provider}` ({exc})"
+        ) from exc
+    except ValueError as exc:
+        raise ModelUnavailable(f"FLOWDRAFT_MODEL={spec}: {exc}") from exc
+
+
+class IntentOut(BaseModel):
+    """What the model returns when classifying."""
+
+    kind: IntentKind
+    confidence: float = Field(ge=0, le=1)
+    slots: Slots = Field(default_factory=Slots)
+    missing: list[str] = Field(default_factory=list)
+    question: str | None = None
+
+
+class StepOut(BaseModel):
+    """A step as the model drafts it (ids, risk and blocks are set by Flowdraft)."""
+
+    title: str
+    kind: str
+    connector: str | None = None
+    operation: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    condition: str | None = None
+    approver_role: str | None = None
+
+
+class DraftOut(BaseModel):
+    """A drafted workflow as the model returns it."""
+
+    title: str
+    playbook: str | None = None
+    trigger: Trigger = Field(default_factory=Trigger)
+    steps: list[StepOut] = Field(min_length=1)
+
+
+class RevisionOut(BaseModel):
+    """A revision as the model returns it."""
+
+    understood: bool
+    explanation: str = ""
+    title: str | None = None
+    trigger: Trigger | None = None
+    steps: list[StepOut] | None = None
+
+
+class AnswerOut(BaseModel):
+    """An answer as the model returns it."""
+
+    answer: str = Field(min_length=1)
+    cited_docs: list[str] = Field(default_factory=list)
+
+
+class ReplyOut(BaseModel):
+    """A ticket reply as the model returns it."""
+
+    body: str = Field(min_length=1)
+    confidence: float = Field(ge=0, le=1)
+    route: str = "draft"
+    category: str = "general"
+    priority: Priority = "normal"
+    cited_docs: list[str] = Field(default_factory=list)
+
+
+class InvalidOutput(ValueError):
+    """Raised when the model's reply cannot be parsed into the schema."""
+
+
+def parse_json(message: BaseMessage, schema: type[Model]) -> Model:
+    """Parse a model reply (plain JSON or a fenced block) into ``schema``."""
+    content = message.content if isinstance(message.content, str) else json.dumps(message.content)
+    fenced = FENCE.search(content)
+    text = fenced.group(1) if fenced else content
+    start, end = text.find("{"), text.rfind("}")
+    if start == -1 or end <= start:
+        raise InvalidOutput("no JSON object in the reply")
+    try:
+        return schema.model_validate_json(text[start : end + 1])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "root"
+        raise InvalidOutput(f"{where}: {first['msg']}") from None
+
+
+def build_steps(raw: list[StepOut]) -> list[Step]:
+    """Turn model steps into contract steps; unknown kinds become human tasks."""
+    steps = []
+    for i, out in enumerate(raw, 1):
+        data = out.model_dump()
+        if data["kind"] not in ("action", "approval", "condition", "human_task"):
+            data["kind"] = "human_task"
+        if data["connector"] not in (None, *CATALOG):
+            # Policy blocks an unknown connector; keep the step visible rather than drop it.
+            data["operation"] = f"{data['connector']}.{data['operation']}"
+            data["connector"] = None
+        steps.append(Step.model_validate({"id": f"s{i}", **data}))
+    return steps
+
+
+class ChatModelBrain:
+    """A ``Brain`` backed by a chat model, falling back to ``fallback`` on failure."""
+
+    name = "chat-model"
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        *,
+        fallback: Brain,
+        playbooks: list[LibraryDoc],
+        timeout: float = 30.0,
+        retries: int = 2,
+    ) -> None:
+        self.model = model
+        self.fallback = fallback
+        self.playbooks = {d.slug: d for d in playbooks}
+        self.timeout = timeout
+        self.retries = retries
+
+    async def structured(self, schema: type[Model], prompt: str) -> Model:
+        """Ask the model for ``schema``; retry invalid output; raise after the last try."""
+        messages: list[BaseMessage] = [SystemMessage(prompts.SYSTEM), HumanMessage(prompt)]
+        native = self.native(schema)
+        if native is not None:
+            try:
+                result = await asyncio.wait_for(native.ainvoke(messages), self.timeout)
+                if isinstance(result, schema):
+                    return result
+            except (ValidationError, ValueError) as exc:
+                log.info("native structured output failed (%s); asking for JSON", exc)
+        schema_text = json.dumps(schema.model_json_schema())
+        messages.append(HumanMessage(prompts.JSON_ONLY.format(schema=schema_text)))
+        error: Exception | None = None
+        for _ in range(self.retries + 1):
+            reply = await asyncio.wait_for(self.model.ainvoke(messages), self.timeout)
+            try:
+                return parse_json(reply, schema)
+            except InvalidOutput as exc:
+                error = exc
+                messages += [
+                    AIMessage(content=str(reply.content)),
+                    HumanMessage(prompts.RETRY.format(error=exc)),
+                ]
+        raise InvalidOutput(f"still invalid after {self.retries + 1} tries: {error}")
+
+    def native(self, schema: type[Model]) -> Any:
+        """Return the model bound to native structured output, or None if unsupported."""
+        try:
+            return self.model.with_structured_output(schema)
+        except (NotImplementedError, AttributeError, TypeError):
+            return None
+
+    async def guarded(self, what: str, call: Any, fallback: Any) -> Any:
+        """Run ``call``; on timeout or any failure log it and use ``fallback``."""
+        try:
+            return await call
+        except Exception as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            log.warning("model %s %s; using the offline brain", what, reason)
+            return await fallback()
+
+    async def classify(self, text: str, *, has_draft: bool = False) -> Intent:
+        """Classify with the model; offline on failure."""
+        prompt = prompts.CLASSIFY.format(roles=", ".join(ROLES), has_draft=has_draft, text=text)
+
+        async def ask() -> Intent:
+            out = await self.structured(IntentOut, prompt)
+            return Intent(
+                kind=out.kind,
+                confidence=out.confidence,
+                slots=out.slots,
+                missing=out.missing,
+                question=out.question,
+            )
+
+        return await self.guarded(
+            "classify", ask(), lambda: self.fallback.classify(text, has_draft=has_draft)
+        )
+
+    async def draft_workflow(
+        self, goal: str, intent: Intent, passages: list[Passage]
+    ) -> WorkflowDraft:
+        """Draft with the model from the retrieved documents; offline on failure."""
+        operations = ", ".join(f"{c}.{o}" for c, ops in CATALOG.items() for o in ops)
+        prompt = prompts.DRAFT.format(
+            operations=operations,
+            playbooks=", ".join(self.playbooks),
+            slots=json.dumps(intent.slots),
+            goal=goal,
+            documents=documents(passages),
+        )
+
+        async def ask() -> WorkflowDraft:
+            out = await self.structured(DraftOut, prompt)
+            playbook = out.playbook if out.playbook in self.playbooks else None
+            return WorkflowDraft(
+                title=out.title,
+                goal=goal,
+                playbook=playbook,
+                trigger=out.trigger,
+                steps=build_steps(out.steps),
+                sources=[p.source() for p in passages],
+            ).sealed()
+
+        return await self.guarded(
+            "draft", ask(), lambda: self.fallback.draft_workflow(goal, intent, passages)
+        )
+
+    async def revise_workflow(self, draft: WorkflowDraft, instruction: str) -> Revision:
+        """Revise with the model; offline on failure."""
+        prompt = prompts.REVISE.format(
+            workflow=draft.model_dump_json(include={"title", "trigger", "steps"}),
+            instruction=instruction,
+        )
+
+        async def ask() -> Revision:
+            out = await self.structured(RevisionOut, prompt)
+            if not out.understood or not out.steps:
+                return Revision(None, problem=out.explanation or "I could not apply that change.")
+            changes: dict[str, Any] = {"steps": build_steps(out.steps)}
+            if out.title:
+                changes["title"] = out.title
+            if out.trigger:
+                changes["trigger"] = out.trigger
+            return Revision(draft.next_version(**changes), changes=[out.explanation or instruction])
+
+        return await self.guarded(
+            "revise", ask(), lambda: self.fallback.revise_workflow(draft, instruction)
+        )
+
+    async def answer(self, question: str, passages: list[Passage]) -> Answer:
+        """Answer with the model from the passages; offline on failure."""
+        prompt = prompts.ANSWER.format(question=question, documents=documents(passages))
+
+        async def ask() -> Answer:
+            out = await self.structured(AnswerOut, prompt)
+            return Answer(out.answer, cited(passages, out.cited_docs))
+
+        return await self.guarded("answer", ask(), lambda: self.fallback.answer(question, passages))
+
+    async def draft_reply(self, ticket: Ticket, passages: list[Passage]) -> ReplyDraft:
+        """Draft a reply with the model from the passages; offline on failure."""
+        prompt = prompts.REPLY.format(
+            subject=ticket.subject, body=ticket.body, documents=documents(passages)
+        )
+
+        async def ask() -> ReplyDraft:
+            out = await self.structured(ReplyOut, prompt)
+            citations = cited(passages, out.cited_docs)
+            route = "human" if out.route != "draft" or not citations else "draft"
+            return ReplyDraft(
+                body=out.body,
+                citations=citations,
+                confidence=out.confidence,
+                route=route,
+                triage=Triage(category=out.category, priority=out.priority),
+            )
+
+        return await self.guarded(
+            "reply", ask(), lambda: self.fallback.draft_reply(ticket, passages)
+        )
+
+
+def documents(passages: list[Passage]) -> str:
+    """Render passages for a prompt (whole document when known, else the best chunk)."""
+    return prompts.documents_block([(p.doc, p.title, p.document or p.text) for p in passages])
+
+
+def cited(passages: list[Passage], docs: list[str]) -> list[Source]:
+    """Return sources for the cited docs that were actually retrieved (others are dropped)."""
+    by_doc = {p.doc: p for p in passages}
+    return [by_doc[d].source() for d in dict.fromkeys(docs) if d in by_doc]
