@@ -133,7 +133,8 @@ RISKY: tuple[RiskyPattern, ...] = (
         _p(
             r"\b(wire|wires|transfer\w*|pay\s?out\w*|payouts?|disburs\w*|send\w* money|move\w* money|"
             r"pay (the|all|every|any|vendors?|suppliers?|invoices?)|run\w* payroll|issu\w* (a |the )?refunds?|"
-            r"auto[- ]?refund\w*|refund\w* (any|every|all|automatically|them|it)|schedul\w* (the )?"
+            r"auto[- ]?refund\w*|refund\w* (whatever|any|every|all|each|automatically|them|it)|"
+            r"pay\w* (it |them |that )?out|schedul\w* (the )?"
             r"payments?|releas\w* (the )?payments?|execut\w* (the )?payments?)\b"
         ),
         "Move money",

@@ -9,8 +9,8 @@ in Chroma, the same logic works against a Chroma server shared by many replicas.
 from __future__ import annotations
 
 import contextlib
+import io
 import re
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,8 +31,8 @@ CHUNK_OVERLAP = 32
 ADD_BATCH = 2048
 
 # Ingestion never calls an LLM: stop llama-index looking for one. It announces this with a
-# print(), which must not reach stdout (the CLI's JSON modes own it).
-with contextlib.redirect_stdout(sys.stderr):
+# print(), which must not reach stdout (the CLI's JSON modes own it) and tells users nothing.
+with contextlib.redirect_stdout(io.StringIO()):
     LlamaSettings.llm = None
 
 
@@ -108,9 +108,12 @@ def chunk_doc(doc: LibraryDoc, root_key: str, splitter: SentenceSplitter) -> lis
     )]
     header = " ".join([doc.title + ".", doc.summary, *doc.examples]).strip()
     parts.append(("h", "header", header))
+    # Every chunk knows how many body chunks its document has, so the whole body can be
+    # fetched by id (fast) instead of by a metadata filter (a scan).
+    metadata["chunks"] = len(parts) - 1
     return [
         TextNode(
-            id_=f"{root_key}::{doc.doc}#{suffix}",
+            id_=chunk_id(root_key, doc.doc, suffix),
             text=text,
             metadata={**metadata, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
             excluded_embed_metadata_keys=[*metadata, "part", "seq"],
@@ -118,6 +121,11 @@ def chunk_doc(doc: LibraryDoc, root_key: str, splitter: SentenceSplitter) -> lis
         )
         for suffix, part, text in parts
     ]
+
+
+def chunk_id(root_key: str, doc: str, suffix: str | int) -> str:
+    """Return the id of chunk ``suffix`` (a number, or "h" for the header) of ``doc``."""
+    return f"{root_key}::{doc}#{suffix}"
 
 
 class Ingestor:

@@ -18,9 +18,10 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.schemas import Source
 from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.ingest import chunk_id
 from knowledge.text import idf_table, overlap, terms
 
-CANDIDATES = 40
+CANDIDATES = 16
 LEXICAL_WEIGHT = 0.5
 QUESTION_BOOST = {"policy": 0.08}
 """Prior for answering questions: policies are the authority on rules."""
@@ -37,6 +38,8 @@ class Passage:
     text: str
     score: float
     category: str = ""
+    root: str = ""
+    chunks: int = 0
     document: str = ""
     """The document's whole body text (filled for the top results), for quoting."""
 
@@ -119,6 +122,8 @@ class Retriever:
                     text=body,
                     score=score,
                     category=str(meta.get("category", "")),
+                    root=str(meta.get("root", "")),
+                    chunks=int(meta.get("chunks", 0)),
                 )
         return sorted(best.values(), key=lambda p: p.score, reverse=True)[:k]
 
@@ -127,15 +132,16 @@ class Retriever:
         out = []
         for i, passage in enumerate(passages):
             if i < top:
-                passage = replace(passage, document=self.document_text(passage.doc))
+                passage = replace(passage, document=self.document_text(passage))
             out.append(passage)
         return out
 
-    def document_text(self, doc: str) -> str:
-        """Return the body of ``doc`` reassembled from its chunks (header chunk excluded)."""
-        found = self.collection.get(
-            where={"$and": [{"doc": doc}, {"part": "body"}]}, include=["documents", "metadatas"]
-        )
+    def document_text(self, passage: Passage) -> str:
+        """Return the body of the passage's document, reassembled from its chunks by id."""
+        ids = [chunk_id(passage.root, passage.doc, i) for i in range(passage.chunks)]
+        if not ids:
+            return passage.text
+        found = self.collection.get(ids=ids, include=["documents", "metadatas"])
         pairs = sorted(
             zip(found["metadatas"] or [], found["documents"] or [], strict=False),
             key=lambda pair: int(pair[0].get("seq", 0)),

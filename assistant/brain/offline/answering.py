@@ -23,6 +23,7 @@ MIN_CONFIDENCE = 0.45
 SENSITIVE = re.compile(
     r"\b(lawyer|attorney|solicitor|legal action|sue|suing|lawsuit|court|small claims|"
     r"chargeback|charge back|gdpr|erasure|right to be forgotten|delete (my|our) (account|data)|"
+    r"(delete|erase|remove|wipe) (everything|all (of )?(my|our) data|all data)|forget me|"
     r"close (my|our) account and delete|regulator|ombudsman|fraud\w*)\b",
     re.IGNORECASE,
 )

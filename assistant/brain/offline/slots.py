@@ -31,7 +31,7 @@ MULTIPLIERS = {
 
 AMOUNT = re.compile(
     r"(?P<pre>usd|eur|gbp|[$€£])?\s?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?:,\d+)?(?!\d)|\d+(?:\.\d+)?)"
     r"(?:\s?(?P<mult>k|thousand|grand|mm|m|million)\b)?"
     r"(?:\s?(?P<post>usd|eur|gbp|dollars?|euros?|pounds?|bucks|quid)\b)?",
     re.IGNORECASE,
@@ -161,7 +161,7 @@ def extract_amount(text: str) -> tuple[float | None, str | None]:
         if not (has_money or (mult and THRESHOLD_CUE.search(before))):
             if not THRESHOLD_CUE.search(before) or looks_like_count(text, match.end()):
                 continue
-        value = float(match["num"].replace(",", ""))
+        value = parse_number(match["num"])
         if mult:
             value *= MULTIPLIERS[mult.lower()]
         currency = None
@@ -171,6 +171,13 @@ def extract_amount(text: str) -> tuple[float | None, str | None]:
             currency = CURRENCY_WORDS[post.lower()]
         return value, currency
     return None, None
+
+
+def parse_number(text: str) -> float:
+    """Read '10,000', '2,500.50' and the European '1.000' / '2.500,50' alike."""
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", text):
+        return float(text.replace(".", "").replace(",", "."))
+    return float(text.replace(",", ""))
 
 
 COUNT_UNITS = re.compile(
