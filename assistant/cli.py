@@ -67,7 +67,8 @@ def services(progress: bool = True) -> Any:
         return build_services(settings)
     with ingest_progress() as (bar, task):
         return build_services(
-            settings, progress=lambda done, total, name: bar.update(task, completed=done, total=total)
+            settings,
+            progress=lambda done, total, name: bar.update(task, completed=done, total=total),
         )
 
 
@@ -120,7 +121,9 @@ def chat(
                 console=console,
                 ask=lambda prompt: Prompt.ask(f"[bold cyan]{prompt}[/]", console=console),
             )
-            console.print(f"[dim]thread {session.thread} (resume with --thread {session.thread})[/]")
+            console.print(
+                f"[dim]thread {session.thread} (resume with --thread {session.thread})[/]"
+            )
             await session.run()
             return 0
 
@@ -167,7 +170,9 @@ def draft(
     else:
         show_draft(out)
     if out["workflow"]:
-        err.print(f"[dim]thread {thread_id} waits for review: flowdraft chat --thread {thread_id}[/]")
+        err.print(
+            f"[dim]thread {thread_id} waits for review: flowdraft chat --thread {thread_id}[/]"
+        )
 
 
 def show_draft(out: dict[str, Any]) -> None:
@@ -263,7 +268,9 @@ def read_file(path: Path) -> bytes:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Folders or files of markdown.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Folders or files of markdown.")
+    ] = None,
 ) -> None:
     """Ingest markdown into the knowledge base (the shipped library when no PATH is given)."""
     setup_logging()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.schemas import Risk, Step, WorkflowDraft
 from connectors.operations import CATALOG
 from connectors.registry import ConnectorRegistry
-from assistant.schemas import Risk, Step, WorkflowDraft
 
 DO_NOT_AUTOMATE = "policies/do-not-automate.md"
 RISK_ORDER: dict[Risk, int] = {"low": 0, "medium": 1, "high": 2}
@@ -145,7 +145,9 @@ RISKY: tuple[RiskyPattern, ...] = (
     ),
     RiskyPattern(
         "legal_reply",
-        _p(r"\b(repl\w*|respond\w*|answer\w*)\b[^.;]{0,40}\b(legal threats?|lawsuits?|attorneys?|subpoena\w*)"),
+        _p(
+            r"\b(repl\w*|respond\w*|answer\w*)\b[^.;]{0,40}\b(legal threats?|lawsuits?|attorneys?|subpoena\w*)"
+        ),
         "Reply to a legal threat",
         "https://legal.internal.northwind.example/api/replies",
         "legal",
@@ -202,7 +204,9 @@ class PolicyChecker:
                     f"not allow ({DO_NOT_AUTOMATE})"
                 )
             break
-        return step.model_copy(update={"risk": risk, "approver_role": role, "blocked_reason": blocked})
+        return step.model_copy(
+            update={"risk": risk, "approver_role": role, "blocked_reason": blocked}
+        )
 
 
 def params_problem(step: Step) -> str | None:

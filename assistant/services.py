@@ -18,7 +18,7 @@ from graphs.checkpoints import sqlite_checkpointer
 from graphs.context import Context
 from graphs.runner import ChatRunner
 from knowledge.embeddings import WordLlamaEmbedding, build_embedding
-from knowledge.ingest import IngestReport, Ingestor, ProgressFn
+from knowledge.ingest import Ingestor, IngestReport, ProgressFn
 from knowledge.library import cached_library
 from knowledge.retrieval import Retriever
 from knowledge.store import chroma_client, open_collection
@@ -94,5 +94,3 @@ async def open_runner(services: Services) -> AsyncIterator[ChatRunner]:
     """Yield a chat runner whose threads are checkpointed in ``FLOWDRAFT_HOME``."""
     async with sqlite_checkpointer(services.settings.checkpoint_path) as saver:
         yield ChatRunner(build_chat_graph(saver), services.context())
-
-

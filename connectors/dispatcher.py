@@ -22,19 +22,31 @@ class Dispatcher:
         results = []
         for step in draft.steps:
             if step.blocked_reason:
-                results.append(StepResult(step_id=step.id, status="blocked", detail=step.blocked_reason))
+                results.append(
+                    StepResult(step_id=step.id, status="blocked", detail=step.blocked_reason)
+                )
                 continue
             if step.kind != "action":
-                results.append(StepResult(step_id=step.id, status="skipped", detail=runtime_note(step.kind, step.approver_role, step.condition)))
+                results.append(
+                    StepResult(
+                        step_id=step.id,
+                        status="skipped",
+                        detail=runtime_note(step.kind, step.approver_role, step.condition),
+                    )
+                )
                 continue
             try:
                 connector = self.registry.get(step.connector or "")
             except UnknownConnector as exc:
-                results.append(StepResult(step_id=step.id, status="failed", detail=str(exc).strip("'\"")))
+                results.append(
+                    StepResult(step_id=step.id, status="failed", detail=str(exc).strip("'\""))
+                )
                 continue
             key = idempotency_key(thread, draft.content_hash, step.id)
             outcome = await connector.execute(step.operation or "", step.params, key)
-            results.append(StepResult(step_id=step.id, status=outcome.status, detail=outcome.detail))
+            results.append(
+                StepResult(step_id=step.id, status=outcome.status, detail=outcome.detail)
+            )
         return results
 
 

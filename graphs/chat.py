@@ -19,7 +19,6 @@ from graphs.routing import (
 )
 from graphs.state import ChatState
 
-
 NODES = (
     nodes.capture_intent,
     nodes.retrieve_context,

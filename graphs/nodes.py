@@ -102,7 +102,9 @@ async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[s
     """Make the next version from a plain-language instruction, or explain what went wrong."""
     decision = state.get("decision") or {}
     instruction = decision.get("args") if decision.get("type") == "response" else state["text"]
-    revision = await runtime.context.brain.revise_workflow(current_workflow(state), str(instruction))
+    revision = await runtime.context.brain.revise_workflow(
+        current_workflow(state), str(instruction)
+    )
     if revision.draft is None:
         return {"notice": revision.problem, "message": message(revision.problem or "")}
     summary = "; ".join(revision.changes)
@@ -119,7 +121,10 @@ async def edit_workflow(state: ChatState) -> dict[str, Any]:
         draft = apply_edit(current_workflow(state), decision.args)
     except EditError as exc:
         return {"notice": str(exc), "message": message(f"That edit was not applied: {exc}")}
-    return {"workflow": draft.model_dump(mode="json"), "notice": f"v{draft.version}: edited by {decision.user}"}
+    return {
+        "workflow": draft.model_dump(mode="json"),
+        "notice": f"v{draft.version}: edited by {decision.user}",
+    }
 
 
 async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -222,4 +227,7 @@ async def send_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, A
         f"{state['thread']}:reply:{ticket.id}",
     )
     results = [{"step_id": "reply", "status": outcome.status, "detail": outcome.detail}]
-    return {"results": results, "message": message(f"Reply to ticket {ticket.id}: {outcome.status}.")}
+    return {
+        "results": results,
+        "message": message(f"Reply to ticket {ticket.id}: {outcome.status}."),
+    }

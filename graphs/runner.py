@@ -121,7 +121,7 @@ class ChatRunner:
                 raise InputError(f"this review does not allow a '{decision.type}' decision")
             if decision.type == "response":
                 check_text(decision.args)
-            command = Command(resume=decision.model_dump(mode="json"))
+            command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
             async for event in self._stream(command, thread):
                 yield event
 

@@ -57,7 +57,8 @@ class WordLlamaEmbedding(BaseEmbedding):
         return [float(x) for x in self.embed([text])[0]]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()  # type: ignore[no-any-return]
+        vectors: list[list[float]] = self.embed(texts).tolist()
+        return vectors
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)

@@ -20,7 +20,7 @@ from typing import Any
 from llama_index.core import Document
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from knowledge.embeddings import WordLlamaEmbedding
@@ -33,7 +33,7 @@ ADD_BATCH = 2048
 # Ingestion never calls an LLM: stop llama-index looking for one. It announces this with a
 # print(), which must not reach stdout (the CLI's JSON modes own it) and tells users nothing.
 with contextlib.redirect_stdout(io.StringIO()):
-    LlamaSettings.llm = None
+    LlamaSettings.llm = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -103,9 +103,10 @@ def chunk_doc(doc: LibraryDoc, root_key: str, splitter: SentenceSplitter) -> lis
     """
     metadata = doc_metadata(doc, root_key)
     source = Document(text=f"{doc.title}\n\n{doc.body}", metadata=metadata)
-    parts = [(str(i), "body", n.get_content()) for i, n in enumerate(
-        splitter.get_nodes_from_documents([source])
-    )]
+    parts = [
+        (str(i), "body", n.get_content())
+        for i, n in enumerate(splitter.get_nodes_from_documents([source]))
+    ]
     header = " ".join([doc.title + ".", doc.summary, *doc.examples]).strip()
     parts.append(("h", "header", header))
     # Every chunk knows how many body chunks its document has, so the whole body can be
@@ -208,4 +209,4 @@ class Ingestor:
             vectors = self.embedding.embed([n.get_content() for n in batch])
             for node, vector in zip(batch, vectors, strict=True):
                 node.embedding = vector.tolist()
-            self.store.add(batch)
+            self.store.add(list[BaseNode](batch))

@@ -158,9 +158,7 @@ def kind_filter(kinds: Sequence[str] | None) -> MetadataFilters | None:
     if not kinds:
         return None
     return MetadataFilters(
-        filters=[
-            MetadataFilter(key="kind", value=list(kinds), operator=FilterOperator.IN)
-        ],
+        filters=[MetadataFilter(key="kind", value=list(kinds), operator=FilterOperator.IN)],
         condition=FilterCondition.AND,
     )
 

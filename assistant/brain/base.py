@@ -36,7 +36,9 @@ class Brain(Protocol):
         """Return the intent of ``text`` with its slots, missing slots and any question."""
         ...
 
-    async def draft_workflow(self, goal: str, intent: Intent, passages: list[Passage]) -> WorkflowDraft:
+    async def draft_workflow(
+        self, goal: str, intent: Intent, passages: list[Passage]
+    ) -> WorkflowDraft:
         """Draft version 1 of a workflow for ``goal``, grounded in ``passages``."""
         ...
 

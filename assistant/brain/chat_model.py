@@ -30,8 +30,8 @@ from assistant.schemas import (
     Source,
     Step,
     Ticket,
-    Trigger,
     Triage,
+    Trigger,
     WorkflowDraft,
 )
 from connectors.operations import CATALOG
@@ -215,7 +215,9 @@ class ChatModelBrain:
         try:
             return await call
         except Exception as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            reason = (
+                "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            )
             log.warning("model %s %s; using the offline brain", what, reason)
             return await fallback()
 

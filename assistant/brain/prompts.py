@@ -60,5 +60,6 @@ Reply again with only the JSON object."""
 def documents_block(passages: list[tuple[str, str, str]]) -> str:
     """Render (doc, title, text) triples as tagged documents."""
     return "\n".join(
-        f'<document doc="{doc}" title="{title}">\n{text}\n</document>' for doc, title, text in passages
+        f'<document doc="{doc}" title="{title}">\n{text}\n</document>'
+        for doc, title, text in passages
     )

@@ -62,7 +62,7 @@ def read_decision(data: dict[str, Any]) -> ReviewResponse:
     """Validate the ``decision`` object; its user defaults to the line's user."""
     decision = data["decision"]
     if not isinstance(decision, dict):
-        raise InputError("'decision' must be an object like {\"type\": \"accept\"}")
+        raise InputError('\'decision\' must be an object like {"type": "accept"}')
     try:
         return ReviewResponse.model_validate({"user": data["user"], **decision})
     except ValidationError as exc:

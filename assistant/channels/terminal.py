@@ -95,17 +95,25 @@ class TerminalChat:
         if kind == "intent":
             intent = event["intent"]
             slots = ", ".join(f"{k}={v}" for k, v in intent["slots"].items()) or "no slots"
-            self.console.print(f"[dim]intent: {intent['kind']} ({intent['confidence']:.2f}); {escape(slots)}[/]")
+            self.console.print(
+                f"[dim]intent: {intent['kind']} ({intent['confidence']:.2f}); {escape(slots)}[/]"
+            )
         elif kind == "draft":
             draft = WorkflowDraft.model_validate(event["workflow"])
             self.console.print(workflow_table(draft))
-            self.console.print(f"[dim]trigger: {draft.trigger.kind} — {escape(draft.trigger.detail)}[/]")
+            self.console.print(
+                f"[dim]trigger: {draft.trigger.kind} — {escape(draft.trigger.detail)}[/]"
+            )
             for source in draft.sources:
-                self.console.print(f"[dim]  source: {escape(source.title)} ({source.doc}, {source.score:.2f})[/]")
+                self.console.print(
+                    f"[dim]  source: {escape(source.title)} ({source.doc}, {source.score:.2f})[/]"
+                )
         elif kind == "dispatched":
             for result in event["results"]:
                 style = STATUS_STYLE.get(result["status"], "")
-                self.console.print(f"  {result['step_id']}: [{style}]{result['status']}[/] {escape(result['detail'])}")
+                self.console.print(
+                    f"  {result['step_id']}: [{style}]{result['status']}[/] {escape(result['detail'])}"
+                )
         elif kind == "message":
             self.console.print(escape(event["text"]))
             for source in event.get("sources", []):

@@ -56,7 +56,12 @@ class EvalReport:
         """Return the report as JSON-ready data."""
         return {
             "metrics": {
-                name: {"value": round(m.value, 4), "hits": m.hits, "total": m.total, "misses": m.misses}
+                name: {
+                    "value": round(m.value, 4),
+                    "hits": m.hits,
+                    "total": m.total,
+                    "misses": m.misses,
+                }
                 for name, m in self.metrics.items()
             },
             "with_lexical_rerank": {k: round(v, 4) for k, v in self.hybrid.items()},
@@ -139,14 +144,18 @@ async def score_requests(
         label = f"{case['id']}: {case['text'][:70]}"
         out = await run_turn(runner, f"eval-{case['id']}", case["text"])
         intent = out["intent"] or {}
-        metrics["intent accuracy"].add(intent.get("kind") == case["intent"], f"{label} -> {intent.get('kind')}")
+        metrics["intent accuracy"].add(
+            intent.get("kind") == case["intent"], f"{label} -> {intent.get('kind')}"
+        )
         if case["intent"] == "automate" and case.get("playbook"):
             got = (out["workflow"] or {}).get("playbook")
             metrics["playbook hit@1"].add(got == case["playbook"], f"{label} -> {got}")
         if case["intent"] == "automate":
             for slot, expected in (case.get("slots") or {}).items():
                 got = intent.get("slots", {}).get(slot)
-                metrics["slot accuracy"].add(same_slot(expected, got), f"{label} {slot}={expected!r} got {got!r}")
+                metrics["slot accuracy"].add(
+                    same_slot(expected, got), f"{label} {slot}={expected!r} got {got!r}"
+                )
         if case["intent"] == "question" and case.get("sources"):
             top = [s["doc"] for s in out["sources"][:3]]
             hit = any(doc in top for doc in case["sources"])

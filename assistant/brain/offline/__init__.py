@@ -88,7 +88,9 @@ class OfflineBrain:
         """Answer by quoting the best passages."""
         if not question.strip():
             return Answer(CHITCHAT_REPLY)
-        return Answer(answer_text(question, passages, self.quoter), [p.source() for p in passages[:3]])
+        return Answer(
+            answer_text(question, passages, self.quoter), [p.source() for p in passages[:3]]
+        )
 
     async def draft_reply(self, ticket: Ticket, passages: list[Passage]) -> ReplyDraft:
         """Draft a grounded reply, or route to a human when unsure or sensitive."""

@@ -42,7 +42,7 @@ HIGH = re.compile(
 def sentences(text: str) -> list[str]:
     """Split markdown prose into plain sentences (headings and front matter dropped)."""
     _, body = split_front_matter(text)
-    out = []
+    out: list[str] = []
     for block in re.split(r"\n\s*\n", body):
         block = block.strip()
         if not block or block.startswith("#") or block.startswith("|"):
@@ -126,11 +126,13 @@ def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> Repl
     greeting = f"Hi {ticket.customer.name.split()[0]}," if ticket.customer.name else "Hello,"
     if sensitive or confidence < MIN_CONFIDENCE or not passages:
         reason = (
-            "this needs a specialist's review" if sensitive else "I want to be sure you get an exact answer"
+            "this needs a specialist's review"
+            if sensitive
+            else "I want to be sure you get an exact answer"
         )
         body = (
             f"{greeting}\n\nThank you for contacting Northwind support about "
-            f"\"{ticket.subject.strip()}\". A member of our team will review your message "
+            f'"{ticket.subject.strip()}". A member of our team will review your message '
             f"personally, because {reason}. We will get back to you as soon as possible.\n\n"
             "Best regards,\nNorthwind Support"
         )
@@ -144,9 +146,9 @@ def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> Repl
     quoted = quoter.best_sentences(text, passages[:1], limit=3)
     article = passages[0]
     body = (
-        f"{greeting}\n\nThanks for getting in touch about \"{ticket.subject.strip()}\".\n\n"
+        f'{greeting}\n\nThanks for getting in touch about "{ticket.subject.strip()}".\n\n'
         + " ".join(quoted)
-        + f"\n\nYou can read the full article, \"{article.title}\", in our help centre. "
+        + f'\n\nYou can read the full article, "{article.title}", in our help centre. '
         "If this doesn't solve it, just reply to this email and we'll take it from there.\n\n"
         "Best regards,\nNorthwind Support"
     )

@@ -10,7 +10,9 @@ from assistant.policy import RiskyPattern, find_risky
 from assistant.schemas import Slots, Source, Step, Trigger, WorkflowDraft
 from knowledge.library import LibraryDoc
 
-SLOT_PLACEHOLDER = re.compile(r"(?<!\{)\{(amount_threshold|currency|channel|email|approver_role|schedule)\}(?!\})")
+SLOT_PLACEHOLDER = re.compile(
+    r"(?<!\{)\{(amount_threshold|currency|channel|email|approver_role|schedule)\}(?!\})"
+)
 SIGN_OFF = re.compile(r"\b(sign[- ]?off|approv\w*|authori[sz]\w*|green[- ]?light|ok'?d)\b", re.I)
 
 

@@ -158,7 +158,9 @@ def apply_one(part: str, steps: list[Step], trigger: Trigger) -> tuple[str, list
         index = resolve(match, "a", steps)
         step = steps.pop(index)
         if match["edge"]:
-            target = 0 if match["edge"].lower() in ("top", "start", "beginning", "front") else len(steps)
+            target = (
+                0 if match["edge"].lower() in ("top", "start", "beginning", "front") else len(steps)
+            )
         else:
             steps.insert(index, step)
             other = resolve(match, "b", steps)
@@ -204,7 +206,9 @@ def apply_one(part: str, steps: list[Step], trigger: Trigger) -> tuple[str, list
     if ALSO_EMAIL.search(part):
         address = extract_email(part)
         if address is None:
-            raise InstructionError("Which address? For example: 'also email ana@northwind.example'.")
+            raise InstructionError(
+                "Which address? For example: 'also email ana@northwind.example'."
+            )
         steps.append(email_step(address))
         return f"added an email to {address}", steps, trigger
     if SCHEDULE.search(part) and (schedule := extract_schedule(part)):
@@ -225,9 +229,7 @@ def resolve(match: re.Match[str], name: str, steps: list[Step]) -> int:
         wanted = match[f"{name}conn"].lower()
         kinds = {"ticket": "tickets", "approval": "approval", "condition": "condition"}
         target = kinds.get(wanted, wanted)
-        found = [
-            i for i, s in enumerate(steps) if s.connector == target or s.kind == target
-        ]
+        found = [i for i, s in enumerate(steps) if s.connector == target or s.kind == target]
         if len(found) != 1:
             what = "no" if not found else f"{len(found)}"
             raise InstructionError(

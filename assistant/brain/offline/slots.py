@@ -158,9 +158,9 @@ def extract_amount(text: str) -> tuple[float | None, str | None]:
         if re.search(r"\b(score|rating|credit score|fico)\W+\w*\W*$", before, re.IGNORECASE):
             continue
         has_money = bool(pre or post)
-        if not (has_money or (mult and THRESHOLD_CUE.search(before))):
-            if not THRESHOLD_CUE.search(before) or looks_like_count(text, match.end()):
-                continue
+        cued = bool(THRESHOLD_CUE.search(before))
+        if not (has_money or (mult and cued)) and (not cued or looks_like_count(text, match.end())):
+            continue
         value = parse_number(match["num"])
         if mult:
             value *= MULTIPLIERS[mult.lower()]
@@ -212,9 +212,7 @@ def extract_role(text: str) -> str | None:
     for pattern, role in ROLE_PATTERNS:
         if role == "it":
             matches = list(IT_ROLE.finditer(scrubbed))
-            matches += [
-                m for m in pattern.finditer(scrubbed) if m.group(0).lower() not in ("it",)
-            ]
+            matches += [m for m in pattern.finditer(scrubbed) if m.group(0).lower() not in ("it",)]
         else:
             matches = list(pattern.finditer(scrubbed))
         for match in matches:
@@ -241,8 +239,11 @@ def extract_schedule(text: str) -> str | None:
     day = re.search(rf"\b(?:every|each|on|weekly on|on a)\s+{DAY}\b", low) or re.search(
         rf"\b{DAY}s\b", low
     )
-    if re.search(r"\b(every weekday|weekdays|each weekday|monday (?:to|through|-) friday|"
-                 r"mon-fri|business days?|working days?)\b", low):
+    if re.search(
+        r"\b(every weekday|weekdays|each weekday|monday (?:to|through|-) friday|"
+        r"mon-fri|business days?|working days?)\b",
+        low,
+    ):
         base = "weekdays"
     elif day:
         name = next(d for d in DAYS if d.startswith(day.group(1)[:3]))
@@ -250,12 +251,18 @@ def extract_schedule(text: str) -> str | None:
         time_text = low[day.end() :]
     elif re.search(r"\b(every week|weekly|once a week|each week)\b", low):
         base = "weekly:monday"
-    elif re.search(r"\b(every month|monthly|each month|once a month|month[- ]end|"
-                   r"first of (?:the|each|every) month)\b", low):
+    elif re.search(
+        r"\b(every month|monthly|each month|once a month|month[- ]end|"
+        r"first of (?:the|each|every) month)\b",
+        low,
+    ):
         base = "monthly"
-    elif re.search(r"\b(every day|daily|each day|every morning|each morning|every evening|"
-                   r"each evening|every night|nightly|once a day|end of (?:the |each )?day|"
-                   r"every afternoon)\b", low):
+    elif re.search(
+        r"\b(every day|daily|each day|every morning|each morning|every evening|"
+        r"each evening|every night|nightly|once a day|end of (?:the |each )?day|"
+        r"every afternoon)\b",
+        low,
+    ):
         base = "daily"
     if base is None:
         return None
@@ -284,9 +291,8 @@ def extract_time(text: str) -> str | None:
                 h += 12
             if ampm.startswith("a") and h == 12:
                 h = 0
-        elif "evening" in text or "night" in text or "afternoon" in text:
-            if h < 12:
-                h += 12
+        elif h < 12 and any(word in text for word in ("evening", "night", "afternoon")):
+            h += 12
         if 0 <= h < 24 and 0 <= m < 60:
             return f"{h:02d}:{m:02d}"
     return None

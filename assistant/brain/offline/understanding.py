@@ -148,9 +148,9 @@ class IntentGuess:
         if not self.matches or self.matches[0].score < PLAYBOOK_MIN_SCORE:
             return None
         top = self.matches[0]
-        if len(self.matches) > 1 and top.score < CLEAR_SCORE:
-            if top.score - self.matches[1].score < MIN_MARGIN:
-                return None
+        tied = len(self.matches) > 1 and top.score - self.matches[1].score < MIN_MARGIN
+        if tied and top.score < CLEAR_SCORE:
+            return None
         return top
 
 
@@ -214,7 +214,9 @@ class IntentClassifier:
             r"^\s*(is|are|do|does)\s+(there|it|we)\s+(a )?(way|possible|able)\b", text, re.I
         ):
             return False
-        if re.match(r"^\s*how (do|can|could|would) (i|we|you) (automate|set ?up|build)\b", text, re.I):
+        if re.match(
+            r"^\s*how (do|can|could|would) (i|we|you) (automate|set ?up|build)\b", text, re.I
+        ):
             return False
         cue = AUTOMATION_CUE.search(text)
         if not QUESTION_START.match(text) and cue:
@@ -224,7 +226,9 @@ class IntentClassifier:
     @staticmethod
     def is_vague(text: str, best: PlaybookMatch | None) -> bool:
         """Tell whether a request leans on context the assistant does not have."""
-        content = [t for t in terms(text) if t not in {"automat", "workflow", "flow", "set", "setup"}]
+        content = [
+            t for t in terms(text) if t not in {"automat", "workflow", "flow", "set", "setup"}
+        ]
         if best is not None and best.lexical >= 0.34:
             return False
         return len(content) <= 3 and bool(VAGUE.search(text))

@@ -1,0 +1,64 @@
+"""Shared fixtures: one ingested knowledge base per test session, fresh homes per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from assistant.services import Services, build_services
+from assistant.settings import Settings
+from connectors.registry import ConnectorRegistry
+from connectors.sandbox import ActionLog
+from graphs.chat import build_chat_graph
+from graphs.runner import ChatRunner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep every test away from the developer's own data and .env."""
+    for key in list(os.environ):
+        if key.startswith("FLOWDRAFT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("FLOWDRAFT_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a data directory shared by the session's ingested services."""
+    return tmp_path_factory.mktemp("shared-home")
+
+
+@pytest.fixture(scope="session")
+def services(session_home: Path) -> Services:
+    """Return services over the shipped library, ingested once for the whole session."""
+    return build_services(Settings(home=session_home))
+
+
+@pytest.fixture
+def action_log() -> ActionLog:
+    """Return an empty log of sandboxed actions."""
+    return ActionLog()
+
+
+@pytest.fixture
+def runner(services: Services, action_log: ActionLog) -> Iterator[ChatRunner]:
+    """Return a chat runner with in-memory checkpoints and a recording connector registry."""
+    context = services.context()
+    context.registry = ConnectorRegistry.sandboxed(action_log)
+    yield ChatRunner(build_chat_graph(InMemorySaver()), context)
+
+
+async def collect(stream: AsyncIterator[dict]) -> list[dict]:
+    """Return every event of a runner stream."""
+    return [event async for event in stream]
+
+
+def of_type(events: list[dict], kind: str) -> list[dict]:
+    """Return the events of one type."""
+    return [e for e in events if e["type"] == kind]

@@ -1,0 +1,159 @@
+"""The chat graph end to end: draft, review, revise, dispatch, answer, clarify."""
+
+import pytest
+
+from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
+from connectors.sandbox import ActionLog
+from graphs.chat import build_chat_graph
+from graphs.runner import ChatRunner, InputError, ThreadNotWaiting
+from tests.conftest import collect, of_type
+
+GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
+
+
+def test_topology_snapshot() -> None:
+    mermaid = build_chat_graph().get_graph().draw_mermaid()
+    for edge in (
+        "__start__ --> capture_intent",
+        "check_policy --> review",
+        "dispatch --> report",
+        "draft_workflow --> check_policy",
+        "draft_reply --> review_reply",
+    ):
+        assert edge in mermaid
+    for conditional in (
+        "review -.-> dispatch",
+        "review -.-> revise_workflow",
+        "review -.-> discard",
+        "capture_intent -.-> clarify",
+        "retrieve_context -.-> answer",
+    ):
+        assert conditional in mermaid
+
+
+async def test_draft_turn_ends_in_an_agent_inbox_review(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    events = await collect(runner.send_text("t1", GOAL, "ana"))
+    assert [e["type"] for e in events] == ["intent", "draft", "review"]
+    assert all(e["thread"] == "t1" for e in events)
+    assert events[0]["intent"]["slots"]["amount_threshold"] == 10000
+    draft = WorkflowDraft.model_validate(events[1]["workflow"])
+    assert draft.version == 1 and draft.playbook == "invoice-triage"
+    request = ReviewRequest.model_validate(events[2]["request"])
+    assert request.action_request.action == "dispatch_workflow"
+    assert request.action_request.args["workflow"]["content_hash"] == draft.content_hash
+    assert set(events[2]["request"]["config"]) == {
+        "allow_accept",
+        "allow_edit",
+        "allow_respond",
+        "allow_ignore",
+    }
+    assert action_log.actions == []  # nothing happens before approval
+
+
+async def test_accept_dispatches_each_action_once(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    await collect(runner.send_text("t1", GOAL, "ana"))
+    events = await collect(runner.send_decision("t1", ReviewResponse(type="accept", user="carla")))
+    results = of_type(events, "dispatched")[0]["results"]
+    statuses = {r["status"] for r in results}
+    assert statuses <= {"ok", "skipped", "blocked", "failed"} and "ok" in statuses
+    assert len(action_log.actions) == sum(r["status"] == "ok" for r in results)
+    assert {a.connector for a in action_log.actions} >= {"slack"}
+    slack = next(a for a in action_log.actions if a.connector == "slack")
+    assert slack.params["channel"] == "#finance"
+    assert "carla" in of_type(events, "message")[0]["text"]
+    with pytest.raises(ThreadNotWaiting, match="not waiting"):
+        await collect(runner.send_decision("t1", ReviewResponse(type="accept", user="carla")))
+    assert len(action_log.actions) == sum(r["status"] == "ok" for r in results)
+
+
+async def test_plain_language_edit_makes_a_new_version(runner: ChatRunner) -> None:
+    first = await collect(runner.send_text("t2", GOAL, "ana"))
+    v1 = WorkflowDraft.model_validate(of_type(first, "draft")[0]["workflow"])
+    events = await collect(runner.send_text("t2", "send it to #ops instead", "ana"))
+    v2 = WorkflowDraft.model_validate(of_type(events, "draft")[0]["workflow"])
+    assert v2.id == v1.id and v2.version == 2 and v2.content_hash != v1.content_hash
+    assert all(s.params.get("channel") == "#ops" for s in v2.steps if s.connector == "slack")
+    assert "v2" in of_type(events, "review")[0]["request"]["description"]
+    state = await runner.state("t2")
+    assert [v["version"] for v in state["versions"]] == [1, 2]
+
+
+async def test_an_edit_not_understood_is_explained_and_review_stays_open(
+    runner: ChatRunner,
+) -> None:
+    await collect(runner.send_text("t3", GOAL, "ana"))
+    events = await collect(runner.send_text("t3", "make it pop", "ana"))
+    assert "didn't understand" in of_type(events, "message")[0]["text"]
+    assert of_type(events, "review") and await runner.pending_review("t3") is not None
+
+
+async def test_structured_edit_and_reject(runner: ChatRunner, action_log: ActionLog) -> None:
+    first = await collect(runner.send_text("t4", GOAL, "ana"))
+    workflow = of_type(first, "draft")[0]["workflow"]
+    edited = {"title": "Invoice sign-off", "steps": workflow["steps"][:2]}
+    events = await collect(
+        runner.send_decision(
+            "t4", ReviewResponse(type="edit", args={"workflow": edited}, user="ana")
+        )
+    )
+    v2 = of_type(events, "draft")[0]["workflow"]
+    assert v2["version"] == 2 and v2["title"] == "Invoice sign-off" and len(v2["steps"]) == 2
+    bad = await collect(
+        runner.send_decision(
+            "t4", ReviewResponse(type="edit", args={"workflow": {"steps": []}}, user="ana")
+        )
+    )
+    assert "not applied" in of_type(bad, "message")[0]["text"]
+    done = await collect(runner.send_decision("t4", ReviewResponse(type="ignore", user="ana")))
+    assert "nothing was dispatched" in of_type(done, "message")[0]["text"]
+    assert action_log.actions == []
+
+
+async def test_question_is_answered_with_sources(runner: ChatRunner) -> None:
+    events = await collect(runner.send_text("q1", "Which actions may never be automated?", "ana"))
+    message = of_type(events, "message")[0]
+    assert "policies/do-not-automate.md" in [s["doc"] for s in message["sources"][:3]]
+    assert await runner.pending_review("q1") is None
+
+
+async def test_clarifying_question_then_the_answer_completes_the_request(
+    runner: ChatRunner,
+) -> None:
+    first = await collect(runner.send_text("c1", "can you set up a workflow?", "ana"))
+    assert of_type(first, "intent")[0]["intent"]["kind"] == "clarify"
+    assert of_type(first, "message")[0]["text"].startswith("Which process")
+    second = await collect(
+        runner.send_text("c1", "for new hires: create their accounts and post in #it", "ana")
+    )
+    draft = of_type(second, "draft")[0]["workflow"]
+    assert draft["playbook"] == "employee-onboarding"
+
+
+async def test_revise_without_a_draft_says_so(runner: ChatRunner) -> None:
+    events = await collect(runner.send_text("r1", "remove step 2", "ana"))
+    assert "no draft" in of_type(events, "message")[0]["text"]
+
+
+async def test_risky_request_is_blocked_at_dispatch(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    await collect(
+        runner.send_text(
+            "k1", "Delete all customer records older than two years every month", "ana"
+        )
+    )
+    events = await collect(runner.send_text("k1", "approve", "ana"))
+    results = of_type(events, "dispatched")[0]["results"]
+    assert any(r["status"] == "blocked" for r in results)
+    assert not any("delete" in str(a.params).lower() for a in action_log.actions)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 100_000, "nul\x00byte"])
+async def test_bad_text_is_refused_with_a_reason(runner: ChatRunner, text: str) -> None:
+    with pytest.raises(InputError):
+        await collect(runner.send_text("bad", text, "ana"))
+    assert await runner.state("bad") == {}

@@ -1,0 +1,158 @@
+"""The CLI's JSON modes as another program sees them: real processes, stdout is only JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from assistant.schemas import Intent, ReplyDraft, WorkflowDraft
+from assistant.services import Services
+
+pytestmark = pytest.mark.integration
+
+
+def flowdraft(home: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "FLOWDRAFT_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def lines(out: bytes) -> list[dict]:
+    return [json.loads(line) for line in out.decode().splitlines()]
+
+
+@pytest.fixture
+def home(services: Services) -> Path:
+    """The session's already-ingested home, so each process starts quickly."""
+    return services.settings.home
+
+
+def test_draft_json_then_approve_from_another_process(home: Path) -> None:
+    thread = f"x-{uuid.uuid4().hex[:6]}"
+    drafted = flowdraft(
+        home,
+        "draft",
+        "Refunds over $200 need the support lead; post in #refunds",
+        "--json",
+        "--thread",
+        thread,
+    )
+    assert drafted.returncode == 0, drafted.stderr.decode()
+    out = json.loads(drafted.stdout)
+    assert set(out) == {"intent", "workflow", "question"}
+    Intent.model_validate(out["intent"])
+    workflow = WorkflowDraft.model_validate(out["workflow"])
+    assert workflow.playbook == "returns-refunds"
+
+    decisions = (
+        json.dumps({"decision": {"type": "accept"}, "user": "lee", "thread": thread})
+        + "\n"
+        + json.dumps({"decision": {"type": "accept"}, "user": "lee", "thread": thread})
+        + "\n"
+    ).encode()
+    resumed = flowdraft(home, "chat", "--json", stdin=decisions)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    events = lines(resumed.stdout)
+    dispatched = [e for e in events if e["type"] == "dispatched"]
+    assert len(dispatched) == 1 and dispatched[0]["thread"] == thread
+    assert {"step_id", "status", "detail"} == set(dispatched[0]["results"][0])
+    assert events[-1] == {
+        "type": "error",
+        "thread": thread,
+        "message": f"thread {thread!r} is not waiting for a decision",
+    }
+
+
+def test_chat_json_survives_bad_lines(home: Path) -> None:
+    thread = f"b-{uuid.uuid4().hex[:6]}"
+    good = json.dumps(
+        {"text": "What needs CFO approval?", "user": "ana", "thread": thread}
+    ).encode()
+    stdin = b"\n".join(
+        [
+            b"{not json",
+            b"\xff\xfe broken utf-8",
+            json.dumps({"text": "", "thread": thread}).encode(),
+            json.dumps({"text": "x" * 100_000, "thread": thread}).encode(),
+            json.dumps({"text": "hi", "thread": thread, "mood": "happy"}).encode(),
+            json.dumps({"decision": {"type": "accept"}, "thread": "nobody-waits"}).encode(),
+            json.dumps(["a", "list"]).encode(),
+            good,
+        ]
+    )
+    result = flowdraft(home, "chat", "--json", stdin=stdin + b"\n")
+    assert result.returncode == 0, result.stderr.decode()
+    events = lines(result.stdout)
+    errors = [e for e in events if e["type"] == "error"]
+    assert len(errors) == 7
+    reasons = " | ".join(e["message"] for e in errors)
+    for fragment in (
+        "not valid JSON",
+        "UTF-8",
+        "empty",
+        "too long",
+        "unknown field(s): mood",
+        "not waiting",
+        "JSON object",
+    ):
+        assert fragment in reasons
+    answer = [e for e in events if e["type"] == "message"]
+    assert answer and answer[0]["thread"] == thread and answer[0]["sources"]
+
+
+def test_ask_json(home: Path) -> None:
+    result = flowdraft(home, "ask", "How long do we keep customer personal data?", "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    out = json.loads(result.stdout)
+    assert set(out) == {"answer", "sources"}
+    assert out["sources"][0]["doc"] == "policies/data-handling.md"
+
+
+def test_reply_json_lines_one_answer_per_ticket(home: Path) -> None:
+    tickets = [
+        {
+            "id": "T1",
+            "subject": "Package not here",
+            "body": "My order has not arrived, where is it?",
+            "customer": {"email": "a@example.com", "name": "Ann"},
+        },
+        {"id": "T2", "subject": "no body"},
+        {
+            "id": "T3",
+            "subject": "2FA",
+            "body": "How do I turn on two-factor authentication?",
+            "customer": {"email": "b@example.com"},
+        },
+    ]
+    stdin = "\n".join(json.dumps(t) for t in tickets).encode()
+    result = flowdraft(home, "reply", "--ticket", "-", "--json", stdin=stdin)
+    assert result.returncode == 1  # one ticket was invalid
+    out = lines(result.stdout)
+    assert len(out) == 3
+    ReplyDraft.model_validate(out[0]["reply"])
+    assert "body" in out[1]["error"]
+    assert out[2]["reply"]["citations"][0]["doc"] == "faq/two-factor-setup.md"
+
+
+def test_bad_configuration_is_reported_not_raised(home: Path) -> None:
+    env_result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "hello", "--json"],
+        capture_output=True,
+        env={**os.environ, "FLOWDRAFT_HOME": str(home), "FLOWDRAFT_MODEL": "gpt4"},
+        timeout=60,
+        check=False,
+    )
+    assert env_result.returncode == 2
+    assert b"FLOWDRAFT_MODEL" in env_result.stderr and env_result.stdout == b""
