@@ -17,7 +17,7 @@ from graphs.chat import build_chat_graph
 from graphs.checkpoints import sqlite_checkpointer
 from graphs.context import Context
 from graphs.runner import ChatRunner
-from knowledge.embeddings import WordLlamaEmbedding, build_embedding
+from knowledge.embeddings import Embedder, build_embedder
 from knowledge.ingest import Ingestor, IngestReport, ProgressFn
 from knowledge.library import cached_library
 from knowledge.retrieval import Retriever
@@ -34,7 +34,7 @@ class Services:
     """Everything a channel needs, built once per process."""
 
     settings: Settings
-    embedding: WordLlamaEmbedding
+    embedding: Embedder
     collection: Any
     ingestor: Ingestor
     retriever: Retriever
@@ -66,7 +66,7 @@ def build_services(
     """Build the services from ``settings``; ingest the shipped library on first use."""
     settings = settings or Settings()
     settings.ensure_home()
-    embedding = build_embedding(settings.embeddings)
+    embedding = build_embedder(settings.embeddings)
     client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
     collection = open_collection(client, settings.collection)
     ingestor = Ingestor(collection, embedding)

@@ -8,32 +8,14 @@ in Chroma, the same logic works against a Chroma server shared by many replicas.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llama_index.core import Document
-from llama_index.core import Settings as LlamaSettings
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import BaseNode, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
-
-from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc, iter_markdown, read_doc
-
-CHUNK_SIZE = 256
-CHUNK_OVERLAP = 32
-ADD_BATCH = 2048
-
-# Ingestion never calls an LLM: stop llama-index looking for one. It announces this with a
-# print(), which must not reach stdout (the CLI's JSON modes own it) and tells users nothing.
-with contextlib.redirect_stdout(io.StringIO()):
-    LlamaSettings.llm = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -62,23 +44,6 @@ class IngestReport:
 
 
 ProgressFn = Callable[[int, int, str], None]
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split text after sentence punctuation, keeping the whitespace with each sentence.
-
-    A regex is ~10x faster than llama-index's default NLTK punkt tokenizer, and for our
-    markdown it splits in the same places (a chunk boundary only moves by a sentence).
-    """
-    out = []
-    start = 0
-    for match in SENTENCE_END.finditer(text):
-        out.append(text[start : match.end()])
-        start = match.end()
-    if start < len(text):
-        out.append(text[start:])
-    return out
 
 
 def doc_metadata(doc: LibraryDoc, root_key: str) -> dict[str, Any]:
@@ -95,52 +60,22 @@ def doc_metadata(doc: LibraryDoc, root_key: str) -> dict[str, Any]:
     }
 
 
-def chunk_doc(doc: LibraryDoc, root_key: str, splitter: SentenceSplitter) -> list[TextNode]:
-    """Split ``doc`` into nodes with deterministic ids ``<root>::<doc>#<n>``.
-
-    The title, summary and example phrasings form one extra "header" chunk (``#h``): it helps
-    a short question find the document, and is never quoted as if it were the document.
-    """
-    metadata = doc_metadata(doc, root_key)
-    source = Document(text=f"{doc.title}\n\n{doc.body}", metadata=metadata)
-    parts = [
-        (str(i), "body", n.get_content())
-        for i, n in enumerate(splitter.get_nodes_from_documents([source]))
-    ]
-    header = " ".join([doc.title + ".", doc.summary, *doc.examples]).strip()
-    parts.append(("h", "header", header))
-    # Every chunk knows how many body chunks its document has, so the whole body can be
-    # fetched by id (fast) instead of by a metadata filter (a scan).
-    metadata["chunks"] = len(parts) - 1
-    return [
-        TextNode(
-            id_=chunk_id(root_key, doc.doc, suffix),
-            text=text,
-            metadata={**metadata, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
-            excluded_embed_metadata_keys=[*metadata, "part", "seq"],
-            excluded_llm_metadata_keys=[*metadata, "part", "seq"],
-        )
-        for suffix, part, text in parts
-    ]
-
-
-def chunk_id(root_key: str, doc: str, suffix: str | int) -> str:
-    """Return the id of chunk ``suffix`` (a number, or "h" for the header) of ``doc``."""
-    return f"{root_key}::{doc}#{suffix}"
-
-
 class Ingestor:
     """Keep a Chroma collection in step with folders of markdown."""
 
-    def __init__(self, collection: Any, embedding: WordLlamaEmbedding) -> None:
+    def __init__(self, collection: Any, embedder: Embedder) -> None:
         self.collection = collection
-        self.store = ChromaVectorStore(chroma_collection=collection)
-        self.embedding = embedding
-        self.splitter = SentenceSplitter(
-            chunk_size=CHUNK_SIZE,
-            chunk_overlap=CHUNK_OVERLAP,
-            chunking_tokenizer_fn=split_sentences,
-        )
+        self.embedder = embedder
+        self._chunker: Any = None
+
+    @property
+    def chunker(self) -> Any:
+        """Return the llama-index chunker, importing llama-index on first use."""
+        if self._chunker is None:
+            from knowledge.chunking import Chunker
+
+            self._chunker = Chunker(self.collection, self.embedder)
+        return self._chunker
 
     def manifest(self, root_key: str) -> dict[str, tuple[str, list[str]]]:
         """Return ``{doc: (digest, chunk ids)}`` for chunks stored from ``root_key``."""
@@ -164,7 +99,7 @@ class Ingestor:
         stored = self.manifest(key)
         paths = iter_markdown(root)
         report.files = len(paths)
-        pending: list[TextNode] = []
+        pending: list[Any] = []
         stale: list[str] = []
         seen: set[str] = set()
         for index, path in enumerate(paths, 1):
@@ -178,7 +113,7 @@ class Ingestor:
             if previous and previous[0] == doc.digest:
                 report.unchanged += 1
             else:
-                nodes = chunk_doc(doc, key, self.splitter)
+                nodes = self.chunker.chunk(doc, doc_metadata(doc, key))
                 pending.extend(nodes)
                 if previous:
                     stale.extend(previous[1])
@@ -194,19 +129,7 @@ class Ingestor:
                     report.removed += len(ids)
         if stale:
             self.collection.delete(ids=stale)
-        self.add_nodes(pending)
+        if pending:
+            self.chunker.add(pending)
         report.seconds = time.perf_counter() - started
         return report
-
-    def add_nodes(self, nodes: list[TextNode]) -> None:
-        """Embed ``nodes`` in batches and add them to the store.
-
-        Chroma's persistent add dominates (about 1 ms a chunk here); a writer thread that
-        overlapped it with embedding measured no faster, so this stays sequential.
-        """
-        for start in range(0, len(nodes), ADD_BATCH):
-            batch = nodes[start : start + ADD_BATCH]
-            vectors = self.embedding.embed([n.get_content() for n in batch])
-            for node, vector in zip(batch, vectors, strict=True):
-                node.embedding = vector.tolist()
-            self.store.add(list[BaseNode](batch))

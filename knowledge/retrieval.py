@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
-from llama_index.vector_stores.chroma import ChromaVectorStore
-
 from assistant.schemas import Source
-from knowledge.embeddings import WordLlamaEmbedding
-from knowledge.ingest import chunk_id
+from knowledge.embeddings import Embedder
+from knowledge.store import chunk_id
 from knowledge.text import idf_table, overlap, terms
 
 CANDIDATES = 16
@@ -56,12 +46,9 @@ class Retriever:
     so it is off by default and ``flowdraft eval`` reports both.
     """
 
-    def __init__(
-        self, collection: Any, embedding: WordLlamaEmbedding, *, hybrid: bool = False
-    ) -> None:
+    def __init__(self, collection: Any, embedder: Embedder, *, hybrid: bool = False) -> None:
         self.collection = collection
-        self.store = ChromaVectorStore(chroma_collection=collection)
-        self.embedding = embedding
+        self.embedder = embedder
         self.hybrid = hybrid
 
     def search(
@@ -79,18 +66,20 @@ class Retriever:
         """
         if not text.strip():
             return []
-        vector = self.embedding.embed([text])[0].tolist()
-        query = VectorStoreQuery(
-            query_embedding=vector, similarity_top_k=CANDIDATES, filters=kind_filter(kinds)
+        vector = self.embedder.embed([text])[0].tolist()
+        where = {"kind": {"$in": list(kinds)}} if kinds else None
+        found = self.collection.query(
+            query_embeddings=[vector],
+            n_results=CANDIDATES,
+            where=where,
+            include=["documents", "metadatas", "distances"],
         )
-        result = self.store.query(query)
-        nodes = result.nodes or []
-        similarities = result.similarities or [0.0] * len(nodes)
-        chunks = []
-        for node, similarity in zip(nodes, similarities, strict=False):
-            # ChromaVectorStore reports exp(-distance); cosine similarity is 1 - distance.
-            dense = 1.0 + math.log(max(similarity, 1e-12))
-            chunks.append((node.metadata, node.get_content(), max(dense, 0.0)))
+        chunks = [
+            (meta, body, max(0.0, 1.0 - distance))  # cosine distance -> similarity
+            for meta, body, distance in zip(
+                found["metadatas"][0], found["documents"][0], found["distances"][0], strict=False
+            )
+        ]
         return self.rank(text, chunks, k, boost or {})
 
     def rank(
@@ -151,16 +140,6 @@ class Retriever:
     def count(self) -> int:
         """Return how many chunks the collection holds."""
         return int(self.collection.count())
-
-
-def kind_filter(kinds: Sequence[str] | None) -> MetadataFilters | None:
-    """Return a llama-index filter on the ``kind`` metadata, or None for all kinds."""
-    if not kinds:
-        return None
-    return MetadataFilters(
-        filters=[MetadataFilter(key="kind", value=list(kinds), operator=FilterOperator.IN)],
-        condition=FilterCondition.AND,
-    )
 
 
 def merge_overlaps(chunks: list[str]) -> list[str]:

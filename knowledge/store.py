@@ -12,6 +12,11 @@ from chromadb.config import Settings as ChromaSettings
 MIN_NAME = 3
 
 
+def chunk_id(root_key: str, doc: str, suffix: str | int) -> str:
+    """Return the id of chunk ``suffix`` (a number, or "h" for the header) of ``doc``."""
+    return f"{root_key}::{doc}#{suffix}"
+
+
 def chroma_client(*, path: Path | None = None, url: str = "") -> Any:
     """Return a Chroma client: an HTTP client for ``url``, else an embedded one at ``path``."""
     settings = ChromaSettings(anonymized_telemetry=False)

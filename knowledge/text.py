@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from nltk.stem.porter import PorterStemmer
+import snowballstemmer
 
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -175,13 +175,13 @@ STOPWORDS = frozenset(
 )
 
 
-_porter = PorterStemmer()
+_stemmer = snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """Reduce a word to its Porter stem so 'invoices', 'invoicing' and 'invoice' meet."""
-    return str(_porter.stem(word))
+    """Reduce a word to its Snowball stem so 'invoices', 'invoicing' and 'invoice' meet."""
+    return str(_stemmer.stemWord(word))
 
 
 def terms(text: str) -> list[str]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from assistant.brain.base import Answer, Brain, Revision
 from assistant.settings import Settings
-from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
 
 __all__ = ["Answer", "Brain", "Revision", "build_brain"]
 
 
-def build_brain(
-    settings: Settings, library: list[LibraryDoc], embedding: WordLlamaEmbedding
-) -> Brain:
+def build_brain(settings: Settings, library: list[LibraryDoc], embedding: Embedder) -> Brain:
     """Return the brain ``FLOWDRAFT_MODEL`` names: offline, or a chat model with offline fallback."""
     from assistant.brain.offline import OfflineBrain
 

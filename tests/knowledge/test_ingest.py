@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.embeddings import WordLlamaEmbedder
 from knowledge.ingest import Ingestor
 from knowledge.retrieval import Retriever
 from knowledge.store import chroma_client, open_collection
@@ -26,7 +26,7 @@ def write(folder: Path, name: str, title: str, body: str) -> None:
 @pytest.fixture
 def ingestor(tmp_path: Path) -> Ingestor:
     collection = open_collection(chroma_client(path=tmp_path / "chroma"), "test_docs")
-    return Ingestor(collection, WordLlamaEmbedding())
+    return Ingestor(collection, WordLlamaEmbedder())
 
 
 def test_incremental_ingestion(tmp_path: Path, ingestor: Ingestor) -> None:
@@ -76,7 +76,7 @@ def test_search_filters_by_kind_and_returns_contract_sources(
         "---\ntitle: Retention\n---\nParcel data is kept for 7 years."
     )
     ingestor.ingest(docs)
-    retriever = Retriever(ingestor.collection, ingestor.embedding)
+    retriever = Retriever(ingestor.collection, ingestor.embedder)
     everything = retriever.search("how long are parcels kept", k=5)
     assert {p.doc for p in everything} == {"faq/lockers.md", "policies/retention.md"}
     only_policies = retriever.search("how long are parcels kept", kinds=["policy"], k=5)

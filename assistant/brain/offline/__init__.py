@@ -9,7 +9,7 @@ from assistant.brain.offline.revision import revise
 from assistant.brain.offline.slots import extract_slots
 from assistant.brain.offline.understanding import IntentClassifier, PlaybookMatcher
 from assistant.schemas import Intent, ReplyDraft, Source, Ticket, WorkflowDraft
-from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
 from knowledge.retrieval import Passage
 
@@ -26,7 +26,7 @@ class OfflineBrain:
     Example:
         >>> from knowledge.library import load_library
         >>> from assistant.settings import Settings
-        >>> brain = OfflineBrain(load_library(Settings().library), WordLlamaEmbedding())
+        >>> brain = OfflineBrain(load_library(Settings().library), WordLlamaEmbedder())
         >>> import asyncio
         >>> asyncio.run(brain.classify("Vendor invoices over $10k need CFO sign-off")).kind
         'automate'
@@ -34,7 +34,7 @@ class OfflineBrain:
 
     name = "offline"
 
-    def __init__(self, library: list[LibraryDoc], embedding: WordLlamaEmbedding) -> None:
+    def __init__(self, library: list[LibraryDoc], embedding: Embedder) -> None:
         self.playbooks = {d.slug: d for d in library if d.kind == "playbook"}
         self.matcher = PlaybookMatcher(list(self.playbooks.values()), embedding)
         self.classifier = IntentClassifier(self.matcher, embedding)

@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from assistant.schemas import Priority, ReplyDraft, Source, Ticket, Triage
-from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.embeddings import Embedder
 from knowledge.library import split_front_matter
 from knowledge.retrieval import Passage
 from knowledge.text import terms
@@ -60,7 +60,7 @@ def sentences(text: str) -> list[str]:
 class Quoter:
     """Pick the sentences of retrieved passages that best answer a text."""
 
-    def __init__(self, embedding: WordLlamaEmbedding) -> None:
+    def __init__(self, embedding: Embedder) -> None:
         self.embedding = embedding
 
     def best_sentences(self, text: str, passages: list[Passage], limit: int = 3) -> list[str]:

@@ -13,7 +13,7 @@ import yaml
 
 from assistant.brain.offline.revision import looks_like_instruction
 from assistant.schemas import IntentKind
-from knowledge.embeddings import WordLlamaEmbedding
+from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
 from knowledge.text import idf_table, overlap, terms
 
@@ -92,7 +92,7 @@ class PlaybookMatch:
 class PlaybookMatcher:
     """Rank playbooks for a request by example similarity and vocabulary overlap."""
 
-    def __init__(self, playbooks: list[LibraryDoc], embedding: WordLlamaEmbedding) -> None:
+    def __init__(self, playbooks: list[LibraryDoc], embedding: Embedder) -> None:
         self.playbooks = {doc.slug: doc for doc in playbooks}
         self.embedding = embedding
         vocabulary: dict[str, list[str]] = load_examples().get("vocabulary", {})
@@ -157,7 +157,7 @@ class IntentGuess:
 class IntentClassifier:
     """Classify a turn: rules for the unambiguous cases, example voting for the rest."""
 
-    def __init__(self, matcher: PlaybookMatcher, embedding: WordLlamaEmbedding) -> None:
+    def __init__(self, matcher: PlaybookMatcher, embedding: Embedder) -> None:
         self.matcher = matcher
         self.embedding = embedding
         intents: dict[str, list[str]] = load_examples().get("intents", {})
