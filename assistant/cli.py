@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.prompt import Prompt
 
@@ -119,7 +120,7 @@ def chat(
                 thread=thread or f"cli-{uuid.uuid4().hex[:8]}",
                 user=chat_user,
                 console=console,
-                ask=lambda prompt: Prompt.ask(f"[bold cyan]{prompt}[/]", console=console),
+                ask=lambda prompt: Prompt.ask(f"[bold cyan]{escape(prompt)}[/]", console=console),
             )
             console.print(
                 f"[dim]thread {session.thread} (resume with --thread {session.thread})[/]"

@@ -23,10 +23,19 @@ SEND_REPLY_ACTION = "send_reply"
 EDITABLE = ("title", "trigger", "steps")
 
 
+def action_target(step: Step) -> str:
+    """Return where an action goes: its channel, recipients, URL or queue."""
+    params = step.params
+    target = params.get("channel") or params.get("to") or params.get("url") or params.get("queue")
+    if isinstance(target, list):
+        target = ", ".join(str(t) for t in target)
+    return f" → {target}" if target else ""
+
+
 def describe_step(step: Step) -> str:
     """Return one markdown line for a step."""
     what = {
-        "action": f"{step.connector}.{step.operation}",
+        "action": f"{step.connector}.{step.operation}{action_target(step)}",
         "approval": f"approval by {step.approver_role}",
         "condition": f"if {step.condition}",
         "human_task": f"task for {step.approver_role or 'a person'}",

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assistant.review import action_target
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from graphs.runner import ChatRunner, InputError
 
@@ -20,7 +21,7 @@ STATUS_STYLE = {"ok": "green", "skipped": "dim", "failed": "bold red", "blocked"
 def step_what(step: Any) -> str:
     """Return the short 'what it does' cell for a step."""
     if step.kind == "action":
-        return f"{step.connector}.{step.operation}"
+        return f"{step.connector}.{step.operation}{action_target(step)}"
     if step.kind == "condition":
         return f"if {step.condition}"
     if step.kind == "approval":
@@ -119,7 +120,11 @@ class TerminalChat:
             for source in event.get("sources", []):
                 self.console.print(f"[dim]  source: {escape(source['title'])} ({source['doc']})[/]")
         elif kind == "review":
-            return ReviewRequest.model_validate(event["request"])
+            request = ReviewRequest.model_validate(event["request"])
+            for line in request.description.splitlines():
+                if line.startswith(("Note:", "Approval needed", "Blocked by policy")):
+                    self.console.print(f"[yellow]{escape(line)}[/]")
+            return request
         elif kind == "error":
             self.console.print(f"[red]{escape(event['message'])}[/]")
         return None

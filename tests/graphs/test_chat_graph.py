@@ -157,3 +157,24 @@ async def test_bad_text_is_refused_with_a_reason(runner: ChatRunner, text: str) 
     with pytest.raises(InputError):
         await collect(runner.send_text("bad", text, "ana"))
     assert await runner.state("bad") == {}
+
+
+async def test_ticket_reply_is_reviewed_then_emailed(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    text = (
+        "Draft a reply: customer writes: my order never arrived and the tracking page shows nothing"
+    )
+    events = await collect(runner.send_text("tk1", text, "agent"))
+    review = of_type(events, "review")[0]["request"]
+    assert review["action_request"]["action"] == "send_reply"
+    assert review["config"]["allow_respond"] is False
+    with pytest.raises(InputError, match="plain-language"):
+        await collect(runner.send_text("tk1", "make it friendlier", "agent"))
+    edited = {"body": "Hello! Your parcel is on its way."}
+    done = await collect(
+        runner.send_decision("tk1", ReviewResponse(type="edit", args=edited, user="agent"))
+    )
+    assert of_type(done, "dispatched")[0]["results"][0]["status"] == "ok"
+    assert action_log.actions[0].connector == "email"
+    assert action_log.actions[0].params["body"] == "Hello! Your parcel is on its way."

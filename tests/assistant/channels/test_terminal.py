@@ -1,0 +1,51 @@
+"""The terminal channel, driven by a scripted user."""
+
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+
+from assistant.channels.terminal import TerminalChat
+from connectors.sandbox import ActionLog
+from graphs.runner import ChatRunner
+
+
+def scripted(*answers: str) -> tuple[list[str], Callable[[str], str]]:
+    prompts: list[str] = []
+    replies: Iterator[str] = iter(answers)
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        try:
+            return next(replies)
+        except StopIteration:
+            raise EOFError from None
+
+    return prompts, ask
+
+
+async def test_draft_edit_approve_in_the_terminal(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    console = Console(record=True, width=200)
+    prompts, ask = scripted(
+        "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance",
+        "e",
+        "send it to #ops instead",
+        "a",
+        "quit",
+    )
+    await TerminalChat(runner, thread="term", user="ana", console=console, ask=ask).run()
+    screen = console.export_text()
+    assert "Vendor invoice triage — v1" in screen and "Vendor invoice triage — v2" in screen
+    assert "slack.post_message → #ops" in screen
+    assert "Approved by ana" in screen
+    assert prompts.count("[a]pprove / [e]dit / [r]eject") == 2
+    assert any(a.params.get("channel") == "#ops" for a in action_log.actions)
+
+
+async def test_reject_dispatches_nothing(runner: ChatRunner, action_log: ActionLog) -> None:
+    console = Console(record=True, width=200)
+    _, ask = scripted("Route new support tickets to billing or tech queues", "r")
+    await TerminalChat(runner, thread="term2", user="ana", console=console, ask=ask).run()
+    assert "nothing was dispatched" in console.export_text()
+    assert action_log.actions == []
