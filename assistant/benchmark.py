@@ -130,6 +130,7 @@ def noop_overrides() -> dict[str, Callable[..., Any]]:
         "draft_workflow": passthrough,
         "check_policy": passthrough,
         "review": review,
+        "approve": passthrough,
         "dispatch": passthrough,
         "report": passthrough,
     }

@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.policy import required_roles
 from assistant.schemas import (
     ActionRequest,
     ReplyDraft,
@@ -49,15 +48,18 @@ def describe_step(step: Step) -> str:
     return line
 
 
-def describe_workflow(draft: WorkflowDraft, notice: str | None = None) -> str:
+def describe_workflow(
+    draft: WorkflowDraft, notice: str | None = None, roles: list[str] | None = None
+) -> str:
     """Return the markdown a reviewer reads before deciding."""
     lines = [f"### {draft.title} (v{draft.version})", "", f"Goal: {draft.goal}", ""]
     lines.append(f"Trigger: {draft.trigger.kind} — {draft.trigger.detail}".rstrip(" —"))
     lines.append("")
     lines.extend(describe_step(step) for step in draft.steps)
-    roles = required_roles(draft)
     if roles:
         lines += ["", f"Approval needed from: {', '.join(roles)}."]
+    elif roles is not None:
+        lines += ["", "Approval needed from: any team member (low risk)."]
     blocked = [s.id for s in draft.steps if s.blocked_reason]
     if blocked:
         lines.append(f"Blocked by policy (will not run): {', '.join(blocked)}.")
@@ -68,7 +70,9 @@ def describe_workflow(draft: WorkflowDraft, notice: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def workflow_review(draft: WorkflowDraft, notice: str | None = None) -> ReviewRequest:
+def workflow_review(
+    draft: WorkflowDraft, notice: str | None = None, roles: list[str] | None = None
+) -> ReviewRequest:
     """Return the review request asking to dispatch ``draft``."""
     return ReviewRequest(
         action_request=ActionRequest(
@@ -76,7 +80,7 @@ def workflow_review(draft: WorkflowDraft, notice: str | None = None) -> ReviewRe
             args={"workflow": draft.model_dump(mode="json")},
         ),
         config=ReviewConfig(),
-        description=describe_workflow(draft, notice),
+        description=describe_workflow(draft, notice, roles),
     )
 
 

@@ -8,11 +8,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from assistant.brain import build_brain
 from assistant.brain.base import Brain
-from assistant.policy import PolicyChecker
-from assistant.settings import Settings
-from connectors.registry import ConnectorRegistry
+from assistant.db.engine import make_engine
+from assistant.db.journal import SqlJournal
+from assistant.db.users import Directory, UserDirectory
+from assistant.policy import PolicyChecker, load_policy
+from assistant.settings import ConnectorSettings, Settings
+from connectors.ledger import SqlLedger
+from connectors.registry import ConnectorRegistry, build_registry
 from graphs.chat import build_chat_graph
 from graphs.checkpoints import sqlite_checkpointer
 from graphs.context import Context
@@ -41,11 +47,21 @@ class Services:
     brain: Brain
     registry: ConnectorRegistry
     policy: PolicyChecker
+    engine: Engine
+    directory: Directory
+    journal: SqlJournal
+    ledger: SqlLedger
 
     def context(self) -> Context:
         """Return the graph runtime context over these services."""
         return Context(
-            brain=self.brain, retriever=self.retriever, registry=self.registry, policy=self.policy
+            brain=self.brain,
+            retriever=self.retriever,
+            registry=self.registry,
+            policy=self.policy,
+            directory=self.directory,
+            journal=self.journal,
+            ledger=self.ledger,
         )
 
     def ingest_library(self, progress: ProgressFn | None = None) -> IngestReport:
@@ -66,21 +82,32 @@ def build_services(
     """Build the services from ``settings``; ingest the shipped library on first use."""
     settings = settings or Settings()
     settings.ensure_home()
+    policy = PolicyChecker(load_policy(settings.policy))
+    engine = make_engine(settings.database_url)
     embedding = build_embedder(settings.embeddings)
     client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
     collection = open_collection(client, settings.collection)
     ingestor = Ingestor(collection, embedding)
     library = list(cached_library(str(settings.library)))
-    registry = registry or ConnectorRegistry.sandboxed()
+    registry = registry or build_registry(
+        settings,
+        ConnectorSettings(),
+        engine=engine,
+        host_allowed=policy.policy.destinations.host_allowed,
+    )
     services = Services(
         settings=settings,
         embedding=embedding,
         collection=collection,
         ingestor=ingestor,
         retriever=Retriever(collection, embedding),
-        brain=brain or build_brain(settings, library, embedding),
+        brain=brain or build_brain(settings, library, embedding, policy.policy),
         registry=registry,
-        policy=PolicyChecker(registry),
+        policy=policy,
+        engine=engine,
+        directory=UserDirectory(engine),
+        journal=SqlJournal(engine),
+        ledger=SqlLedger(engine),
     )
     if ingest:
         report = services.ingest_library(progress)

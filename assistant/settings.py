@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     collection: str = Field(default="flowdraft_library")
     model_timeout: float = Field(default=30.0, gt=0)
     model_retries: int = Field(default=2, ge=0, le=10)
+    policy: Path | None = Field(default=None, description="Policy YAML; empty = shipped default.")
+    webhook_secret: str = Field(default="", description="HMAC key for webhook signatures.")
+    slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base.")
+    connector_timeout: float = Field(default=10.0, gt=0)
+    connector_attempts: int = Field(default=3, ge=1, le=10)
 
     @field_validator("home", mode="after")
     @classmethod
@@ -89,3 +94,20 @@ class Settings(BaseSettings):
         """Create the data directory on first use and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+class ConnectorSettings(BaseSettings):
+    """Credentials under their ecosystems' usual names; a connector without them is sandboxed."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_from: str = "flowdraft@northwind.example"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from sqlalchemy.engine import Engine
+
+from assistant.settings import ConnectorSettings, Settings
 from connectors.base import Connector
 from connectors.operations import CATALOG
+from connectors.retry import RetryPolicy
 from connectors.sandbox import ActionLog, SandboxConnector
 
 SETUP_HINTS = {
     "slack": "set SLACK_BOT_TOKEN to post for real",
     "email": "set SMTP_HOST (and SMTP_USERNAME/SMTP_PASSWORD) to send for real",
     "webhook": "set FLOWDRAFT_WEBHOOK_SECRET and allow the host in policy to call it for real",
-    "tickets": "the helpdesk database is enabled with the connectors release",
+    "tickets": "the built-in helpdesk needs the app database",
     "sandbox": "",
 }
 
@@ -54,3 +58,50 @@ class ConnectorRegistry:
 
     def __iter__(self) -> Iterator[Connector]:
         return iter(self._by_name.values())
+
+
+def build_registry(
+    settings: Settings,
+    credentials: ConnectorSettings,
+    *,
+    engine: Engine,
+    host_allowed: Callable[[str], bool],
+    log: ActionLog | None = None,
+) -> ConnectorRegistry:
+    """Build every connector from settings; one without credentials runs in sandbox mode."""
+    from connectors.email import EmailConnector
+    from connectors.slack import SlackConnector
+    from connectors.tickets import TicketsConnector
+    from connectors.webhook import WebhookConnector
+
+    log = log if log is not None else ActionLog()
+    retry = RetryPolicy(attempts=settings.connector_attempts, timeout=settings.connector_timeout)
+
+    def sandbox(name: str) -> SandboxConnector:
+        return SandboxConnector(name, log=log, setup_hint=SETUP_HINTS[name])
+
+    connectors: list[Connector] = [
+        SlackConnector(
+            token=credentials.slack_bot_token, base_url=settings.slack_api_url, retry=retry
+        )
+        if credentials.slack_bot_token
+        else sandbox("slack"),
+        EmailConnector(
+            host=credentials.smtp_host,
+            port=credentials.smtp_port,
+            username=credentials.smtp_username,
+            password=credentials.smtp_password,
+            starttls=credentials.smtp_starttls,
+            use_ssl=credentials.smtp_ssl,
+            sender=credentials.smtp_from,
+            retry=retry,
+        )
+        if credentials.smtp_host
+        else sandbox("email"),
+        WebhookConnector(secret=settings.webhook_secret, host_allowed=host_allowed, retry=retry)
+        if settings.webhook_secret
+        else sandbox("webhook"),
+        TicketsConnector(engine),
+        sandbox("sandbox"),
+    ]
+    return ConnectorRegistry(connectors)

@@ -11,6 +11,7 @@ from langgraph.graph import END, START, StateGraph
 from graphs import nodes
 from graphs.context import Context
 from graphs.routing import (
+    route_approval,
     route_decision,
     route_intent,
     route_reply_decision,
@@ -25,6 +26,7 @@ NODES = (
     nodes.draft_workflow,
     nodes.check_policy,
     nodes.review,
+    nodes.approve,
     nodes.revise_workflow,
     nodes.edit_workflow,
     nodes.dispatch,
@@ -61,6 +63,7 @@ def build_chat_graph(
     builder.add_conditional_edges("review", route_decision)
     builder.add_conditional_edges("revise_workflow", route_revised)
     builder.add_conditional_edges("edit_workflow", route_revised)
+    builder.add_conditional_edges("approve", route_approval)
     builder.add_edge("dispatch", "report")
     builder.add_edge("draft_reply", "review_reply")
     builder.add_conditional_edges("review_reply", route_reply_decision)

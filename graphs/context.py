@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.brain.base import Brain
+from assistant.db.journal import Journal, MemoryJournal
+from assistant.db.users import Directory, MemoryDirectory
 from assistant.policy import PolicyChecker
+from connectors.ledger import Ledger, MemoryLedger
 from connectors.registry import ConnectorRegistry
 from knowledge.retrieval import Retriever
 
 
 @dataclass
 class Context:
-    """Per-run services: brain, retriever, connectors and policy."""
+    """Per-run services: brain, retriever, connectors, policy, users, journal and ledger.
+
+    The defaults for ``directory``, ``journal`` and ``ledger`` keep everything in memory
+    (no users configured, so roles are not enforced); ``assistant.services`` wires the
+    database-backed ones.
+    """
 
     brain: Brain
     retriever: Retriever
     registry: ConnectorRegistry
     policy: PolicyChecker
+    directory: Directory = field(default_factory=MemoryDirectory)
+    journal: Journal = field(default_factory=MemoryJournal)
+    ledger: Ledger = field(default_factory=MemoryLedger)
     sources_k: int = 4

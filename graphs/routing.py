@@ -33,16 +33,21 @@ def route_retrieved(state: ChatState) -> Literal["draft_workflow", "answer", "dr
 
 def route_decision(
     state: ChatState,
-) -> Literal["dispatch", "revise_workflow", "edit_workflow", "discard"]:
+) -> Literal["approve", "revise_workflow", "edit_workflow", "discard"]:
     """Act on the reviewer's decision."""
     kind = (state.get("decision") or {}).get("type")
     if kind == "accept":
-        return "dispatch"
+        return "approve"
     if kind == "response":
         return "revise_workflow"
     if kind == "edit":
         return "edit_workflow"
     return "discard"
+
+
+def route_approval(state: ChatState) -> Literal["dispatch", "review"]:
+    """Dispatch once approval is complete; otherwise keep waiting for the right approver."""
+    return "review" if state.get("notice") else "dispatch"
 
 
 def route_revised(state: ChatState) -> Literal["check_policy", "review"]:

@@ -76,11 +76,39 @@ class ChatRunner:
 
     async def pending_review(self, thread: str) -> ReviewRequest | None:
         """Return the review ``thread`` is waiting on, or None."""
+        pending = await self.pending(thread)
+        return pending[1] if pending else None
+
+    async def pending(self, thread: str) -> tuple[str, ReviewRequest] | None:
+        """Return the id and request of the review ``thread`` is waiting on, or None."""
         snapshot = await self.graph.aget_state(self.config(thread))
         interrupts = getattr(snapshot, "interrupts", ()) or ()
         if not interrupts:
             return None
-        return ReviewRequest.model_validate(interrupts[0].value)
+        return str(interrupts[0].id), ReviewRequest.model_validate(interrupts[0].value)
+
+    async def unfinished(self, thread: str) -> bool:
+        """Tell whether a run of ``thread`` stopped midway (a crash) and can be finished."""
+        snapshot = await self.graph.aget_state(self.config(thread))
+        return bool(snapshot.next) and not (getattr(snapshot, "interrupts", ()) or ())
+
+    async def resume(self, thread: str) -> AsyncIterator[Event]:
+        """Finish a run that stopped midway, e.g. a dispatch cut off by a crash."""
+        async with self._lock(thread):
+            if not await self.unfinished(thread):
+                raise InputError(f"thread {thread!r} has nothing unfinished to resume")
+            async for event in self._stream(None, thread):
+                yield event
+
+    def claim(self, thread: str, review_id: str, decision: ReviewResponse) -> None:
+        """Make this the only answer to the pending review, across processes."""
+        winner = self.context.journal.claim(
+            f"{thread}:{review_id}", thread=thread, user=decision.user, decision=decision.type
+        )
+        if winner is not None:
+            raise ThreadNotWaiting(
+                f"this review on thread {thread!r} was already answered by {winner}"
+            )
 
     async def state(self, thread: str) -> dict[str, Any]:
         """Return the thread's current state values (empty for an unknown thread)."""
@@ -91,14 +119,18 @@ class ChatRunner:
         """Run a turn for ``text``; on a thread waiting for review, it is the reviewer's answer."""
         text = check_text(text)
         async with self._lock(thread):
-            request = await self.pending_review(thread)
-            if request is not None:
+            async for event in self._finish_unfinished(thread):
+                yield event
+            pending = await self.pending(thread)
+            if pending is not None:
+                review_id, request = pending
                 decision = decision_from_text(text, user)
                 if decision.type == "response" and not request.config.allow_respond:
                     raise InputError(
                         "this review takes approve, reject or an edit of the text; "
                         "plain-language changes are not available here"
                     )
+                self.claim(thread, review_id, decision)
                 command: Any = Command(resume=decision.model_dump(mode="json"))
             else:
                 command = {"text": text, "user": user, "thread": thread}
@@ -108,9 +140,12 @@ class ChatRunner:
     async def send_decision(self, thread: str, decision: ReviewResponse) -> AsyncIterator[Event]:
         """Resume ``thread`` with a reviewer's decision; refuse if it is not waiting."""
         async with self._lock(thread):
-            request = await self.pending_review(thread)
-            if request is None:
+            async for event in self._finish_unfinished(thread):
+                yield event
+            pending = await self.pending(thread)
+            if pending is None:
                 raise ThreadNotWaiting(f"thread {thread!r} is not waiting for a decision")
+            review_id, request = pending
             allowed = {
                 "accept": request.config.allow_accept,
                 "edit": request.config.allow_edit,
@@ -121,6 +156,7 @@ class ChatRunner:
                 raise InputError(f"this review does not allow a '{decision.type}' decision")
             if decision.type == "response":
                 check_text(decision.args)
+            self.claim(thread, review_id, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
             async for event in self._stream(command, thread):
                 yield event
@@ -133,6 +169,11 @@ class ChatRunner:
             for node, update in chunk.items():
                 for event in events_for(node, update):
                     yield {**event, "thread": thread}
+
+    async def _finish_unfinished(self, thread: str) -> AsyncIterator[Event]:
+        if await self.unfinished(thread):
+            async for event in self._stream(None, thread):
+                yield event
 
     def _lock(self, thread: str) -> asyncio.Lock:
         return self._locks.setdefault(thread, asyncio.Lock())

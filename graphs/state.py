@@ -23,6 +23,10 @@ class ChatState(TypedDict, total=False):
     versions: list[dict[str, Any]]
     decision: dict[str, Any] | None
     approved_by: str | None
+    requester: str
+    risk: str
+    required_roles: list[str]
+    approvals: list[dict[str, Any]]
     results: list[dict[str, Any]]
     message: dict[str, Any] | None
     notice: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.brain.base import Answer, Brain, Revision
+from assistant.policy import Policy
 from assistant.settings import Settings
 from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
@@ -10,11 +11,16 @@ from knowledge.library import LibraryDoc
 __all__ = ["Answer", "Brain", "Revision", "build_brain"]
 
 
-def build_brain(settings: Settings, library: list[LibraryDoc], embedding: Embedder) -> Brain:
+def build_brain(
+    settings: Settings,
+    library: list[LibraryDoc],
+    embedding: Embedder,
+    policy: Policy | None = None,
+) -> Brain:
     """Return the brain ``FLOWDRAFT_MODEL`` names: offline, or a chat model with offline fallback."""
     from assistant.brain.offline import OfflineBrain
 
-    offline = OfflineBrain(library, embedding)
+    offline = OfflineBrain(library, embedding, policy)
     if settings.model == "offline":
         return offline
     from assistant.brain.chat_model import ChatModelBrain, load_chat_model

@@ -22,7 +22,9 @@ def test_topology_snapshot() -> None:
     ):
         assert edge in mermaid
     for conditional in (
-        "review -.-> dispatch",
+        "review -.-> approve",
+        "approve -.-> dispatch",
+        "approve -.-> review",
         "review -.-> revise_workflow",
         "review -.-> discard",
         "capture_intent -.-> clarify",

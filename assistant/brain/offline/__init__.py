@@ -8,6 +8,7 @@ from assistant.brain.offline.drafting import draft_from_playbook
 from assistant.brain.offline.revision import revise
 from assistant.brain.offline.slots import extract_slots
 from assistant.brain.offline.understanding import IntentClassifier, PlaybookMatcher
+from assistant.policy import Policy, load_policy
 from assistant.schemas import Intent, ReplyDraft, Source, Ticket, WorkflowDraft
 from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
@@ -34,7 +35,10 @@ class OfflineBrain:
 
     name = "offline"
 
-    def __init__(self, library: list[LibraryDoc], embedding: Embedder) -> None:
+    def __init__(
+        self, library: list[LibraryDoc], embedding: Embedder, policy: Policy | None = None
+    ) -> None:
+        self.policy = policy or load_policy()
         self.playbooks = {d.slug: d for d in library if d.kind == "playbook"}
         self.matcher = PlaybookMatcher(list(self.playbooks.values()), embedding)
         self.classifier = IntentClassifier(self.matcher, embedding)
@@ -78,7 +82,7 @@ class OfflineBrain:
         sources = [p.source() for p in passages]
         if playbook and not any(s.doc == playbook.doc for s in sources):
             sources.insert(0, Source(doc=playbook.doc, title=playbook.title, score=0.0))
-        return draft_from_playbook(goal, playbook, intent.typed_slots, sources)
+        return draft_from_playbook(goal, playbook, intent.typed_slots, sources, self.policy)
 
     async def revise_workflow(self, draft: WorkflowDraft, instruction: str) -> Revision:
         """Apply the instruction language (see ``revision``) to ``draft``."""

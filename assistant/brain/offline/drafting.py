@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from assistant.brain.offline.revision import email_step, slack_step
-from assistant.policy import RiskyPattern, find_risky
+from assistant.policy import DoNotAutomate, Policy
 from assistant.schemas import Slots, Source, Step, Trigger, WorkflowDraft
 from knowledge.library import LibraryDoc
 
@@ -59,7 +59,7 @@ def merged_slots(playbook: LibraryDoc | None, stated: Slots) -> dict[str, Any]:
 
 
 def draft_from_playbook(
-    goal: str, playbook: LibraryDoc | None, stated: Slots, sources: list[Source]
+    goal: str, playbook: LibraryDoc | None, stated: Slots, sources: list[Source], policy: Policy
 ) -> WorkflowDraft:
     """Draft a workflow for ``goal`` from ``playbook`` (or from the request alone)."""
     slots = merged_slots(playbook, stated)
@@ -72,7 +72,7 @@ def draft_from_playbook(
         trigger = Trigger(kind="manual", detail="Started by hand")
         title = short_title(goal)
     steps = add_requested(goal, steps, stated)
-    steps = add_risky(goal, steps)
+    steps = add_risky(goal, steps, policy)
     if stated.schedule:
         trigger = Trigger(kind="schedule", detail=stated.schedule)
     if not steps:
@@ -135,17 +135,17 @@ def first_action_after_condition(steps: list[Step]) -> int:
     return len(steps)
 
 
-def add_risky(goal: str, steps: list[Step]) -> list[Step]:
+def add_risky(goal: str, steps: list[Step], policy: Policy) -> list[Step]:
     """Make a risky request's action explicit so policy can block or gate it visibly."""
     steps = list(steps)
-    for pattern in find_risky(goal):
+    for pattern in policy.risky(goal):
         if any(pattern.matches(f"{s.title} {s.operation or ''}") for s in steps):
             continue
         steps.append(risky_step(pattern, goal))
     return steps
 
 
-def risky_step(pattern: RiskyPattern, goal: str) -> Step:
+def risky_step(pattern: DoNotAutomate, goal: str) -> Step:
     """Return the action step a risky request asks for, as the policy will see it."""
     return Step(
         id="new",

@@ -1,0 +1,128 @@
+"""Every table of the app database, one sqlmodel class each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class UserBase(SQLModel):
+    """Fields a user shares across create, stored and public forms."""
+
+    name: str = Field(index=True, unique=True, min_length=1, max_length=80)
+    roles: str = Field(default="", description="Comma-separated roles.")
+    email: str | None = Field(default=None, index=True)
+    slack_user_id: str | None = Field(default=None, index=True)
+
+
+class User(UserBase, table=True):
+    """A person who may request and approve workflows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def role_list(self) -> list[str]:
+        """Return the user's roles."""
+        return [r for r in self.roles.split(",") if r]
+
+
+class WorkflowVersion(SQLModel, table=True):
+    """One immutable version of a drafted workflow."""
+
+    __table_args__ = (UniqueConstraint("workflow_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(index=True)
+    version: int
+    content_hash: str = Field(index=True)
+    title: str
+    thread: str = Field(index=True)
+    author: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ActionRecord(SQLModel, table=True):
+    """The ledger entry of one action: started before the connector call, result after."""
+
+    idempotency_key: str = Field(sa_column=Column(String(300), primary_key=True))
+    thread: str = Field(index=True)
+    content_hash: str
+    step_id: str
+    connector: str
+    operation: str
+    status: str = Field(description="started | ok | failed | skipped")
+    detail: str = ""
+    external_id: str | None = None
+    attempts: int = 0
+    owner: str = ""
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class DecisionClaim(SQLModel, table=True):
+    """The first decision on a pending review; any later one for the same review is refused."""
+
+    review_id: str = Field(sa_column=Column(String(200), primary_key=True))
+    thread: str = Field(index=True)
+    user: str
+    decision: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class DispatchLease(SQLModel, table=True):
+    """Who is dispatching a thread right now, so two processes never run its actions at once."""
+
+    thread: str = Field(sa_column=Column(String(200), primary_key=True))
+    owner: str
+    expires_at: datetime
+
+
+class AuditRecord(SQLModel, table=True):
+    """One append-only audit event, chained to the one before it by hash."""
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str
+    thread: str = Field(default="", index=True)
+    event: str = Field(index=True)
+    content_hash: str = ""
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    prev_hash: str
+    hash: str
+
+
+class HelpdeskTicket(SQLModel, table=True):
+    """A ticket of the built-in helpdesk."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, description="Idempotency key that created it.")
+    subject: str
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    queue: str = "support"
+    priority: str = "normal"
+    status: str = "open"
+    assignee: str | None = None
+    customer_email: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class HelpdeskComment(SQLModel, table=True):
+    """A comment on a helpdesk ticket."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True)
+    ticket_id: int = Field(index=True, foreign_key="helpdeskticket.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = "flowdraft"
+    created_at: datetime = Field(default_factory=utcnow)

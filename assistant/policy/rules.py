@@ -1,0 +1,170 @@
+"""Policy-as-code: the YAML rules, validated into typed objects with compiled patterns."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from assistant.schemas import Risk
+
+DEFAULT_POLICY = Path(__file__).with_name("default.yaml")
+
+
+class PolicyError(ValueError):
+    """Raised when a policy file cannot be read or does not validate."""
+
+
+class Rule(BaseModel):
+    """Base for policy models: unknown keys are mistakes, not extensions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(Rule):
+    """Roles needed for amounts above ``above``."""
+
+    above: float
+    roles: list[str]
+
+
+class Approvals(Rule):
+    """Who approves what."""
+
+    by_risk: dict[Risk, str]
+    amount_tiers: list[Tier]
+    refund_tiers: list[Tier] = Field(default_factory=list)
+    grants: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class SeparationOfDuties(Rule):
+    """Rules about who may not approve."""
+
+    requester_may_not_approve_high_risk: bool = True
+
+
+class Destinations(Rule):
+    """Where automated actions may go."""
+
+    slack_channel_pattern: str
+    email_domains: list[str]
+    webhook_hosts: list[str]
+
+    @cached_property
+    def slack_channel(self) -> re.Pattern[str]:
+        """Return the compiled channel pattern."""
+        return re.compile(self.slack_channel_pattern)
+
+    def email_allowed(self, address: str) -> bool:
+        """Tell whether an email address is in an allowed domain."""
+        domain = address.rsplit("@", 1)[-1].lower()
+        return any(domain == d or domain.endswith("." + d) for d in self.email_domains)
+
+    def host_allowed(self, host: str) -> bool:
+        """Tell whether a webhook host matches an allowed host pattern."""
+        host = host.lower()
+        return any(fnmatch.fnmatch(host, pattern) for pattern in self.webhook_hosts)
+
+
+class DoNotAutomate(Rule):
+    """One item of the Do-Not-Automate List."""
+
+    name: str
+    heading: str
+    action: Literal["block", "require"]
+    role: str
+    amount_roles: bool = False
+    step_title: str
+    endpoint: str
+    reason: str
+    patterns: list[str]
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+        return value
+
+    @cached_property
+    def compiled(self) -> list[re.Pattern[str]]:
+        """Return the compiled patterns."""
+        return [re.compile(p, re.IGNORECASE) for p in self.patterns]
+
+    def matches(self, text: str) -> bool:
+        """Tell whether ``text`` describes this action."""
+        return any(p.search(text) for p in self.compiled)
+
+
+class Policy(Rule):
+    """The whole policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+    version: int = 1
+    risk: dict[str, Risk]
+    blocked_operations: list[str] = Field(default_factory=list)
+    approvals: Approvals
+    separation_of_duties: SeparationOfDuties = Field(default_factory=SeparationOfDuties)
+    destinations: Destinations
+    skip_approval_patterns: list[str] = Field(default_factory=list)
+    injection_patterns: list[str] = Field(default_factory=list)
+    do_not_automate: list[DoNotAutomate]
+
+    @cached_property
+    def skip_approval(self) -> list[re.Pattern[str]]:
+        """Return compiled skip-approval patterns."""
+        return [re.compile(p, re.IGNORECASE) for p in self.skip_approval_patterns]
+
+    @cached_property
+    def injection(self) -> list[re.Pattern[str]]:
+        """Return compiled prompt-injection patterns."""
+        return [re.compile(p, re.IGNORECASE) for p in self.injection_patterns]
+
+    def risky(self, text: str) -> list[DoNotAutomate]:
+        """Return the do-not-automate items ``text`` asks for."""
+        return [item for item in self.do_not_automate if item.matches(text)]
+
+    def roles_for_amount(self, amount: float | None, *, refund: bool = False) -> list[str]:
+        """Return the roles the tiers require for ``amount`` (the top tier it exceeds)."""
+        if amount is None:
+            return []
+        tiers = self.approvals.refund_tiers if refund else self.approvals.amount_tiers
+        chosen: list[str] = []
+        for tier in sorted(tiers, key=lambda t: t.above):
+            if amount > tier.above:
+                chosen = tier.roles
+        return list(chosen)
+
+    def satisfies(self, held: list[str], needed: str) -> bool:
+        """Tell whether a user holding ``held`` roles may approve for role ``needed``."""
+        if needed in held:
+            return True
+        for role in held:
+            granted = self.approvals.grants.get(role, [])
+            if "*" in granted or needed in granted:
+                return True
+        return False
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read and validate a policy file (the shipped default when ``path`` is None)."""
+    path = path or DEFAULT_POLICY
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"cannot read policy {path}: {exc}") from exc
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PolicyError(f"policy {path}: {where}: {first['msg']}") from None

@@ -1,0 +1,94 @@
+"""Webhooks: POST JSON with an Idempotency-Key and an HMAC-SHA256 signature, to allowed hosts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from typing import ClassVar
+from urllib.parse import urlparse
+
+import httpx
+
+from connectors.base import ActionResult, Connector, OperationParams
+from connectors.operations import CATALOG, PostJson
+from connectors.retry import PermanentError, RetryPolicy, TransientError, with_retries
+
+SIGNATURE_HEADER = "X-Flowdraft-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Return the signature header value for ``body``: ``sha256=<hex hmac>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str) -> bool:
+    """Tell whether ``header`` is the right signature of ``body`` (for receivers and tests)."""
+    return hmac.compare_digest(sign(secret, body), header or "")
+
+
+class WebhookConnector(Connector):
+    """POST JSON to hosts the policy allows."""
+
+    name = "webhook"
+    operations = CATALOG["webhook"]
+    setup_hint: ClassVar[str] = "set FLOWDRAFT_WEBHOOK_SECRET to call webhooks for real"
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        host_allowed: Callable[[str], bool],
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(sandbox=not secret)
+        self.secret = secret
+        self.host_allowed = host_allowed
+        self.retry = retry or RetryPolicy()
+        self.transport = transport
+
+    async def perform(
+        self, operation: str, params: OperationParams, idempotency_key: str
+    ) -> ActionResult:
+        """POST the payload; the receiver dedupes on the Idempotency-Key header."""
+        assert isinstance(params, PostJson)
+        host = urlparse(params.url).hostname or ""
+        if not self.host_allowed(host):
+            return ActionResult(
+                status="failed", detail=f"webhook host {host!r} is not allowed by policy"
+            )
+        body = json.dumps(params.payload, sort_keys=True, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": idempotency_key,
+            SIGNATURE_HEADER: sign(self.secret, body),
+            "User-Agent": "flowdraft",
+        }
+        return await with_retries(
+            lambda: self._post(params.url, body, headers), self.retry, "webhook.post_json"
+        )
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> ActionResult:
+        async with httpx.AsyncClient(
+            timeout=self.retry.timeout, transport=self.transport
+        ) as client:
+            try:
+                response = await client.post(url, content=body, headers=headers)
+            except httpx.TimeoutException as exc:
+                raise TransientError(f"timed out: {exc}") from None
+            except httpx.TransportError as exc:
+                raise TransientError(f"cannot reach {url}: {exc}") from None
+        if response.status_code == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise TransientError("rate limited (429)", float(retry_after) if retry_after else None)
+        if response.status_code >= 500:
+            raise TransientError(f"server error {response.status_code}")
+        if response.status_code >= 400:
+            raise PermanentError(f"refused with {response.status_code}: {response.text[:200]}")
+        return ActionResult(
+            status="ok",
+            detail=f"POST {url} -> {response.status_code}",
+            external_id=response.headers.get("X-Request-Id"),
+        )

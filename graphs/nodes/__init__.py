@@ -1,0 +1,43 @@
+"""The chat graph's nodes: each reads state, calls one service and returns a partial update."""
+
+from graphs.nodes.support import draft_reply, review_reply, send_reply
+from graphs.nodes.understanding import (
+    answer,
+    capture_intent,
+    clarify,
+    no_draft,
+    retrieve_context,
+    small_talk,
+)
+from graphs.nodes.workflow import (
+    approve,
+    check_policy,
+    discard,
+    dispatch,
+    draft_workflow,
+    edit_workflow,
+    report,
+    review,
+    revise_workflow,
+)
+
+__all__ = [
+    "answer",
+    "approve",
+    "capture_intent",
+    "check_policy",
+    "clarify",
+    "discard",
+    "dispatch",
+    "draft_reply",
+    "draft_workflow",
+    "edit_workflow",
+    "no_draft",
+    "report",
+    "retrieve_context",
+    "review",
+    "review_reply",
+    "revise_workflow",
+    "send_reply",
+    "small_talk",
+]

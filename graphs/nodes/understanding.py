@@ -1,0 +1,86 @@
+"""Nodes that understand the turn: intent, retrieval, answers, clarifying questions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from assistant.brain.offline import CHITCHAT_REPLY
+from graphs.context import Context
+from graphs.nodes.common import message, passages_of
+from graphs.state import ChatState
+from knowledge.retrieval import QUESTION_BOOST
+
+KINDS_BY_INTENT = {
+    "automate": ["playbook", "policy"],
+    "question": None,
+    "reply": ["faq", "policy"],
+}
+TURN_RESET: dict[str, Any] = {
+    "decision": None,
+    "results": [],
+    "message": None,
+    "notice": None,
+}
+
+
+async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Classify the user's text; after a clarifying question, read it with the original goal."""
+    text = state["text"]
+    pending = state.get("pending_goal")
+    goal = f"{pending} {text}" if pending else text
+    intent = await runtime.context.brain.classify(goal, has_draft=bool(state.get("workflow")))
+    if pending and intent.kind != "automate":
+        # The answer did not complete the earlier request; treat it as a fresh turn.
+        goal = text
+        intent = await runtime.context.brain.classify(text, has_draft=bool(state.get("workflow")))
+    runtime.context.journal.event(
+        "intent", actor=state["user"], thread=state["thread"], kind=intent.kind, slots=intent.slots
+    )
+    return {
+        **TURN_RESET,
+        "goal": goal,
+        "intent": intent.model_dump(mode="json"),
+        "pending_goal": goal if intent.kind == "clarify" else None,
+    }
+
+
+async def retrieve_context(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Find library passages for the goal (playbooks and policies, FAQ for tickets)."""
+    kind = state["intent"]["kind"]
+    retriever = runtime.context.retriever
+    boost = QUESTION_BOOST if kind == "question" else None
+    passages = retriever.search(
+        state["goal"], kinds=KINDS_BY_INTENT.get(kind), k=runtime.context.sources_k, boost=boost
+    )
+    passages = retriever.with_documents(passages, top=2)
+    return {"passages": [asdict(p) for p in passages]}
+
+
+async def answer(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Answer a question from the retrieved passages, with citations."""
+    reply = await runtime.context.brain.answer(state["goal"], passages_of(state))
+    return {"message": message(reply.text, [s.model_dump(mode="json") for s in reply.sources])}
+
+
+async def clarify(state: ChatState) -> dict[str, Any]:
+    """Ask the one question the request needs before it can be drafted."""
+    question = state["intent"].get("question") or "Could you tell me more about what to automate?"
+    return {"message": message(question)}
+
+
+async def small_talk(state: ChatState) -> dict[str, Any]:
+    """Say what the assistant does."""
+    return {"message": message(CHITCHAT_REPLY)}
+
+
+async def no_draft(state: ChatState) -> dict[str, Any]:
+    """Explain that there is nothing to edit yet."""
+    return {
+        "message": message(
+            "There is no draft in this conversation to change yet. Describe the process you "
+            "want to automate first, for example: 'route vendor invoices over $10,000 to the CFO'."
+        )
+    }

@@ -1,0 +1,289 @@
+"""Nodes of the workflow path: draft, policy, review, approval, revision, dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from assistant.review import EditError, apply_edit, workflow_review
+from assistant.schemas import Intent, ReviewResponse, Step, StepResult, WorkflowDraft
+from connectors.dispatcher import DispatchBusy, Dispatcher
+from graphs.context import Context
+from graphs.nodes.common import current_workflow, message, passages_of
+from graphs.state import ChatState
+
+
+async def draft_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Draft version 1 of the workflow; the person asking is its requester."""
+    intent = Intent.model_validate(state["intent"])
+    draft = await runtime.context.brain.draft_workflow(state["goal"], intent, passages_of(state))
+    runtime.context.journal.event(
+        "draft",
+        actor=state["user"],
+        thread=state["thread"],
+        workflow=draft.id,
+        playbook=draft.playbook,
+    )
+    return {
+        "workflow": draft.model_dump(mode="json"),
+        "approved_by": None,
+        "requester": state["user"],
+        "approvals": [],
+    }
+
+
+async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Mark every step with risk, approver role and blocked reason; store the version."""
+    verdict = runtime.context.policy.verdict(current_workflow(state))
+    checked = verdict.draft
+    thread = state["thread"]
+    journal = runtime.context.journal
+    journal.version(checked, thread=thread, author=state.get("user", "anonymous"))
+    journal.event(
+        "policy",
+        actor="policy",
+        thread=thread,
+        content_hash=checked.content_hash,
+        version=checked.version,
+        risk=verdict.risk,
+        required_roles=verdict.required_roles,
+        blocked=[s.id for s in verdict.blocked],
+        warnings=verdict.warnings,
+    )
+    journal.event(
+        "review_requested", actor="flowdraft", thread=thread, content_hash=checked.content_hash
+    )
+    dumped = checked.model_dump(mode="json")
+    history = [v for v in state.get("versions") or [] if v["id"] == checked.id]
+    approvals = [
+        a for a in state.get("approvals") or [] if a.get("content_hash") == checked.content_hash
+    ]
+    notice = " ".join(filter(None, [state.get("notice"), *verdict.warnings])) or None
+    return {
+        "workflow": dumped,
+        "versions": [*history, dumped],
+        "risk": verdict.risk,
+        "required_roles": verdict.required_roles,
+        "approvals": approvals,
+        "notice": notice,
+    }
+
+
+async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Pause for a person to accept, edit, answer or reject the draft."""
+    draft = current_workflow(state)
+    request = workflow_review(draft, state.get("notice"), state.get("required_roles") or [])
+    decision = ReviewResponse.model_validate(interrupt(request.model_dump(mode="json")))
+    # Code after interrupt() runs once per answer, so the decision is journaled once.
+    runtime.context.journal.event(
+        "decision",
+        actor=decision.user,
+        thread=state["thread"],
+        content_hash=draft.content_hash,
+        type=decision.type,
+    )
+    return {"decision": decision.model_dump(mode="json"), "notice": None, "message": None}
+
+
+async def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Check the approver's roles; record the approval, or refuse it and keep waiting."""
+    context = runtime.context
+    draft = current_workflow(state)
+    user = ReviewResponse.model_validate(state["decision"]).user
+    prior = list(state.get("approvals") or [])
+    auth = context.policy.authorize(
+        context.policy.verdict(draft),
+        approver=user,
+        approver_roles=context.directory.roles_of(user),
+        requester=state.get("requester", ""),
+        prior=prior,
+        open_mode=context.directory.is_open(),
+    )
+    thread, content_hash = state["thread"], draft.content_hash
+    if not auth.allowed:
+        can = [n for n in context.directory.who_can(auth.missing) if n != state.get("requester")]
+        who = (
+            f" Who can approve: {', '.join(can)}."
+            if can
+            else " Nobody with that role is set up yet."
+        )
+        text = f"Approval by {user} refused: {auth.reason}.{who if auth.missing else ''}"
+        context.journal.event(
+            "approval_refused",
+            actor=user,
+            thread=thread,
+            content_hash=content_hash,
+            reason=auth.reason,
+        )
+        return {"notice": text, "message": message(text)}
+    record = {
+        "user": user,
+        "roles": context.directory.roles_of(user) or [],
+        "content_hash": content_hash,
+    }
+    approvals = [*prior, record]
+    if not auth.complete:
+        text = f"Approved by {user} for {', '.join(auth.covered)}; still needs {', '.join(auth.missing)}."
+        context.journal.event(
+            "approval_partial",
+            actor=user,
+            thread=thread,
+            content_hash=content_hash,
+            missing=auth.missing,
+        )
+        return {"approvals": approvals, "notice": text, "message": message(text)}
+    context.journal.event(
+        "approved",
+        actor=user,
+        thread=thread,
+        content_hash=content_hash,
+        note=auth.reason,
+        approvers=[a["user"] for a in approvals],
+    )
+    return {"approvals": approvals, "notice": None, "message": None}
+
+
+async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Make the next version from a plain-language instruction, or explain what went wrong."""
+    decision = state.get("decision") or {}
+    instruction = decision.get("args") if decision.get("type") == "response" else state["text"]
+    user = decision.get("user") or state.get("user", "anonymous")
+    revision = await runtime.context.brain.revise_workflow(
+        current_workflow(state), str(instruction)
+    )
+    journal = runtime.context.journal
+    if revision.draft is None:
+        journal.event(
+            "edit_refused", actor=user, thread=state["thread"], instruction=str(instruction)[:500]
+        )
+        return {"notice": revision.problem, "message": message(revision.problem or "")}
+    summary = "; ".join(revision.changes)
+    journal.event(
+        "edit",
+        actor=user,
+        thread=state["thread"],
+        content_hash=revision.draft.content_hash,
+        version=revision.draft.version,
+        changes=summary,
+    )
+    return {
+        "workflow": revision.draft.model_dump(mode="json"),
+        "notice": f"v{revision.draft.version}: {summary}" if summary else None,
+        "message": None,
+    }
+
+
+async def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Apply a reviewer's structured edit as a new version."""
+    decision = ReviewResponse.model_validate(state["decision"])
+    journal = runtime.context.journal
+    try:
+        draft = apply_edit(current_workflow(state), decision.args)
+    except EditError as exc:
+        journal.event("edit_refused", actor=decision.user, thread=state["thread"], reason=str(exc))
+        return {"notice": str(exc), "message": message(f"That edit was not applied: {exc}")}
+    journal.event(
+        "edit",
+        actor=decision.user,
+        thread=state["thread"],
+        content_hash=draft.content_hash,
+        version=draft.version,
+        changes="structured edit",
+    )
+    return {
+        "workflow": draft.model_dump(mode="json"),
+        "notice": f"v{draft.version}: edited by {decision.user}",
+        "message": None,
+    }
+
+
+async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Check the approval again, then perform the draft's actions through the connectors."""
+    context = runtime.context
+    draft = current_workflow(state)
+    thread = state["thread"]
+    approvals = list(state.get("approvals") or [])
+    refusal = recheck(context, draft, approvals)
+    if refusal:
+        context.journal.event(
+            "dispatch_refused",
+            actor="policy",
+            thread=thread,
+            content_hash=draft.content_hash,
+            reason=refusal,
+        )
+        results = [StepResult(step_id=s.id, status="blocked", detail=refusal) for s in draft.steps]
+        return {
+            "results": [r.model_dump(mode="json") for r in results],
+            "message": message(f"Not dispatched: {refusal}"),
+        }
+
+    def observe(event: str, step: Step, key: str, detail: str) -> None:
+        context.journal.event(
+            event,
+            actor="flowdraft",
+            thread=thread,
+            content_hash=draft.content_hash,
+            step=step.id,
+            key=key,
+            detail=detail,
+        )
+
+    try:
+        results = await Dispatcher(context.registry, context.ledger, observer=observe).dispatch(
+            draft, thread=thread
+        )
+    except DispatchBusy as exc:
+        return {"results": [], "message": message(f"Not dispatched here: {exc}.")}
+    context.journal.event(
+        "dispatched",
+        actor="flowdraft",
+        thread=thread,
+        content_hash=draft.content_hash,
+        results={r.step_id: r.status for r in results},
+    )
+    approvers = ", ".join(a["user"] for a in approvals)
+    return {"results": [r.model_dump(mode="json") for r in results], "approved_by": approvers}
+
+
+def recheck(context: Context, draft: WorkflowDraft, approvals: list[dict[str, Any]]) -> str | None:
+    """Return why the approved draft may not be dispatched now, or None if it may."""
+    verdict = context.policy.verdict(draft)
+    if verdict.draft.content_hash != draft.content_hash:
+        return "the policy marks changed since this version was approved; review it again"
+    if not approvals or any(a.get("content_hash") != draft.content_hash for a in approvals):
+        return "there is no approval for this exact version (content hash)"
+    if context.directory.is_open():
+        return None
+    for role in verdict.required_roles:
+        held = [context.directory.roles_of(str(a["user"])) or [] for a in approvals]
+        if not any(context.policy.policy.satisfies(roles, role) for roles in held):
+            return f"no current approver holds the role {role}"
+    return None
+
+
+async def report(state: ChatState) -> dict[str, Any]:
+    """Summarise what dispatch did."""
+    results = state.get("results") or []
+    if state.get("message"):
+        return {}
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    title = (state.get("workflow") or {}).get("title", "workflow")
+    who = state.get("approved_by") or "a reviewer"
+    return {"message": message(f"Approved by {who} and dispatched '{title}': {parts}.")}
+
+
+async def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Close the review without doing anything."""
+    decision = state.get("decision") or {}
+    who = decision.get("user", "the reviewer")
+    content_hash = (state.get("workflow") or {}).get("content_hash", "")
+    runtime.context.journal.event(
+        "rejected", actor=who, thread=state["thread"], content_hash=content_hash
+    )
+    return {"message": message(f"Rejected by {who}; nothing was dispatched.")}
