@@ -336,6 +336,184 @@ def bench(
         print_benchmark(result, Console())
 
 
+users_app = typer.Typer(help="Manage users and their roles.", no_args_is_help=True)
+workflows_app = typer.Typer(help="Browse stored workflow versions.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(workflows_app, name="workflows")
+app.add_typer(audit_app, name="audit")
+
+
+def database() -> Any:
+    """Return an engine on the configured app database."""
+    from assistant.db.engine import make_engine
+
+    settings = load_settings()
+    settings.ensure_home()
+    return make_engine(settings.database_url)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[list[str], typer.Option("--role", "-r", help="Role; repeat for several.")],
+    password: Annotated[str | None, typer.Option(help="Password for the web login.")] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a user with one or more roles."""
+    from assistant.db.users import UserError, add_user
+
+    roles = [part for value in role for part in value.split(",")]
+    try:
+        user = add_user(database(), name=name, roles=roles, password=password, email=email)
+    except UserError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    Console().print(f"added {user.name} ({user.roles})")
+
+
+@users_app.command("list")
+def users_list(json_mode: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List users and their roles."""
+    from assistant.db.users import list_users
+
+    users = list_users(database())
+    if json_mode:
+        emit([{"name": u.name, "roles": u.role_list, "email": u.email} for u in users])
+        return
+    if not users:
+        Console().print("no users yet: add one with `flowdraft users add NAME --role ROLE`")
+    for user in users:
+        Console().print(f"{user.name}\t{', '.join(user.role_list) or '-'}\t{user.email or ''}")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a user."""
+    from assistant.db.users import UserError, remove_user
+
+    try:
+        remove_user(database(), name=name)
+    except UserError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    Console().print(f"removed {name}")
+
+
+@workflows_app.command("list")
+def workflows_list(json_mode: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List workflows with their latest version."""
+    from assistant.db.versions import list_workflows
+
+    rows = list_workflows(database())
+    if json_mode:
+        emit(
+            [
+                {"id": i, "title": t, "version": v, "thread": th, "author": a}
+                for i, t, v, th, a in rows
+            ]
+        )
+        return
+    for workflow_id, title, version, thread, author in rows:
+        Console().print(f"{workflow_id}\tv{version}\t{title}\t(thread {thread}, {author})")
+
+
+@workflows_app.command("show")
+def workflows_show(
+    workflow_id: Annotated[str, typer.Argument(metavar="ID")],
+    version: Annotated[int | None, typer.Option(help="Version (default: latest).")] = None,
+    diff: Annotated[int | None, typer.Option(help="Show the changes from this version.")] = None,
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show one version of a workflow, or its diff against another version."""
+    from assistant.channels.terminal import workflow_table
+    from assistant.db.versions import diff_versions, get_version
+
+    engine = database()
+    shown = get_version(engine, workflow_id=workflow_id, version=version)
+    if shown is None:
+        err.print(f"[red]no workflow {workflow_id}{f' version {version}' if version else ''}[/]")
+        raise typer.Exit(1)
+    if diff is not None:
+        base = get_version(engine, workflow_id=workflow_id, version=diff)
+        if base is None:
+            err.print(f"[red]no version {diff} of {workflow_id}[/]")
+            raise typer.Exit(1)
+        sys.stdout.write(diff_versions(base, shown) + "\n")
+        return
+    if json_mode:
+        emit(shown.model_dump(mode="json"))
+        return
+    Console().print(workflow_table(shown))
+    Console().print(f"content hash {shown.content_hash}")
+
+
+@audit_app.command("show")
+def audit_show(
+    thread: Annotated[str | None, typer.Option(help="Only this thread.")] = None,
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show audit events, oldest first."""
+    from assistant.db.audit import AuditLog
+
+    records = AuditLog(database()).records(thread=thread)
+    if json_mode:
+        for r in records:
+            emit(
+                {
+                    "seq": r.seq,
+                    "at": r.at.isoformat(),
+                    "actor": r.actor,
+                    "thread": r.thread,
+                    "event": r.event,
+                    "content_hash": r.content_hash,
+                    "data": json.loads(r.data),
+                    "hash": r.hash,
+                }
+            )
+        return
+    for r in records:
+        short = r.content_hash[:10] if r.content_hash else "-"
+        Console().print(
+            f"{r.seq:>5} {r.at:%Y-%m-%d %H:%M:%S} {r.thread:<14} {r.event:<18} {r.actor:<10} {short} {r.data}"
+        )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; name any altered, inserted or deleted record (exit 1)."""
+    from assistant.db.audit import AuditLog, verify
+
+    log = AuditLog(database())
+    findings = verify(log)
+    if findings:
+        for finding in findings:
+            Console().print(f"[red]{finding}[/]")
+        raise typer.Exit(1)
+    Console().print(f"audit log intact: {len(log.records())} records")
+
+
+@app.command()
+def resume(thread: Annotated[str, typer.Argument()]) -> None:
+    """Finish a thread's run that stopped midway (for example a dispatch cut off by a crash)."""
+    setup_logging()
+    from assistant.services import open_runner
+    from graphs.runner import InputError
+
+    built = services(progress=False)
+
+    async def run() -> None:
+        async with open_runner(built) as runner:
+            async for event in runner.resume(thread):
+                emit(event)
+
+    try:
+        asyncio.run(run())
+    except InputError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
 def main() -> None:
     """Entry point for ``python -m assistant.cli``."""
     app()
