@@ -48,6 +48,8 @@ class Verdict:
     risk: Risk
     required_roles: list[str]
     warnings: list[str] = field(default_factory=list)
+    groups: list[list[str]] = field(default_factory=list)
+    """Approval requirements: each group's roles need distinct people (e.g. cfo and ceo)."""
 
     @property
     def blocked(self) -> list[Step]:
@@ -107,7 +109,9 @@ class PolicyChecker:
         for step in steps:
             if step.kind == "action" and not step.blocked_reason:
                 risk = higher(risk, step.risk)
-        return Verdict(marked, risk, self.required_roles(marked, amount), warnings)
+        groups = self.requirement_groups(marked, amount)
+        roles = list(dict.fromkeys(role for group in groups for role in group))
+        return Verdict(marked, risk, roles, warnings, groups)
 
     def check_step(self, step: Step, *, skip_requested: bool, amount: float | None) -> Step:
         """Return ``step`` marked by policy."""
@@ -196,21 +200,31 @@ class PolicyChecker:
 
     def required_roles(self, draft: WorkflowDraft, amount: float | None = None) -> list[str]:
         """Return the roles that must approve ``draft`` before dispatch, strictest first."""
+        groups = self.requirement_groups(draft, amount)
+        return list(dict.fromkeys(role for group in groups for role in group))
+
+    def requirement_groups(
+        self, draft: WorkflowDraft, amount: float | None = None
+    ) -> list[list[str]]:
+        """Return the approval requirements of ``draft``, strictest first.
+
+        A group of several roles (the "cfo and ceo" tier) needs that many different people;
+        separate groups may be satisfied by the same person.
+        """
         amount = workflow_amount(draft) if amount is None else amount
-        roles: list[str] = []
+        groups: list[list[str]] = []
         ordered = sorted(
             (s for s in draft.steps if s.kind == "action" and not s.blocked_reason),
             key=lambda s: -RISK_ORDER[s.risk],
         )
         for step in ordered:
-            extra: list[str] = []
+            group = [step.approver_role] if step.approver_role else []
             for item in self.find_risky(step_text(step)):
-                extra = self.item_roles(item, step, amount)
+                group = self.item_roles(item, step, amount)
                 break
-            for role in [step.approver_role, *extra]:
-                if role and role not in roles:
-                    roles.append(role)
-        return roles
+            if group and group not in groups:
+                groups.append(group)
+        return groups
 
     def authorize(
         self,
@@ -249,26 +263,56 @@ class PolicyChecker:
                 False, False, [], required, f"{approver} has already approved this version"
             )
         holders = [(str(p["user"]), [str(r) for r in p.get("roles", [])]) for p in prior]  # type: ignore[attr-defined]
+        groups = verdict.groups or [[role] for role in required]
+        before, _ = self.cover(groups, holders)
         holders.append((approver, approver_roles))
-        covered, missing = [], []
-        for role in required:
-            if any(self.policy.satisfies(held, role) for _, held in holders):
-                covered.append(role)
-            else:
-                missing.append(role)
-        before = [r for r in required if any(self.policy.satisfies(h, r) for _, h in holders[:-1])]
-        adds = [r for r in covered if r not in before]
-        if required and not adds:
+        covered, missing = self.cover(groups, holders)
+        if required and len(covered) <= len(before):
             return Authorization(
                 False,
                 False,
                 before,
                 missing,
-                f"{approver} does not hold a role this approval needs ({', '.join(missing)})",
+                f"{approver} does not hold a role this approval still needs ({', '.join(missing)})",
             )
         return Authorization(
             True, not missing, covered, missing, "approved" if not missing else "partially approved"
         )
+
+    def cover(
+        self, groups: list[list[str]], holders: list[tuple[str, list[str]]]
+    ) -> tuple[list[str], list[str]]:
+        """Return (covered, missing) roles over all requirement groups.
+
+        Within a group each approver counts for one role, so "cfo and ceo" needs two people
+        even though a ceo may stand in for an absent cfo; exact role holders are preferred.
+        """
+        covered: list[str] = []
+        missing: list[str] = []
+        for group in groups:
+            got = self.match(group, holders)
+            covered += [r for r in got if r not in covered]
+            missing += [r for r in group if r not in got and r not in missing]
+        return covered, [r for r in missing if r not in covered]
+
+    def match(self, roles: list[str], holders: list[tuple[str, list[str]]]) -> list[str]:
+        """Return the largest set of ``roles`` distinct holders can cover, exact holders first."""
+        best: tuple[int, int, list[str]] = (0, 0, [])
+
+        def search(index: int, used: frozenset[str], covered: list[str], exact: int) -> None:
+            nonlocal best
+            if index == len(roles):
+                if (len(covered), exact) > best[:2]:
+                    best = (len(covered), exact, list(covered))
+                return
+            role = roles[index]
+            for user, held in holders:
+                if user not in used and self.policy.satisfies(held, role):
+                    search(index + 1, used | {user}, [*covered, role], exact + (role in held))
+            search(index + 1, used, covered, exact)
+
+        search(0, frozenset(), [], 0)
+        return best[2]
 
 
 def params_problem(step: Step) -> str | None:

@@ -123,7 +123,7 @@ def test_sigkill_mid_dispatch_then_resume_performs_every_action_once(
 
     resumed = cli(env, "resume", thread)
     assert resumed.returncode == 0, resumed.stderr
-    dispatched = [e for e in events(resumed.stdout) if e["type"] == "dispatched"][0]["results"]
+    dispatched = next(e for e in events(resumed.stdout) if e["type"] == "dispatched")["results"]
     assert [r["status"] for r in dispatched] == ["ok", "ok", "ok"]
     assert dispatched[0]["detail"].startswith("already done")
     # Every action reached the receiver's business logic exactly once, none lost.
