@@ -18,9 +18,12 @@ from langgraph.types import interrupt
 from rich.console import Console
 from rich.table import Table
 
-from assistant.schemas import ReviewResponse
+from assistant.schemas import ReviewResponse, Step, WorkflowDraft
 from assistant.services import build_services
 from assistant.settings import Settings
+from connectors.dispatcher import Dispatcher
+from connectors.ledger import MemoryLedger, SqlLedger
+from connectors.registry import ConnectorRegistry
 from graphs.chat import build_chat_graph
 from graphs.checkpoints import sqlite_checkpointer
 from graphs.runner import ChatRunner
@@ -191,6 +194,7 @@ async def run_benchmark(
             )
             floor_draft, floor_dispatch = await measure_turns(noop, turns, "noop")
             real_draft, real_dispatch = await measure_turns(real, turns, "real")
+        ledger = await measure_ledger_overhead(services.engine)
         floor_plus = statistics.median(floor_draft) + statistics.median(retrieval)
         return {
             "chunks_in_store": services.retriever.count(),
@@ -205,6 +209,7 @@ async def run_benchmark(
             "dispatch_ratio_to_floor": round(
                 statistics.median(real_dispatch) / statistics.median(floor_dispatch), 2
             ),
+            "dispatch_ledger": ledger,
             "ingest": {
                 "chunks": report.added,
                 "seconds": round(report.seconds, 2),
@@ -216,6 +221,47 @@ async def run_benchmark(
                 "library_seconds": round(library_report.seconds, 2),
             },
         }
+
+
+async def measure_ledger_overhead(
+    engine: Any, *, steps: int = 20, rounds: int = 15
+) -> dict[str, Any]:
+    """Time dispatch per step with the database ledger and with an in-memory one."""
+    draft = WorkflowDraft(
+        title="Ledger benchmark",
+        goal="benchmark",
+        steps=[
+            Step(
+                id=f"s{i}",
+                title=f"Record {i}",
+                kind="action",
+                connector="sandbox",
+                operation="record",
+                params={"note": f"n{i}"},
+            )
+            for i in range(steps)
+        ],
+    ).sealed()
+    registry = ConnectorRegistry.sandboxed()
+    timings: dict[str, list[float]] = {"with_ledger": [], "without_ledger": []}
+    for round_number in range(rounds + 2):
+        for name, ledger in (
+            ("without_ledger", MemoryLedger()),
+            ("with_ledger", SqlLedger(engine)),
+        ):
+            dispatcher = Dispatcher(registry, ledger)
+            started = time.perf_counter()
+            await dispatcher.dispatch(draft, thread=f"ledger-{name}-{round_number}")
+            if round_number >= 2:
+                timings[name].append((time.perf_counter() - started) / steps)
+    with_ms = statistics.median(timings["with_ledger"]) * 1000
+    without_ms = statistics.median(timings["without_ledger"]) * 1000
+    return {
+        "steps": steps,
+        "per_step_ms_with_ledger": round(with_ms, 3),
+        "per_step_ms_without_ledger": round(without_ms, 3),
+        "ratio": round(with_ms / without_ms, 1) if without_ms else None,
+    }
 
 
 def print_benchmark(result: dict[str, Any], console: Console) -> None:
@@ -236,6 +282,11 @@ def print_benchmark(result: dict[str, Any], console: Console) -> None:
     console.print(
         f"draft turn / (no-op floor + retrieval): {result['draft_ratio_to_floor_plus_retrieval']}x"
         f"   resume->dispatch / no-op floor: {result['dispatch_ratio_to_floor']}x"
+    )
+    ledger = result["dispatch_ledger"]
+    console.print(
+        f"dispatch per step: {ledger['per_step_ms_with_ledger']} ms with the ledger, "
+        f"{ledger['per_step_ms_without_ledger']} ms without ({ledger['ratio']}x)"
     )
     ingest = result["ingest"]
     console.print(

@@ -20,7 +20,7 @@ from assistant.settings import ConnectorSettings, Settings
 from connectors.ledger import SqlLedger
 from connectors.registry import ConnectorRegistry, build_registry
 from graphs.chat import build_chat_graph
-from graphs.checkpoints import sqlite_checkpointer
+from graphs.checkpoints import open_checkpointer
 from graphs.context import Context
 from graphs.runner import ChatRunner
 from knowledge.embeddings import Embedder, build_embedder
@@ -119,5 +119,5 @@ def build_services(
 @asynccontextmanager
 async def open_runner(services: Services) -> AsyncIterator[ChatRunner]:
     """Yield a chat runner whose threads are checkpointed in ``FLOWDRAFT_HOME``."""
-    async with sqlite_checkpointer(services.settings.checkpoint_path) as saver:
+    async with open_checkpointer(services.settings) as saver:
         yield ChatRunner(build_chat_graph(saver), services.context())

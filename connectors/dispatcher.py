@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from assistant.schemas import Step, StepResult, WorkflowDraft
-from connectors.ledger import Ledger, MemoryLedger, process_owner
+from connectors.ledger import LEASE_SECONDS, Ledger, MemoryLedger, process_owner
 from connectors.registry import ConnectorRegistry, UnknownConnector
 
 
@@ -13,6 +14,9 @@ def idempotency_key(thread: str, content_hash: str, step_id: str) -> str:
     """Return the key that makes a step's action happen once: (thread, content hash, step)."""
     return f"{thread}:{content_hash[:16]}:{step_id}"
 
+
+RENEW_AFTER = LEASE_SECONDS / 4
+"""Seconds between lease renewals during a long dispatch."""
 
 Observer = Callable[[str, Step, str, str], None]
 """Called with (event, step, idempotency key, detail) for "action_started" and "action_result"."""
@@ -39,6 +43,7 @@ class Dispatcher:
 
     async def dispatch(self, draft: WorkflowDraft, *, thread: str) -> list[StepResult]:
         """Run ``draft``'s steps in order and return one ``StepResult`` per step."""
+        self.renewed = time.monotonic()
         if not self.ledger.acquire(thread, self.owner):
             raise DispatchBusy(f"thread {thread!r} is being dispatched by another process")
         try:
@@ -80,7 +85,9 @@ class Dispatcher:
         outcome = await connector.execute(step.operation or "", step.params, key)
         self.ledger.finish(key, outcome)
         self.observer("action_result", step, key, f"{outcome.status}: {outcome.detail}")
-        self.ledger.renew(thread, self.owner)
+        if time.monotonic() - self.renewed > RENEW_AFTER:
+            self.ledger.renew(thread, self.owner)
+            self.renewed = time.monotonic()
         return StepResult(step_id=step.id, status=outcome.status, detail=outcome.detail)
 
 

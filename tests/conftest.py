@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -38,6 +39,31 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def services(session_home: Path) -> Services:
     """Return services over the shipped library, ingested once for the whole session."""
     return build_services(Settings(home=session_home))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Return the URL of a PostgreSQL server started for this test session."""
+    from tests.support.postgres import postgres_bin, postgres_server
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed here; scripts/test installs it")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return an empty app database URL: SQLite in a temp folder, then a fresh PostgreSQL db."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'app.db'}"
+    base: str = request.getfixturevalue("postgres_url")
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    import psycopg
+
+    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture

@@ -156,3 +156,53 @@ def test_bad_configuration_is_reported_not_raised(home: Path) -> None:
     )
     assert env_result.returncode == 2
     assert b"FLOWDRAFT_MODEL" in env_result.stderr and env_result.stdout == b""
+
+
+def test_postgres_scale_out_threads_resume_in_another_process(
+    home: Path, postgres_url: str
+) -> None:
+    """With FLOWDRAFT_DATABASE_URL on PostgreSQL, checkpoints and records live there."""
+    import psycopg
+
+    name = f"scale_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(
+        postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    env = {**os.environ, "FLOWDRAFT_HOME": str(home), "FLOWDRAFT_DATABASE_URL": url}
+
+    def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "assistant.cli", *args],
+            input=stdin,
+            capture_output=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+    drafted = run(
+        "draft", "Post the weekly ticket summary in #support", "--json", "--thread", "pg1"
+    )
+    assert drafted.returncode == 0, drafted.stderr.decode()
+    approved = run(
+        "chat",
+        "--json",
+        stdin=json.dumps({"decision": {"type": "accept"}, "user": "lee", "thread": "pg1"}).encode(),
+    )
+    assert [e["type"] for e in lines(approved.stdout)] == ["dispatched", "message"]
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+        events = [
+            row[0]
+            for row in conn.execute(
+                "SELECT event FROM auditrecord WHERE thread = 'pg1' ORDER BY seq"
+            )
+        ]
+        checkpoints = conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = 'pg1'"
+        ).fetchone()
+    assert events[0] == "intent" and events[-1] == "dispatched"
+    assert checkpoints and checkpoints[0] > 0
+    verified = run("audit", "verify")
+    assert verified.returncode == 0 and b"intact" in verified.stdout

@@ -11,18 +11,26 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select as model_select
 
 from assistant.db.engine import session_scope
-from assistant.db.tables import AuditRecord
+from assistant.db.tables import AuditRecord, utcnow
 from assistant.schemas import canonical_json
 
 GENESIS = "0" * 64
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return ``moment`` as naive UTC, however the database handed it back."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def record_hash(
@@ -40,7 +48,7 @@ def record_hash(
     body = canonical_json(
         {
             "seq": seq,
-            "at": at.replace(tzinfo=None).isoformat(timespec="microseconds"),
+            "at": as_utc(at).isoformat(timespec="microseconds"),
             "actor": actor,
             "thread": thread,
             "event": event,
@@ -83,28 +91,57 @@ class AuditLog:
         data: dict[str, Any] | None = None,
     ) -> AuditRecord:
         """Append one event, chained to the current last record."""
-        with session_scope(self.engine) as session:
+        payload = json.dumps(data or {}, sort_keys=True, default=str)
+        at = utcnow()
+        # Core statements, not ORM objects: an append is on every node's path.
+        with self.engine.begin() as conn:
             if self.engine.dialect.name == "postgresql":
-                session.exec(text("SELECT pg_advisory_xact_lock(4242)"))  # type: ignore[call-overload]
-            last = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc())).first()
-            record = AuditRecord(
-                seq=(last.seq or 0) + 1 if last else 1,
+                conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+            table = AuditRecord.__table__  # type: ignore[attr-defined]
+            last = conn.execute(
+                select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+            ).first()
+            seq = (last.seq + 1) if last else 1
+            prev = last.hash if last else GENESIS
+            digest = record_hash(
+                seq=seq,
+                at=at,
                 actor=actor,
                 thread=thread,
                 event=event,
                 content_hash=content_hash,
-                data=json.dumps(data or {}, sort_keys=True, default=str),
-                prev_hash=last.hash if last else GENESIS,
-                hash="",
+                data=payload,
+                prev_hash=prev,
             )
-            record.hash = seal(record)
-            session.add(record)
-            return record
+            conn.execute(
+                insert(table).values(
+                    seq=seq,
+                    at=at,
+                    actor=actor,
+                    thread=thread,
+                    event=event,
+                    content_hash=content_hash,
+                    data=payload,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+        return AuditRecord(
+            seq=seq,
+            at=at,
+            actor=actor,
+            thread=thread,
+            event=event,
+            content_hash=content_hash,
+            data=payload,
+            prev_hash=prev,
+            hash=digest,
+        )
 
     def records(self, *, thread: str | None = None) -> list[AuditRecord]:
         """Return the records (of one thread, if given), in order."""
         with session_scope(self.engine) as session:
-            query = select(AuditRecord).order_by(col(AuditRecord.seq))
+            query = model_select(AuditRecord).order_by(col(AuditRecord.seq))
             if thread is not None:
                 query = query.where(AuditRecord.thread == thread)
             return list(session.exec(query).all())

@@ -1,7 +1,5 @@
 """The built-in helpdesk connector on a real SQLite database."""
 
-from pathlib import Path
-
 from sqlmodel import select
 
 from assistant.db.engine import make_engine, session_scope
@@ -9,8 +7,8 @@ from assistant.db.tables import HelpdeskComment, HelpdeskTicket
 from connectors.tickets import TicketsConnector
 
 
-async def test_helpdesk_operations_are_idempotent(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+async def test_helpdesk_operations_are_idempotent(database_url: str) -> None:
+    engine = make_engine(database_url)
     desk = TicketsConnector(engine)
     created = await desk.execute(
         "create_ticket",

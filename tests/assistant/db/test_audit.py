@@ -1,7 +1,5 @@
 """The audit chain: intact logs verify; altered, inserted or deleted records are named."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 
@@ -10,8 +8,8 @@ from assistant.db.engine import make_engine, session_scope
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    audit = AuditLog(make_engine(f"sqlite:///{tmp_path / 'audit.db'}"))
+def log(database_url: str) -> AuditLog:
+    audit = AuditLog(make_engine(database_url))
     for i in range(5):
         audit.append("decision", actor=f"user{i}", thread="t1", content_hash="abc", data={"n": i})
     return audit
@@ -55,3 +53,11 @@ def test_inserted_record_is_named(log: AuditLog) -> None:
 def test_appends_keep_chaining_after_verification(log: AuditLog) -> None:
     log.append("edit", actor="ana", thread="t2")
     assert verify(log) == [] and log.records()[-1].seq == 6
+
+
+def test_concurrent_appends_keep_one_chain(log: AuditLog) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda i: log.append("action_result", actor=f"w{i}", thread="t3"), range(40)))
+    assert verify(log) == [] and len(log.records()) == 45

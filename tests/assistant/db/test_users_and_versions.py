@@ -1,7 +1,5 @@
 """Users with roles and passwords; immutable workflow versions with diffs."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -20,8 +18,8 @@ from assistant.schemas import Step, WorkflowDraft
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+def engine(database_url: str) -> Engine:
+    return make_engine(database_url)
 
 
 def test_users_roles_and_passwords(engine: Engine) -> None:
