@@ -84,6 +84,12 @@ class EmailConnector(Connector):
                 tls_context=self.tls_context,
                 timeout=self.retry.timeout,
             )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [error.code for error in exc.recipients]
+            refused = ", ".join(f"{e.recipient} ({e.code})" for e in exc.recipients)
+            if codes and all(400 <= code < 500 for code in codes):
+                raise TransientError(f"recipients deferred: {refused}") from None
+            raise PermanentError(f"recipients refused: {refused}") from None
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise PermanentError(f"SMTP login refused: {exc.message}") from None
         except aiosmtplib.SMTPResponseException as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -155,8 +156,19 @@ class SqlLedger:
                 if lease is not None and lease.owner != owner:
                     if aware(lease.expires_at) > now and owner_alive(lease.owner):
                         return False
-                    session.delete(lease)
-                    session.flush()
+                    # Take over only the lease we saw: if another process renewed or took it
+                    # meanwhile, the guarded delete touches nothing and we back off.
+                    table = DispatchLease.__table__  # type: ignore[attr-defined]
+                    gone = session.execute(
+                        delete(table).where(
+                            table.c.thread == thread,
+                            table.c.owner == lease.owner,
+                            table.c.expires_at == lease.expires_at,
+                        )
+                    )
+                    if gone.rowcount != 1:  # type: ignore[attr-defined]
+                        return False
+                    session.expunge(lease)
                     lease = None
                 if lease is None:
                     lease = DispatchLease(thread=thread, owner=owner, expires_at=now)

@@ -7,6 +7,8 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from connectors.base import ActionResult
 
@@ -19,6 +21,24 @@ class TransientError(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Read a Retry-After header: delay seconds, or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class PermanentError(Exception):
@@ -37,7 +57,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Return the wait before attempt ``attempt + 1``: Retry-After, else jittered backoff."""
         if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
+            return max(retry_after, 0.0)
         backoff = self.base_delay * (2 ** (attempt - 1))
         return min(backoff * (0.5 + random.random() / 2), self.max_delay)
 
@@ -57,6 +77,13 @@ async def with_retries(
             last, retry_after = f"timed out after {policy.timeout:g}s", None
         except TransientError as exc:
             last, retry_after = str(exc), exc.retry_after
+            if retry_after is not None and retry_after > policy.max_delay:
+                # Retrying sooner than the server allows would only be refused again.
+                return ActionResult(
+                    status="failed",
+                    detail=f"{what}: {last}; the server asks to wait {retry_after:.0f}s, "
+                    f"longer than the {policy.max_delay:.0f}s we wait",
+                )
         except PermanentError as exc:
             return ActionResult(status="failed", detail=f"{what}: {exc}")
         if attempt < policy.attempts:

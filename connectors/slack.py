@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.base import ActionResult, Connector, OperationParams
 from connectors.operations import CATALOG, PostMessage
-from connectors.retry import PermanentError, RetryPolicy, TransientError, with_retries
+from connectors.retry import (
+    PermanentError,
+    RetryPolicy,
+    TransientError,
+    parse_retry_after,
+    with_retries,
+)
 
 TRANSIENT_SLACK_ERRORS = {
     "ratelimited",
@@ -72,16 +79,13 @@ class SlackConnector(Connector):
                 str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
             )
             if status == 429:
-                retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-                    "retry-after"
-                )
-                raise TransientError(
-                    "rate limited (429)", float(retry_after) if retry_after else None
-                ) from None
+                headers = exc.response.headers
+                retry_after = headers.get("Retry-After") or headers.get("retry-after")
+                raise TransientError("rate limited (429)", parse_retry_after(retry_after)) from None
             if status >= 500 or error in TRANSIENT_SLACK_ERRORS:
                 raise TransientError(f"Slack error {status} {error}".strip()) from None
             raise PermanentError(f"Slack refused: {error or status}") from None
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             raise TransientError(f"cannot reach Slack: {exc}") from None
         ts = str(response.get("ts", ""))
         return ActionResult(

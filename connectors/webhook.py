@@ -13,7 +13,13 @@ import httpx
 
 from connectors.base import ActionResult, Connector, OperationParams
 from connectors.operations import CATALOG, PostJson
-from connectors.retry import PermanentError, RetryPolicy, TransientError, with_retries
+from connectors.retry import (
+    PermanentError,
+    RetryPolicy,
+    TransientError,
+    parse_retry_after,
+    with_retries,
+)
 
 SIGNATURE_HEADER = "X-Flowdraft-Signature"
 
@@ -81,10 +87,16 @@ class WebhookConnector(Connector):
             except httpx.TransportError as exc:
                 raise TransientError(f"cannot reach {url}: {exc}") from None
         if response.status_code == 429:
-            retry_after = response.headers.get("Retry-After")
-            raise TransientError("rate limited (429)", float(retry_after) if retry_after else None)
+            raise TransientError(
+                "rate limited (429)", parse_retry_after(response.headers.get("Retry-After"))
+            )
         if response.status_code >= 500:
             raise TransientError(f"server error {response.status_code}")
+        if 300 <= response.status_code < 400:
+            # Redirects are not followed: a POST must not silently land somewhere else.
+            raise PermanentError(
+                f"redirected ({response.status_code}) to {response.headers.get('Location', '?')}"
+            )
         if response.status_code >= 400:
             raise PermanentError(f"refused with {response.status_code}: {response.text[:200]}")
         return ActionResult(

@@ -10,6 +10,7 @@ from typing import Any
 from langgraph.types import Command
 
 from assistant.schemas import ReviewRequest, ReviewResponse
+from connectors.dispatcher import DispatchBusy
 from graphs.context import Context
 
 Event = dict[str, Any]
@@ -100,15 +101,27 @@ class ChatRunner:
             async for event in self._stream(None, thread):
                 yield event
 
-    def claim(self, thread: str, review_id: str, decision: ReviewResponse) -> None:
-        """Make this the only answer to the pending review, across processes."""
+    def claim(self, thread: str, review_id: str, decision: ReviewResponse) -> str:
+        """Make this the only answer to the pending review, across processes; return its key."""
+        key = f"{thread}:{review_id}"
         winner = self.context.journal.claim(
-            f"{thread}:{review_id}", thread=thread, user=decision.user, decision=decision.type
+            key, thread=thread, user=decision.user, decision=decision.type
         )
         if winner is not None:
             raise ThreadNotWaiting(
                 f"this review on thread {thread!r} was already answered by {winner}"
             )
+        return key
+
+    async def _answer(self, thread: str, key: str, command: Any) -> AsyncIterator[Event]:
+        """Resume with a claimed answer; if the run fails before it moves on, free the claim."""
+        try:
+            async for event in self._stream(command, thread):
+                yield event
+        except BaseException:
+            if await self.pending(thread) is not None:
+                self.context.journal.release(key)
+            raise
 
     async def state(self, thread: str) -> dict[str, Any]:
         """Return the thread's current state values (empty for an unknown thread)."""
@@ -130,10 +143,12 @@ class ChatRunner:
                         "this review takes approve, reject or an edit of the text; "
                         "plain-language changes are not available here"
                     )
-                self.claim(thread, review_id, decision)
-                command: Any = Command(resume=decision.model_dump(mode="json"))
-            else:
-                command = {"text": text, "user": user, "thread": thread}
+                key = self.claim(thread, review_id, decision)
+                answer: Command[Any] = Command(resume=decision.model_dump(mode="json"))
+                async for event in self._answer(thread, key, answer):
+                    yield event
+                return
+            command = {"text": text, "user": user, "thread": thread}
             async for event in self._stream(command, thread):
                 yield event
 
@@ -156,19 +171,24 @@ class ChatRunner:
                 raise InputError(f"this review does not allow a '{decision.type}' decision")
             if decision.type == "response":
                 check_text(decision.args)
-            self.claim(thread, review_id, decision)
+            key = self.claim(thread, review_id, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
-            async for event in self._stream(command, thread):
+            async for event in self._answer(thread, key, command):
                 yield event
 
     async def _stream(self, command: Any, thread: str) -> AsyncIterator[Event]:
         config = self.config(thread)
-        async for chunk in self.graph.astream(
-            command, config, context=self.context, stream_mode="updates"
-        ):
-            for node, update in chunk.items():
-                for event in events_for(node, update):
-                    yield {**event, "thread": thread}
+        try:
+            async for chunk in self.graph.astream(
+                command, config, context=self.context, stream_mode="updates"
+            ):
+                for node, update in chunk.items():
+                    for event in events_for(node, update):
+                        yield {**event, "thread": thread}
+        except DispatchBusy as exc:
+            raise InputError(
+                f"{exc}; it will finish there (or run `flowdraft resume {thread}`)"
+            ) from None
 
     async def _finish_unfinished(self, thread: str) -> AsyncIterator[Event]:
         if await self.unfinished(thread):

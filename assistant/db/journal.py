@@ -35,6 +35,10 @@ class Journal(Protocol):
         """Claim the answer to a review; return the earlier claimant if someone was first."""
         ...
 
+    def release(self, review_id: str) -> None:
+        """Drop a claim whose answer could not be applied, so the review can be answered."""
+        ...
+
 
 class SqlJournal:
     """The journal in the app database."""
@@ -59,7 +63,8 @@ class SqlJournal:
             with session_scope(self.engine) as session:
                 existing = session.get(DecisionClaim, review_id)
                 if existing is not None:
-                    return existing.user
+                    # The same person retrying (their first attempt died midway) may go on.
+                    return None if existing.user == user else existing.user
                 session.add(
                     DecisionClaim(review_id=review_id, thread=thread, user=user, decision=decision)
                 )
@@ -68,6 +73,13 @@ class SqlJournal:
                 existing = session.get(DecisionClaim, review_id)
                 return existing.user if existing else "another reviewer"
         return None
+
+    def release(self, review_id: str) -> None:
+        """Drop a claim whose answer could not be applied, so the review can be answered."""
+        with session_scope(self.engine) as session:
+            existing = session.get(DecisionClaim, review_id)
+            if existing is not None:
+                session.delete(existing)
 
 
 class MemoryJournal:
@@ -93,7 +105,11 @@ class MemoryJournal:
 
     def claim(self, review_id: str, *, thread: str, user: str, decision: str) -> str | None:
         """Claim the answer to a review; return the earlier claimant if someone was first."""
-        if review_id in self.claims:
+        if review_id in self.claims and self.claims[review_id] != user:
             return self.claims[review_id]
         self.claims[review_id] = user
         return None
+
+    def release(self, review_id: str) -> None:
+        """Drop a claim whose answer could not be applied."""
+        self.claims.pop(review_id, None)

@@ -58,6 +58,15 @@ class Verdict:
 
 
 @dataclass
+class Coverage:
+    """How far approvals go towards the requirement groups."""
+
+    matched: int
+    covered: list[str]
+    missing: list[str]
+
+
+@dataclass
 class Authorization:
     """The outcome of one approval attempt."""
 
@@ -264,14 +273,15 @@ class PolicyChecker:
             )
         holders = [(str(p["user"]), [str(r) for r in p.get("roles", [])]) for p in prior]  # type: ignore[attr-defined]
         groups = verdict.groups or [[role] for role in required]
-        before, _ = self.cover(groups, holders)
+        before = self.cover(groups, holders)
         holders.append((approver, approver_roles))
-        covered, missing = self.cover(groups, holders)
-        if required and len(covered) <= len(before):
+        after = self.cover(groups, holders)
+        covered, missing = after.covered, after.missing
+        if required and after.matched <= before.matched:
             return Authorization(
                 False,
                 False,
-                before,
+                before.covered,
                 missing,
                 f"{approver} does not hold a role this approval still needs ({', '.join(missing)})",
             )
@@ -279,21 +289,35 @@ class PolicyChecker:
             True, not missing, covered, missing, "approved" if not missing else "partially approved"
         )
 
-    def cover(
-        self, groups: list[list[str]], holders: list[tuple[str, list[str]]]
-    ) -> tuple[list[str], list[str]]:
-        """Return (covered, missing) roles over all requirement groups.
+    def approvals_suffice(
+        self, verdict: Verdict, approvals: list[tuple[str, list[str]]], requester: str
+    ) -> str | None:
+        """Return why ``approvals`` (user, current roles) do not cover ``verdict``, or None."""
+        sod = self.policy.separation_of_duties.requester_may_not_approve_high_risk
+        if sod and verdict.risk == "high" and any(user == requester for user, _ in approvals):
+            return "the requester approved a high-risk workflow (separation of duties)"
+        groups = verdict.groups or [[role] for role in verdict.required_roles]
+        missing = self.cover(groups, approvals).missing
+        if missing:
+            return f"the current approvers no longer cover {', '.join(missing)}"
+        return None
+
+    def cover(self, groups: list[list[str]], holders: list[tuple[str, list[str]]]) -> Coverage:
+        """Match approvers to every requirement group.
 
         Within a group each approver counts for one role, so "cfo and ceo" needs two people
         even though a ceo may stand in for an absent cfo; exact role holders are preferred.
+        Groups are independent: one person may satisfy several groups.
         """
         covered: list[str] = []
         missing: list[str] = []
+        matched = 0
         for group in groups:
             got = self.match(group, holders)
+            matched += len(got)
             covered += [r for r in got if r not in covered]
             missing += [r for r in group if r not in got and r not in missing]
-        return covered, [r for r in missing if r not in covered]
+        return Coverage(matched, covered, missing)
 
     def match(self, roles: list[str], holders: list[tuple[str, list[str]]]) -> list[str]:
         """Return the largest set of ``roles`` distinct holders can cover, exact holders first."""

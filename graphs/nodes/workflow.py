@@ -9,7 +9,7 @@ from langgraph.types import interrupt
 
 from assistant.review import EditError, apply_edit, workflow_review
 from assistant.schemas import Intent, ReviewResponse, Step, StepResult, WorkflowDraft
-from connectors.dispatcher import DispatchBusy, Dispatcher
+from connectors.dispatcher import Dispatcher
 from graphs.context import Context
 from graphs.nodes.common import current_workflow, message, passages_of
 from graphs.state import ChatState
@@ -205,7 +205,7 @@ async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
     draft = current_workflow(state)
     thread = state["thread"]
     approvals = list(state.get("approvals") or [])
-    refusal = recheck(context, draft, approvals)
+    refusal = recheck(state, context, draft, approvals)
     if refusal:
         context.journal.event(
             "dispatch_refused",
@@ -231,12 +231,11 @@ async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
             detail=detail,
         )
 
-    try:
-        results = await Dispatcher(context.registry, context.ledger, observer=observe).dispatch(
-            draft, thread=thread
-        )
-    except DispatchBusy as exc:
-        return {"results": [], "message": message(f"Not dispatched here: {exc}.")}
+    # DispatchBusy propagates on purpose: the run stops with dispatch still pending, so the
+    # thread stays resumable once the other process is done or gone.
+    results = await Dispatcher(context.registry, context.ledger, observer=observe).dispatch(
+        draft, thread=thread
+    )
     context.journal.event(
         "dispatched",
         actor="flowdraft",
@@ -248,7 +247,9 @@ async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
     return {"results": [r.model_dump(mode="json") for r in results], "approved_by": approvers}
 
 
-def recheck(context: Context, draft: WorkflowDraft, approvals: list[dict[str, Any]]) -> str | None:
+def recheck(
+    state: ChatState, context: Context, draft: WorkflowDraft, approvals: list[dict[str, Any]]
+) -> str | None:
     """Return why the approved draft may not be dispatched now, or None if it may."""
     verdict = context.policy.verdict(draft)
     if verdict.draft.content_hash != draft.content_hash:
@@ -257,11 +258,10 @@ def recheck(context: Context, draft: WorkflowDraft, approvals: list[dict[str, An
         return "there is no approval for this exact version (content hash)"
     if context.directory.is_open():
         return None
-    for role in verdict.required_roles:
-        held = [context.directory.roles_of(str(a["user"])) or [] for a in approvals]
-        if not any(context.policy.policy.satisfies(roles, role) for roles in held):
-            return f"no current approver holds the role {role}"
-    return None
+    current = [
+        (str(a["user"]), context.directory.roles_of(str(a["user"])) or []) for a in approvals
+    ]
+    return context.policy.approvals_suffice(verdict, current, state.get("requester", ""))
 
 
 async def report(state: ChatState) -> dict[str, Any]:

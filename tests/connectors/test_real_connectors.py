@@ -156,3 +156,46 @@ async def test_webhook_signature_and_allowed_hosts(receiver: WebhookReceiver) ->
     blocked = await hook.execute("post_json", {"url": f"{receiver.url}/x", "payload": {}}, "k2")
     assert blocked.status == "failed" and "not allowed" in blocked.detail
     assert len(receiver.requests) == 1
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from connectors.retry import parse_retry_after
+
+    assert parse_retry_after("3") == 3.0 and parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (parse_retry_after(later) or 0) <= 31
+
+
+async def test_a_retry_after_longer_than_we_wait_fails_at_once(receiver: WebhookReceiver) -> None:
+    receiver.behaviour.statuses = [429]
+    receiver.behaviour.retry_after = "3600"
+    result = await webhook(receiver).execute(
+        "post_json", {"url": f"{receiver.url}/x", "payload": {}}, "k-long"
+    )
+    assert result.status == "failed" and "3600" in result.detail and len(receiver.requests) == 1
+
+
+async def test_smtp_recipients_refused_is_permanent() -> None:
+    class Refuse:
+        async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+            return "550 no such user"
+
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(Refuse(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        email = EmailConnector(host="127.0.0.1", port=port, starttls=False, retry=FAST)
+        result = await email.execute(
+            "send_email", {"to": "nobody@northwind.example", "subject": "s", "body": "b"}, "k"
+        )
+    finally:
+        controller.stop()
+    assert (
+        result.status == "failed" and "refused" in result.detail and "attempts" not in result.detail
+    )

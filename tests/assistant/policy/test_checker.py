@@ -162,3 +162,20 @@ def test_two_roles_need_two_approvals() -> None:
     prior = [{"user": "dan", "roles": ["cfo"]}]
     assert not authorize(verdict, "dan", ["cfo"], prior=prior).allowed
     assert authorize(verdict, "eve", ["ceo"], prior=prior).complete
+
+
+def test_a_role_covered_in_one_group_is_still_missing_in_a_joint_group() -> None:
+    coverage = checker.cover([["cfo"], ["cfo", "ceo"]], [("w", ["ceo"])])
+    assert coverage.missing == ["cfo"] and coverage.matched == 2
+
+
+def test_dispatch_recheck_sees_separation_of_duties_and_joint_groups() -> None:
+    verdict = check("pay", condition("amount > 150000"), action("Release the payment"))
+    assert checker.approvals_suffice(verdict, [("dan", ["ceo"])], requester="ana")
+    assert checker.approvals_suffice(
+        verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requester="carla"
+    )
+    assert (
+        checker.approvals_suffice(verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requester="ana")
+        is None
+    )
