@@ -206,3 +206,53 @@ def test_postgres_scale_out_threads_resume_in_another_process(
     assert checkpoints and checkpoints[0] > 0
     verified = run("audit", "verify")
     assert verified.returncode == 0 and b"intact" in verified.stdout
+
+
+def test_users_workflows_and_audit_commands(tmp_path: Path, home: Path) -> None:
+    own = tmp_path / "own-home"
+    own.mkdir()
+    (own / "chroma").symlink_to(home / "chroma")
+
+    def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return flowdraft(own, *args, stdin=stdin)
+
+    assert run("users", "add", "carla", "--role", "cfo", "--password", "pw").returncode == 0
+    assert run("users", "add", "lee", "--role", "support_lead,manager").returncode == 0
+    duplicate = run("users", "add", "carla", "--role", "cfo")
+    assert duplicate.returncode == 1 and b"already exists" in duplicate.stderr
+    listed = json.loads(run("users", "list", "--json").stdout)
+    assert {u["name"]: u["roles"] for u in listed} == {
+        "carla": ["cfo"],
+        "lee": ["support_lead", "manager"],
+    }
+
+    drafted = json.loads(
+        run(
+            "draft", "Post the weekly ticket summary in #support", "--json", "--thread", "w1"
+        ).stdout
+    )
+    workflow_id = drafted["workflow"]["id"]
+    lines_in = json.dumps({"text": "send it to #ops instead", "user": "lee", "thread": "w1"}) + "\n"
+    assert run("chat", "--json", stdin=lines_in.encode()).returncode == 0
+    versions = json.loads(run("workflows", "list", "--json").stdout)
+    assert versions[0]["id"] == workflow_id and versions[0]["version"] == 2
+    diff = run("workflows", "show", workflow_id, "--version", "2", "--diff", "1").stdout.decode()
+    assert '-        "channel": "#support"' in diff and '+        "channel": "#ops"' in diff
+    assert run("workflows", "show", "wf_missing").returncode == 1
+
+    assert run("audit", "verify").returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(own / "flowdraft.db") as conn:
+        conn.execute("UPDATE auditrecord SET actor = 'mallory' WHERE seq = 2")
+    tampered = run("audit", "verify")
+    assert (
+        tampered.returncode == 1
+        and b"record 2" in tampered.stdout
+        and b"altered" in tampered.stdout
+    )
+    shown = [
+        json.loads(line)
+        for line in run("audit", "show", "--thread", "w1", "--json").stdout.splitlines()
+    ]
+    assert [r["event"] for r in shown][:2] == ["intent", "draft"]
