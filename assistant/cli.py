@@ -336,6 +336,31 @@ def bench(
         print_benchmark(result, Console())
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web app: chat in the browser at /chat, health at /healthz."""
+    setup_logging()
+    import uvicorn
+
+    from assistant.web.server import create_app
+    from assistant.web.setup import first_start
+
+    built = services(progress=True)
+    started = first_start(built)
+    url = f"http://{host}:{port}/chat"
+    console = Console(stderr=True)
+    console.print(f"[bold]Flowdraft[/] is starting at [link={url}]{url}[/link]")
+    if started.admin_password:
+        console.print(
+            f"First start: log in as [bold]admin[/] with password [bold]{started.admin_password}[/] "
+            "(add people with `flowdraft users add NAME --role ROLE --password ...`)"
+        )
+    uvicorn.run(create_app(built), host=host, port=port, log_level="warning")
+
+
 users_app = typer.Typer(help="Manage users and their roles.", no_args_is_help=True)
 workflows_app = typer.Typer(help="Browse stored workflow versions.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=True)

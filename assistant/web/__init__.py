@@ -1,0 +1,1 @@
+"""The browser front door: the ASGI server, first-start setup and the Chainlit chat."""

@@ -1,0 +1,193 @@
+"""The browser chat (Chainlit): it only translates events to messages and buttons to decisions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import chainlit as cl
+
+from assistant.db.users import check_password, get_user
+from assistant.diagram import workflow_svg
+from assistant.review import action_target
+from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
+from assistant.web import runtime
+from graphs.runner import InputError
+from knowledge.library import split_front_matter
+
+RISK_BADGE = {"low": "low", "medium": "medium", "high": "**high**"}
+
+
+@cl.password_auth_callback
+async def login(username: str, password: str) -> cl.User | None:
+    """Log in against the users table (hashed passwords)."""
+    user = get_user(runtime.current().services.engine, name=username.strip())
+    if user is None or not check_password(password, user.password_hash):
+        return None
+    return cl.User(identifier=user.name, metadata={"roles": user.role_list})
+
+
+def who() -> str:
+    """Return the logged-in user's name."""
+    user = cl.user_session.get("user")
+    return str(getattr(user, "identifier", "anonymous"))
+
+
+def thread_id() -> str:
+    """Return the graph thread for this chat: the Chainlit thread id."""
+    return str(cl.context.session.thread_id)
+
+
+def steps_table(draft: WorkflowDraft) -> str:
+    """Return the draft as a markdown table."""
+    lines = [
+        f"### {draft.title} — v{draft.version}",
+        f"*Trigger:* {draft.trigger.kind} — {draft.trigger.detail}",
+        "",
+        "| # | step | does | risk | approver | notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number, step in enumerate(draft.steps, 1):
+        does = {
+            "action": f"`{step.connector}.{step.operation}`{action_target(step)}",
+            "approval": f"approval by **{step.approver_role}**",
+            "condition": f"if `{step.condition}`",
+            "human_task": f"task for {step.approver_role or 'a person'}",
+        }[step.kind]
+        notes = f"**blocked:** {step.blocked_reason}" if step.blocked_reason else ""
+        lines.append(
+            f"| {number} | {step.title} | {does} | {RISK_BADGE[step.risk]} | "
+            f"{step.approver_role or ''} | {notes} |"
+        )
+    return "\n".join(lines)
+
+
+def source_elements(draft: WorkflowDraft) -> list[Any]:
+    """Return the draft's sources as side elements the user can open."""
+    library = runtime.current().services.settings.library
+    elements: list[Any] = []
+    for source in draft.sources:
+        path = library / source.doc
+        body = split_front_matter(path.read_text())[1] if path.exists() else source.title
+        elements.append(cl.Text(name=source.title, content=body, display="side"))
+    return elements
+
+
+async def render(events: AsyncIterator[dict[str, Any]]) -> None:
+    """Show each event of a turn: steps while it runs, the draft, buttons for a review."""
+    try:
+        async for event in events:
+            await render_event(event)
+    except InputError as exc:
+        await cl.Message(content=f"⚠️ {exc}").send()
+
+
+async def render_event(event: dict[str, Any]) -> None:
+    """Show one event."""
+    kind = event["type"]
+    if kind == "intent":
+        intent = event["intent"]
+        async with cl.Step(name="Understanding the request", type="tool") as step:
+            slots = ", ".join(f"{k}: {v}" for k, v in intent["slots"].items()) or "none stated"
+            step.output = (
+                f"intent **{intent['kind']}** ({intent['confidence']:.2f}); slots: {slots}"
+            )
+    elif kind == "draft":
+        draft = WorkflowDraft.model_validate(event["workflow"])
+        async with cl.Step(name="Drafting and checking policy", type="tool") as step:
+            found = ", ".join(s.title for s in draft.sources) or "no documents"
+            step.output = f"sources: {found}"
+        diagram = cl.Image(
+            name=f"workflow v{draft.version}",
+            content=workflow_svg(draft).encode(),
+            mime="image/svg+xml",
+            display="inline",
+        )
+        sources = source_elements(draft)
+        cited = ", ".join(f"**{s.title}**" for s in draft.sources)
+        content = steps_table(draft) + (f"\n\nSources: {cited}" if cited else "")
+        await cl.Message(content=content, elements=[diagram, *sources]).send()
+    elif kind == "review":
+        await show_review(ReviewRequest.model_validate(event["request"]))
+    elif kind == "dispatched":
+        lines = ["**Results**", ""]
+        for result in event["results"]:
+            lines.append(f"- `{result['step_id']}` **{result['status']}** — {result['detail']}")
+        await cl.Message(content="\n".join(lines)).send()
+    elif kind == "message":
+        await cl.Message(content=event["text"]).send()
+    elif kind == "error":
+        await cl.Message(content=f"⚠️ {event['message']}").send()
+
+
+async def show_review(request: ReviewRequest) -> None:
+    """Offer Approve / Edit / Reject for a pending review."""
+    notes = [
+        line
+        for line in request.description.splitlines()
+        if line.startswith(("Approval needed", "Blocked by policy", "Note:"))
+    ]
+    actions = [
+        cl.Action(name="approve", payload={"decision": "accept"}, label="Approve"),
+        cl.Action(name="edit", payload={"decision": "response"}, label="Edit"),
+        cl.Action(name="reject", payload={"decision": "ignore"}, label="Reject"),
+    ]
+    text = "\n".join(notes) or "Review the draft."
+    await cl.Message(
+        content=f"{text}\n\nApprove, edit (or type a change), or reject:", actions=actions
+    ).send()
+
+
+@cl.on_chat_start
+async def start() -> None:
+    """Greet the user."""
+    await cl.Message(
+        content=(
+            f"Hi {who()}! Describe a process to automate — for example *every vendor invoice over "
+            "$10,000 needs CFO sign-off; post a summary in #finance* — or ask about a policy."
+        )
+    ).send()
+
+
+@cl.on_chat_resume
+async def resume(thread: Any) -> None:
+    """On reopening a thread that waits for a review, show its buttons again."""
+    pending = await runtime.current().runner.pending_review(thread_id())
+    if pending is not None:
+        await show_review(pending)
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    """Run a turn (or answer a pending review in plain words)."""
+    await render(runtime.current().runner.send_text(thread_id(), message.content, who()))
+
+
+async def decide(decision: ReviewResponse) -> None:
+    """Send a decision for this chat's thread."""
+    await render(runtime.current().runner.send_decision(thread_id(), decision))
+
+
+@cl.action_callback("approve")
+async def on_approve(action: cl.Action) -> None:
+    """Approve the pending draft (the graph checks the user's roles)."""
+    await decide(ReviewResponse(type="accept", user=who()))
+
+
+@cl.action_callback("reject")
+async def on_reject(action: cl.Action) -> None:
+    """Reject the pending draft."""
+    await decide(ReviewResponse(type="ignore", user=who()))
+
+
+@cl.action_callback("edit")
+async def on_edit(action: cl.Action) -> None:
+    """Ask what should change, in plain words, and make a new version."""
+    answer = await cl.AskUserMessage(
+        content="What should change? e.g. *send it to #ops instead*, *remove step 3*, "
+        "*add an approval by legal before step 2*",
+        timeout=600,
+    ).send()
+    text = str((answer or {}).get("output", "")).strip()
+    if text:
+        await decide(ReviewResponse(type="response", args=text, user=who()))

@@ -1,0 +1,41 @@
+"""The services and chat runner one server process shares between its HTTP and chat parts."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from assistant.services import Services, open_runner
+from graphs.runner import ChatRunner
+
+
+@dataclass
+class WebRuntime:
+    """What the running server holds: services and the checkpointed chat runner."""
+
+    services: Services
+    runner: ChatRunner
+
+
+_current: WebRuntime | None = None
+
+
+async def start(services: Services, stack: AsyncExitStack) -> WebRuntime:
+    """Open the runner (and its checkpointer) for the lifetime of ``stack``."""
+    global _current
+    runner = await stack.enter_async_context(open_runner(services))
+    _current = WebRuntime(services, runner)
+    return _current
+
+
+def current() -> WebRuntime:
+    """Return the running server's runtime."""
+    if _current is None:
+        raise RuntimeError("the Flowdraft server has not started")
+    return _current
+
+
+def stop() -> None:
+    """Forget the runtime (its resources close with the server's exit stack)."""
+    global _current
+    _current = None

@@ -1,0 +1,53 @@
+"""One ASGI app: FastAPI with /healthz, and the Chainlit chat mounted at /chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from assistant.services import Services
+from assistant.web import runtime
+from assistant.web.setup import ensure_auth_secret
+
+CHAT_PATH = "/chat"
+CHAINLIT_APP = Path(__file__).with_name("chat.py")
+
+
+def create_app(services: Services) -> FastAPI:
+    """Return the server app over ``services`` (already built and ingested)."""
+    ensure_auth_secret(services.settings.home)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await runtime.start(services, stack)
+            try:
+                yield
+            finally:
+                runtime.stop()
+
+    app = FastAPI(title="Flowdraft", lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        """Report that the server is up and what it runs on."""
+        return {
+            "status": "ok",
+            "brain": services.brain.name,
+            "chunks": services.retriever.count(),
+            "database": services.engine.dialect.name,
+        }
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse(CHAT_PATH)
+
+    from chainlit.utils import mount_chainlit
+
+    mount_chainlit(app=app, target=str(CHAINLIT_APP), path=CHAT_PATH)
+    return app

@@ -1,0 +1,50 @@
+"""First start of the server: data directory, database, library, an admin login, auth secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.db.users import add_user, list_users
+from assistant.services import Services
+
+SECRET_FILE = "chainlit-auth-secret"
+
+
+@dataclass
+class FirstStart:
+    """What setup did that the person starting the server needs to know."""
+
+    admin_password: str | None
+
+
+def ensure_auth_secret(home: Path) -> str:
+    """Return ``CHAINLIT_AUTH_SECRET``, generating and keeping one in ``home`` when unset."""
+    secret = os.environ.get("CHAINLIT_AUTH_SECRET", "")
+    if not secret:
+        path = home / SECRET_FILE
+        if path.exists():
+            secret = path.read_text().strip()
+        else:
+            secret = secrets.token_urlsafe(48)
+            path.write_text(secret)
+            path.chmod(0o600)
+        os.environ["CHAINLIT_AUTH_SECRET"] = secret
+    return secret
+
+
+def ensure_admin(services: Services) -> str | None:
+    """Create an ``admin`` login when there are no users; return its new password."""
+    if list_users(services.engine):
+        return None
+    password = secrets.token_urlsafe(12)
+    add_user(services.engine, name="admin", roles=["admin"], password=password)
+    return password
+
+
+def first_start(services: Services) -> FirstStart:
+    """Prepare a fresh machine (idempotent: later starts change nothing)."""
+    ensure_auth_secret(services.settings.home)
+    return FirstStart(admin_password=ensure_admin(services))
