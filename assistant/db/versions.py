@@ -62,6 +62,19 @@ def list_workflows(engine: Engine) -> list[tuple[str, str, int, str, str]]:
         return [(r.workflow_id, r.title, r.version, r.thread, r.author) for r in rows]
 
 
+def recent_threads(engine: Engine, *, author: str, limit: int = 10) -> list[str]:
+    """Return the threads ``author`` drafted or edited in, most recent first."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(WorkflowVersion.thread, func.max(WorkflowVersion.created_at).label("last"))
+            .where(WorkflowVersion.author == author)
+            .group_by(col(WorkflowVersion.thread))
+            .order_by(func.max(WorkflowVersion.created_at).desc())
+            .limit(limit)
+        ).all()
+        return [row[0] for row in rows]
+
+
 def get_version(
     engine: Engine, *, workflow_id: str, version: int | None = None
 ) -> WorkflowDraft | None:

@@ -8,14 +8,22 @@ from typing import Any
 import chainlit as cl
 
 from assistant.db.users import check_password, get_user
+from assistant.db.versions import recent_threads
 from assistant.diagram import workflow_svg
 from assistant.review import action_target
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from assistant.web import runtime
+from assistant.web.history import build_data_layer
 from graphs.runner import InputError
 from knowledge.library import split_front_matter
 
 RISK_BADGE = {"low": "low", "medium": "medium", "high": "**high**"}
+
+
+@cl.data_layer
+def history() -> Any:
+    """Keep chat history in the app database, so threads survive a restart."""
+    return build_data_layer(runtime.current().services.settings)
 
 
 @cl.password_auth_callback
@@ -120,17 +128,18 @@ async def render_event(event: dict[str, Any]) -> None:
         await cl.Message(content=f"⚠️ {event['message']}").send()
 
 
-async def show_review(request: ReviewRequest) -> None:
-    """Offer Approve / Edit / Reject for a pending review."""
+async def show_review(request: ReviewRequest, thread: str | None = None) -> None:
+    """Offer Approve / Edit / Reject for a pending review (of ``thread``, default this chat's)."""
     notes = [
         line
         for line in request.description.splitlines()
         if line.startswith(("Approval needed", "Blocked by policy", "Note:"))
     ]
+    target = thread or thread_id()
     actions = [
-        cl.Action(name="approve", payload={"decision": "accept"}, label="Approve"),
-        cl.Action(name="edit", payload={"decision": "response"}, label="Edit"),
-        cl.Action(name="reject", payload={"decision": "ignore"}, label="Reject"),
+        cl.Action(name="approve", payload={"thread": target}, label="Approve"),
+        cl.Action(name="edit", payload={"thread": target}, label="Edit"),
+        cl.Action(name="reject", payload={"thread": target}, label="Reject"),
     ]
     text = "\n".join(notes) or "Review the draft."
     await cl.Message(
@@ -140,19 +149,43 @@ async def show_review(request: ReviewRequest) -> None:
 
 @cl.on_chat_start
 async def start() -> None:
-    """Greet the user."""
+    """Greet the user, and bring back a draft of theirs that still waits for review."""
     await cl.Message(
         content=(
             f"Hi {who()}! Describe a process to automate — for example *every vendor invoice over "
             "$10,000 needs CFO sign-off; post a summary in #finance* — or ask about a policy."
         )
     ).send()
+    await offer_waiting_draft()
+
+
+async def offer_waiting_draft() -> None:
+    """Show the user's most recent draft still waiting for review, with its buttons.
+
+    This is what makes a page reload or a server restart mid-review harmless: the review
+    lives in the graph's checkpoint, not in the browser session.
+    """
+    current = runtime.current()
+    runner = current.runner
+    for thread in recent_threads(current.services.engine, author=who(), limit=5):
+        pending = await runner.pending_review(thread)
+        if pending is None:
+            continue
+        state = await runner.state(thread)
+        await cl.Message(content="This draft of yours is still waiting for review:").send()
+        await render_event({"type": "draft", "workflow": state["workflow"]})
+        await show_review(pending, thread)
+        return
 
 
 @cl.on_chat_resume
 async def resume(thread: Any) -> None:
-    """On reopening a thread that waits for a review, show its buttons again."""
-    pending = await runtime.current().runner.pending_review(thread_id())
+    """On reopening a thread, redraw its current draft, and its buttons if it waits for review."""
+    runner = runtime.current().runner
+    state = await runner.state(thread_id())
+    pending = await runner.pending_review(thread_id())
+    if state.get("workflow") and pending is not None:
+        await render_event({"type": "draft", "workflow": state["workflow"]})
     if pending is not None:
         await show_review(pending)
 
@@ -163,21 +196,22 @@ async def on_message(message: cl.Message) -> None:
     await render(runtime.current().runner.send_text(thread_id(), message.content, who()))
 
 
-async def decide(decision: ReviewResponse) -> None:
-    """Send a decision for this chat's thread."""
-    await render(runtime.current().runner.send_decision(thread_id(), decision))
+async def decide(action: cl.Action, decision: ReviewResponse) -> None:
+    """Send a decision for the thread the button belongs to."""
+    thread = str(action.payload.get("thread") or thread_id())
+    await render(runtime.current().runner.send_decision(thread, decision))
 
 
 @cl.action_callback("approve")
 async def on_approve(action: cl.Action) -> None:
     """Approve the pending draft (the graph checks the user's roles)."""
-    await decide(ReviewResponse(type="accept", user=who()))
+    await decide(action, ReviewResponse(type="accept", user=who()))
 
 
 @cl.action_callback("reject")
 async def on_reject(action: cl.Action) -> None:
     """Reject the pending draft."""
-    await decide(ReviewResponse(type="ignore", user=who()))
+    await decide(action, ReviewResponse(type="ignore", user=who()))
 
 
 @cl.action_callback("edit")
@@ -190,4 +224,4 @@ async def on_edit(action: cl.Action) -> None:
     ).send()
     text = str((answer or {}).get("output", "")).strip()
     if text:
-        await decide(ReviewResponse(type="response", args=text, user=who()))
+        await decide(action, ReviewResponse(type="response", args=text, user=who()))

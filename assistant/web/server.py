@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from assistant.services import Services
 from assistant.web import runtime
+from assistant.web.history import prepare_history
 from assistant.web.setup import ensure_auth_secret
 
 CHAT_PATH = "/chat"
@@ -21,6 +22,7 @@ CHAINLIT_APP = Path(__file__).with_name("chat.py")
 def create_app(services: Services) -> FastAPI:
     """Return the server app over ``services`` (already built and ingested)."""
     ensure_auth_secret(services.settings.home)
+    prepare_history(services.settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -24,9 +24,45 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterator[str]:
-    """Start `flowdraft serve` on a free port with three users; yield its base URL."""
+class ServerProcess:
+    """`flowdraft serve` as a real process that can be stopped and started again."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "FLOWDRAFT_HOME": str(self.home)}
+        env.pop("CHAINLIT_AUTH_SECRET", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.proc.kill()
+        raise RuntimeError(
+            f"server did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}"
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+
+
+def make_home(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Path:
+    """A data directory sharing the session's vectors, with three users."""
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed here; scripts/test installs it")
     home = tmp_path_factory.mktemp("web-home")
@@ -34,31 +70,17 @@ def server(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iter
     engine = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
     add_user(engine, name="ana", roles=["manager"], password="ana-pass")
     add_user(engine, name="ivan", roles=["it"], password="ivan-pass")
-    port = free_port()
-    env = {**os.environ, "FLOWDRAFT_HOME": str(home)}
-    env.pop("CHAINLIT_AUTH_SECRET", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError(
-            f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
-        )
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    engine.dispose()
+    return home
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterator[str]:
+    """Start `flowdraft serve` on a free port; yield its base URL."""
+    process = ServerProcess(make_home(tmp_path_factory, services))
+    process.start()
+    yield process.base
+    process.stop()
 
 
 @pytest.fixture
@@ -142,3 +164,38 @@ async def test_wrong_password_is_refused(server: str, browser) -> None:  # type:
     await page.get_by_role("button", name="Sign In").click()
     await page.wait_for_timeout(1500)
     assert await page.locator("#chat-input").count() == 0
+
+
+async def test_reload_mid_review_then_approve(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = await login(browser, server, "ana", "ana-pass")
+    await send(page, "Route incoming support tickets to billing or tech queues")
+    await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+    await page.reload()
+    await page.get_by_text("still waiting for review").wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+    await shot(page, "5-after-reload")
+    await page.get_by_role("button", name="Approve").last.click()
+    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+
+
+async def test_server_restart_mid_review_then_approve(
+    tmp_path_factory: pytest.TempPathFactory,
+    services: Services,
+    browser,  # type: ignore[no-untyped-def]
+) -> None:
+    process = ServerProcess(make_home(tmp_path_factory, services))
+    process.start()
+    try:
+        page = await login(browser, process.base, "ana", "ana-pass")
+        await send(page, "Post the weekly ticket summary in #support")
+        await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+        process.stop()
+        process.start()
+        await page.goto(f"{process.base}/chat/")
+        await page.get_by_text("still waiting for review").wait_for(timeout=30_000)
+        await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+        await shot(page, "6-after-restart")
+        await page.get_by_role("button", name="Approve").last.click()
+        await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    finally:
+        process.stop()
