@@ -322,9 +322,17 @@ def bench(
     chunks: Annotated[int, typer.Option(help="Synthetic chunks added to the library.")] = 10_000,
     turns: Annotated[int, typer.Option(help="Measured turns per scenario.")] = 30,
     json_mode: Annotated[bool, typer.Option("--json")] = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Time goal → draft in a real browser.")
+    ] = False,
 ) -> None:
     """Benchmark draft turns, resume-to-dispatch and ingestion against a no-op floor."""
     setup_logging()
+    if web:
+        from assistant.web.timing import run_web_timing
+
+        emit(run_web_timing()) if json_mode else Console().print(run_web_timing())
+        return
     from assistant.benchmark import run_benchmark
 
     result = asyncio.run(run_benchmark(chunks=chunks, turns=turns, console=err))
