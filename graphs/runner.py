@@ -113,10 +113,12 @@ class ChatRunner:
             )
         return key
 
-    async def _answer(self, thread: str, key: str, command: Any) -> AsyncIterator[Event]:
+    async def _answer(
+        self, thread: str, key: str, command: Any, progress: bool = False
+    ) -> AsyncIterator[Event]:
         """Resume with a claimed answer; if the run fails before it moves on, free the claim."""
         try:
-            async for event in self._stream(command, thread):
+            async for event in self._stream(command, thread, progress):
                 yield event
         except BaseException:
             if await self.pending(thread) is not None:
@@ -128,7 +130,9 @@ class ChatRunner:
         snapshot = await self.graph.aget_state(self.config(thread))
         return dict(snapshot.values or {})
 
-    async def send_text(self, thread: str, text: str, user: str) -> AsyncIterator[Event]:
+    async def send_text(
+        self, thread: str, text: str, user: str, *, progress: bool = False
+    ) -> AsyncIterator[Event]:
         """Run a turn for ``text``; on a thread waiting for review, it is the reviewer's answer."""
         text = check_text(text)
         async with self._lock(thread):
@@ -145,14 +149,16 @@ class ChatRunner:
                     )
                 key = self.claim(thread, review_id, decision)
                 answer: Command[Any] = Command(resume=decision.model_dump(mode="json"))
-                async for event in self._answer(thread, key, answer):
+                async for event in self._answer(thread, key, answer, progress):
                     yield event
                 return
             command = {"text": text, "user": user, "thread": thread}
-            async for event in self._stream(command, thread):
+            async for event in self._stream(command, thread, progress):
                 yield event
 
-    async def send_decision(self, thread: str, decision: ReviewResponse) -> AsyncIterator[Event]:
+    async def send_decision(
+        self, thread: str, decision: ReviewResponse, *, progress: bool = False
+    ) -> AsyncIterator[Event]:
         """Resume ``thread`` with a reviewer's decision; refuse if it is not waiting."""
         async with self._lock(thread):
             async for event in self._finish_unfinished(thread):
@@ -173,16 +179,27 @@ class ChatRunner:
                 check_text(decision.args)
             key = self.claim(thread, review_id, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
-            async for event in self._answer(thread, key, command):
+            async for event in self._answer(thread, key, command, progress):
                 yield event
 
-    async def _stream(self, command: Any, thread: str) -> AsyncIterator[Event]:
+    async def _stream(
+        self, command: Any, thread: str, progress: bool = False
+    ) -> AsyncIterator[Event]:
+        """Run the graph and yield contract events; with ``progress``, also node start/end.
+
+        Progress events (``{"type": "progress", "node", "phase", "summary"}``) are for UIs
+        that show each step while it runs; the JSON channel never asks for them.
+        """
         config = self.config(thread)
+        modes = ["updates", "tasks"] if progress else ["updates"]
         try:
-            async for chunk in self.graph.astream(
-                command, config, context=self.context, stream_mode="updates"
+            async for mode, data in self.graph.astream(
+                command, config, context=self.context, stream_mode=modes
             ):
-                for node, update in chunk.items():
+                if mode == "tasks":
+                    yield {**progress_event(data), "thread": thread}
+                    continue
+                for node, update in data.items():
                     for event in events_for(node, update):
                         yield {**event, "thread": thread}
         except DispatchBusy as exc:
@@ -197,6 +214,40 @@ class ChatRunner:
 
     def _lock(self, thread: str) -> asyncio.Lock:
         return self._locks.setdefault(thread, asyncio.Lock())
+
+
+def progress_event(task: dict[str, Any]) -> Event:
+    """Turn a LangGraph task start/result into a progress event with a short summary."""
+    node = str(task.get("name", ""))
+    if "result" not in task:
+        return {"type": "progress", "node": node, "phase": "start", "summary": ""}
+    result = task.get("result")
+    update = dict(result) if isinstance(result, dict) else dict(result or [])
+    return {"type": "progress", "node": node, "phase": "end", "summary": summarize(node, update)}
+
+
+def summarize(node: str, update: dict[str, Any]) -> str:
+    """Say in one line what a node found or did."""
+    if node == "capture_intent" and update.get("intent"):
+        intent = update["intent"]
+        slots = ", ".join(f"{k}: {v}" for k, v in intent["slots"].items()) or "none stated"
+        return f"intent {intent['kind']} ({intent['confidence']:.2f}); slots: {slots}"
+    if node == "retrieve_context":
+        found = [f"{p['title']} ({p['score']:.2f})" for p in update.get("passages") or []]
+        return "sources: " + ("; ".join(found) or "none")
+    if node == "draft_workflow" and update.get("workflow"):
+        workflow = update["workflow"]
+        return f"drafted '{workflow['title']}' with {len(workflow['steps'])} steps"
+    if node == "check_policy":
+        roles = ", ".join(update.get("required_roles") or []) or "any team member"
+        blocked = sum(
+            1 for s in (update.get("workflow") or {}).get("steps", []) if s.get("blocked_reason")
+        )
+        return f"risk {update.get('risk')}; approval from {roles}; {blocked} step(s) blocked"
+    if node == "dispatch":
+        results = update.get("results") or []
+        return ", ".join(f"{r['step_id']} {r['status']}" for r in results) or "nothing dispatched"
+    return ""
 
 
 def events_for(node: str, update: Any) -> list[Event]:

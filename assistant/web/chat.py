@@ -77,34 +77,72 @@ def source_elements(draft: WorkflowDraft) -> list[Any]:
     for source in draft.sources:
         path = library / source.doc
         body = split_front_matter(path.read_text())[1] if path.exists() else source.title
-        elements.append(cl.Text(name=source.title, content=body, display="side"))
+        # Named by path: Chainlit links element names found in the message, and a title
+        # would also match the draft's own heading.
+        elements.append(
+            cl.Text(name=source.doc, content=f"# {source.title}\n\n{body}", display="side")
+        )
     return elements
 
 
+STEP_NAMES = {
+    "capture_intent": "Understanding the request",
+    "retrieve_context": "Searching playbooks and policies",
+    "draft_workflow": "Drafting the workflow",
+    "revise_workflow": "Applying your change",
+    "edit_workflow": "Applying your edit",
+    "check_policy": "Checking policy",
+    "approve": "Checking the approver's roles",
+    "dispatch": "Running the approved actions",
+    "answer": "Answering from the library",
+    "draft_reply": "Drafting a reply",
+}
+
+
 async def render(events: AsyncIterator[dict[str, Any]]) -> None:
-    """Show each event of a turn: steps while it runs, the draft, buttons for a review."""
+    """Show each event of a turn: steps while they run, the draft, buttons for a review."""
+    open_steps: dict[str, cl.Step] = {}
+    holder: list[cl.Message] = []
     try:
         async for event in events:
-            await render_event(event)
+            if event["type"] == "progress":
+                if not holder:
+                    # Steps hang under one message sent first, so they read before the draft.
+                    holder.append(cl.Message(content="", author="Flowdraft"))
+                    await holder[0].send()
+                await render_progress(event, open_steps, holder[0].id)
+            else:
+                await render_event(event)
     except InputError as exc:
         await cl.Message(content=f"⚠️ {exc}").send()
+
+
+async def render_progress(
+    event: dict[str, Any], open_steps: dict[str, cl.Step], parent: str
+) -> None:
+    """Open a step when a node starts; fill in what it found when it ends."""
+    name = STEP_NAMES.get(event["node"])
+    if name is None:
+        return
+    if event["phase"] == "start":
+        step = cl.Step(name=name, type="tool", parent_id=parent)
+        open_steps[event["node"]] = step
+        await step.send()
+        return
+    step = (
+        open_steps.pop(event["node"])
+        if event["node"] in open_steps
+        else cl.Step(name=name, type="tool", parent_id=parent)
+    )
+    step.output = event["summary"] or "done"
+    await step.update()
 
 
 async def render_event(event: dict[str, Any]) -> None:
     """Show one event."""
     kind = event["type"]
-    if kind == "intent":
-        intent = event["intent"]
-        async with cl.Step(name="Understanding the request", type="tool") as step:
-            slots = ", ".join(f"{k}: {v}" for k, v in intent["slots"].items()) or "none stated"
-            step.output = (
-                f"intent **{intent['kind']}** ({intent['confidence']:.2f}); slots: {slots}"
-            )
-    elif kind == "draft":
+    if kind == "draft":
         draft = WorkflowDraft.model_validate(event["workflow"])
-        async with cl.Step(name="Drafting and checking policy", type="tool") as step:
-            found = ", ".join(s.title for s in draft.sources) or "no documents"
-            step.output = f"sources: {found}"
         diagram = cl.Image(
             name=f"workflow v{draft.version}",
             content=workflow_svg(draft).encode(),
@@ -112,7 +150,7 @@ async def render_event(event: dict[str, Any]) -> None:
             display="inline",
         )
         sources = source_elements(draft)
-        cited = ", ".join(f"**{s.title}**" for s in draft.sources)
+        cited = ", ".join(s.doc for s in draft.sources)
         content = steps_table(draft) + (f"\n\nSources: {cited}" if cited else "")
         await cl.Message(content=content, elements=[diagram, *sources]).send()
     elif kind == "review":
@@ -193,13 +231,14 @@ async def resume(thread: Any) -> None:
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
     """Run a turn (or answer a pending review in plain words)."""
-    await render(runtime.current().runner.send_text(thread_id(), message.content, who()))
+    runner = runtime.current().runner
+    await render(runner.send_text(thread_id(), message.content, who(), progress=True))
 
 
 async def decide(action: cl.Action, decision: ReviewResponse) -> None:
     """Send a decision for the thread the button belongs to."""
     thread = str(action.payload.get("thread") or thread_id())
-    await render(runtime.current().runner.send_decision(thread, decision))
+    await render(runtime.current().runner.send_decision(thread, decision, progress=True))
 
 
 @cl.action_callback("approve")

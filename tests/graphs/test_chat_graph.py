@@ -180,3 +180,24 @@ async def test_ticket_reply_is_reviewed_then_emailed(
     assert of_type(done, "dispatched")[0]["results"][0]["status"] == "ok"
     assert action_log.actions[0].connector == "email"
     assert action_log.actions[0].params["body"] == "Hello! Your parcel is on its way."
+
+
+async def test_progress_events_for_uis_wrap_each_node(runner: ChatRunner) -> None:
+    events = await collect(runner.send_text("pg", GOAL, "ana", progress=True))
+    progress = [(e["node"], e["phase"]) for e in events if e["type"] == "progress"]
+    assert progress[:4] == [
+        ("capture_intent", "start"),
+        ("capture_intent", "end"),
+        ("retrieve_context", "start"),
+        ("retrieve_context", "end"),
+    ]
+    retrieved = next(
+        e
+        for e in events
+        if e["type"] == "progress" and e["node"] == "retrieve_context" and e["phase"] == "end"
+    )
+    assert "Vendor invoice triage" in retrieved["summary"]
+    policy = next(e for e in events if e.get("node") == "check_policy" and e["phase"] == "end")
+    assert "approval from" in policy["summary"]
+    plain = await collect(runner.send_text("pg2", GOAL, "ana"))
+    assert not any(e["type"] == "progress" for e in plain)  # the JSON contract is unchanged

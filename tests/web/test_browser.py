@@ -131,7 +131,7 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     await send(page, GOAL)
     await page.get_by_text("Vendor invoice triage — v1").wait_for(timeout=30_000)
     await page.get_by_role("img", name="workflow v1").wait_for()
-    assert await page.get_by_text("Approval Matrix").count() > 0  # a source the user can open
+    assert await page.get_by_text("policies/approval-matrix.md").count() > 0  # a source to open
     await page.get_by_role("button", name="Approve").last.wait_for()
     await shot(page, "1-draft")
 

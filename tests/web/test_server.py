@@ -82,4 +82,6 @@ def test_web_timing_reports_both_medians() -> None:
     from assistant.web.timing import run_web_timing
 
     result = run_web_timing(runs=1)
-    assert result["goal_to_draft_on_screen_median_ms"] > 0 < result["same_turn_without_ui_median_ms"]
+    assert (
+        result["goal_to_draft_on_screen_median_ms"] > 0 < result["same_turn_without_ui_median_ms"]
+    )
