@@ -79,9 +79,7 @@ def source_elements(draft: WorkflowDraft) -> list[Any]:
         body = split_front_matter(path.read_text())[1] if path.exists() else source.title
         # Named by path: Chainlit links element names found in the message, and a title
         # would also match the draft's own heading.
-        elements.append(
-            cl.Text(name=source.doc, content=f"# {source.title}\n\n{body}", display="side")
-        )
+        elements.append(cl.Text(name=source.doc, content=body, display="side"))
     return elements
 
 
