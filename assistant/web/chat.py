@@ -253,12 +253,43 @@ async def on_reject(action: cl.Action) -> None:
 
 @cl.action_callback("edit")
 async def on_edit(action: cl.Action) -> None:
-    """Ask what should change, in plain words, and make a new version."""
-    answer = await cl.AskUserMessage(
-        content="What should change? e.g. *send it to #ops instead*, *remove step 3*, "
-        "*add an approval by legal before step 2*",
-        timeout=600,
+    """Open a form over the steps; save renames and removals as a new version."""
+    thread = str(action.payload.get("thread") or thread_id())
+    state = await runtime.current().runner.state(thread)
+    if not state.get("workflow"):
+        return
+    current = WorkflowDraft.model_validate(state["workflow"])
+    form = cl.CustomElement(
+        name="StepsForm",
+        props={"steps": [{"id": s.id, "title": s.title, "kind": s.kind} for s in current.steps]},
+    )
+    answer = await cl.AskElementMessage(
+        content="Edit the steps, or describe a change:", element=form, timeout=900
     ).send()
-    text = str((answer or {}).get("output", "")).strip()
-    if text:
-        await decide(action, ReviewResponse(type="response", args=text, user=who()))
+    if not answer or not answer.get("submitted"):
+        return
+    submitted: Any = answer.get("steps") or []
+    edited = edited_steps(current, list(submitted))
+    if edited is not None:
+        args = {"workflow": {"steps": edited}}
+        await decide(action, ReviewResponse(type="edit", args=args, user=who()))
+    instruction = str(answer.get("instruction") or "").strip()
+    if instruction:
+        await decide(action, ReviewResponse(type="response", args=instruction, user=who()))
+
+
+def edited_steps(
+    current: WorkflowDraft, submitted: list[dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """Return the full step list after the form's renames and removals, or None if unchanged."""
+    by_id = {s.id: s for s in current.steps}
+    steps = []
+    for item in submitted:
+        original = by_id.get(str(item.get("id")))
+        if original is None:
+            continue
+        title = str(item.get("title") or original.title).strip() or original.title
+        step = original.model_dump(mode="json", exclude={"id", "risk", "blocked_reason"})
+        steps.append({**step, "title": title})
+    unchanged = [s["title"] for s in steps] == [s.title for s in current.steps]
+    return None if unchanged or not steps else steps

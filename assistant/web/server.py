@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from assistant.web import runtime
 from assistant.web.history import prepare_history
 from assistant.web.setup import ensure_auth_secret
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHAT_PATH = "/chat"
 CHAINLIT_APP = Path(__file__).with_name("chat.py")
 
@@ -49,6 +51,9 @@ def create_app(services: Services) -> FastAPI:
     async def root() -> RedirectResponse:
         return RedirectResponse(CHAT_PATH)
 
+    # Chainlit reads its config, welcome page and custom elements from its app root, fixed
+    # when chainlit is first imported: point it at this project, whatever the working dir.
+    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
     from chainlit.utils import mount_chainlit
 
     mount_chainlit(app=app, target=str(CHAINLIT_APP), path=CHAT_PATH)

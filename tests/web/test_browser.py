@@ -199,3 +199,17 @@ async def test_server_restart_mid_review_then_approve(
         await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
     finally:
         process.stop()
+
+
+async def test_edit_form_renames_and_removes_steps(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = await login(browser, server, "ana", "ana-pass")
+    await send(page, "Post the weekly ticket summary in #support")
+    await page.get_by_role("button", name="Edit").last.wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Edit").last.click()
+    title = page.get_by_label("Step 1 title")
+    await title.wait_for(timeout=30_000)
+    await title.fill("Summarise the week's tickets")
+    await shot(page, "7-edit-form")
+    await page.get_by_role("button", name="Save as new version").click()
+    await page.get_by_text("— v2").first.wait_for(timeout=30_000)
+    assert await page.get_by_text("Summarise the week's tickets").count() > 0
