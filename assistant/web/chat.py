@@ -217,13 +217,15 @@ async def offer_waiting_draft() -> None:
 @cl.on_chat_resume
 async def resume(thread: Any) -> None:
     """On reopening a thread, redraw its current draft, and its buttons if it waits for review."""
+    graph_thread = str(thread.get("id") or thread_id())
     runner = runtime.current().runner
-    state = await runner.state(thread_id())
-    pending = await runner.pending_review(thread_id())
-    if state.get("workflow") and pending is not None:
+    pending = await runner.pending_review(graph_thread)
+    if pending is None:
+        return
+    state = await runner.state(graph_thread)
+    if state.get("workflow"):
         await render_event({"type": "draft", "workflow": state["workflow"]})
-    if pending is not None:
-        await show_review(pending)
+    await show_review(pending, graph_thread)
 
 
 @cl.on_message
