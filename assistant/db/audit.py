@@ -101,42 +101,19 @@ class AuditLog:
             last = conn.execute(
                 select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
             ).first()
-            seq = (last.seq + 1) if last else 1
-            prev = last.hash if last else GENESIS
-            digest = record_hash(
-                seq=seq,
-                at=at,
-                actor=actor,
-                thread=thread,
-                event=event,
-                content_hash=content_hash,
-                data=payload,
-                prev_hash=prev,
-            )
-            conn.execute(
-                insert(table).values(
-                    seq=seq,
-                    at=at,
-                    actor=actor,
-                    thread=thread,
-                    event=event,
-                    content_hash=content_hash,
-                    data=payload,
-                    prev_hash=prev,
-                    hash=digest,
-                )
-            )
-        return AuditRecord(
-            seq=seq,
-            at=at,
-            actor=actor,
-            thread=thread,
-            event=event,
-            content_hash=content_hash,
-            data=payload,
-            prev_hash=prev,
-            hash=digest,
-        )
+            fields: dict[str, Any] = {
+                "seq": (last.seq + 1) if last else 1,
+                "at": at,
+                "actor": actor,
+                "thread": thread,
+                "event": event,
+                "content_hash": content_hash,
+                "data": payload,
+                "prev_hash": last.hash if last else GENESIS,
+            }
+            fields["hash"] = record_hash(**fields)
+            conn.execute(insert(table).values(**fields))
+        return AuditRecord(**fields)
 
     def records(self, *, thread: str | None = None) -> list[AuditRecord]:
         """Return the records (of one thread, if given), in order."""

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.services import build_services, open_runner
 from assistant.settings import Settings
+from assistant.web.process import ServerProcess
 
 GOALS = [
     "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance",
@@ -33,15 +29,6 @@ BROWSER_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    """Return a free TCP port on loopback."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def without_ui(home: Path, runs: int) -> list[float]:
@@ -95,27 +82,12 @@ def run_web_timing(runs: int = 7) -> dict[str, Any]:
         engine = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
         add_user(engine, name="bench", roles=["manager"], password="bench-pass")
         engine.dispose()
-        port = free_port()
-        env = {**os.environ, "FLOWDRAFT_HOME": str(home)}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server = ServerProcess(home)
+        server.start(timeout=120)
         try:
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
-            ui = asyncio.run(with_ui(base, runs, chromium))
+            ui = asyncio.run(with_ui(server.base, runs, chromium))
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            server.stop()
         plain = asyncio.run(without_ui(home, runs))
     return {
         "runs": runs,

@@ -2,63 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.services import Services
-from tests.support.servers import free_port
+from assistant.web.process import ServerProcess
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
-
-
-class ServerProcess:
-    """`flowdraft serve` as a real process that can be stopped and started again."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "FLOWDRAFT_HOME": str(self.home)}
-        env.pop("CHAINLIT_AUTH_SECRET", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        self.proc.kill()
-        raise RuntimeError(
-            f"server did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}"
-        )
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
 
 
 def make_home(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Path:
