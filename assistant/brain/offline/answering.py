@@ -16,6 +16,10 @@ from knowledge.library import split_front_matter
 from knowledge.retrieval import Passage
 from knowledge.text import terms
 
+FIGURE_QUESTION = re.compile(
+    r"\b(how (long|much|many|soon|often)|who|most|limit|threshold|above|over|within|days?)\b|\d",
+    re.IGNORECASE,
+)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*])")
 MIN_CONFIDENCE = 0.45
 """Below this a ticket goes to a human with the evidence, not a draft that pretends to know."""
@@ -39,13 +43,37 @@ HIGH = re.compile(
 )
 
 
+def table_rows(block: str) -> list[str]:
+    """Turn a markdown table into one sentence per row: "Amount: above 10,000; Approver: cfo."."""
+    rows = [
+        [cell.strip(" *`") for cell in line.strip().strip("|").split("|")]
+        for line in block.splitlines()
+        if line.strip().startswith("|")
+    ]
+    rows = [r for r in rows if not all(set(cell) <= set("-: ") for cell in r)]
+    if len(rows) < 2:
+        return []
+    header, body = rows[0], rows[1:]
+    return [
+        "; ".join(f"{name}: {value}" for name, value in zip(header, row, strict=False) if value)
+        + "."
+        for row in body
+    ]
+
+
 def sentences(text: str) -> list[str]:
-    """Split markdown prose into plain sentences (headings and front matter dropped)."""
+    """Split markdown prose into plain sentences (headings and front matter dropped).
+
+    Table rows become sentences of their own, so a rule kept in a table can be quoted.
+    """
     _, body = split_front_matter(text)
     out: list[str] = []
     for block in re.split(r"\n\s*\n", body):
         block = block.strip()
-        if not block or block.startswith("#") or block.startswith("|"):
+        if not block or block.startswith("#"):
+            continue
+        if block.startswith("|"):
+            out.extend(table_rows(block))
             continue
         lines = [re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line) for line in block.splitlines()]
         flat = re.sub(r"\*\*|__|`", "", " ".join(lines))
@@ -74,10 +102,12 @@ class Quoter:
         query = self.embedding.embed([text])[0]
         vectors = self.embedding.embed([c[2] for c in candidates])
         query_terms = set(terms(text))
+        wants_figure = bool(FIGURE_QUESTION.search(text))
         scores = []
         for (rank, _, sentence), vector in zip(candidates, vectors, strict=True):
             shared = len(query_terms & set(terms(sentence))) / (len(query_terms) or 1)
-            scores.append(float(vector @ query) + 0.6 * shared - 0.15 * rank)
+            figure = 0.15 if wants_figure and re.search(r"\d", sentence) else 0.0
+            scores.append(float(vector @ query) + 0.8 * shared + figure - 0.2 * rank)
         order = np.argsort(scores)[::-1][:limit]
         chosen = sorted((candidates[i] for i in order), key=lambda c: (c[0], c[1]))
         return [c[2] for c in chosen]

@@ -89,3 +89,11 @@ async def test_reply_is_grounded_or_goes_to_a_human(services: Services) -> None:
     assert reply.citations[0].doc.startswith("faq/")
     legal = ticket.model_copy(update={"body": "My lawyer will sue you over this charge."})
     assert (await services.brain.draft_reply(legal, passages)).route == "human"
+
+
+def test_rules_kept_in_tables_can_be_quoted() -> None:
+    text = "---\ntitle: T\n---\n\n| Amount | Required approver |\n|---|---|\n| up to 1,000 | manager |\n| above 10,000 | cfo |\n"
+    assert sentences(text) == [
+        "Amount: up to 1,000; Required approver: manager.",
+        "Amount: above 10,000; Required approver: cfo.",
+    ]
