@@ -112,6 +112,9 @@ async def test_a_user_without_the_role_is_told_who_can_approve(server: str, brow
     await page.get_by_text("Approval by ivan refused").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Who can approve: ana").count() > 0
     await shot(page, "4-refused")
+    await page.get_by_text("policies/approval-matrix.md").first.click()  # open a source
+    await page.get_by_text("Separation of duties").first.wait_for(timeout=30_000)
+    await shot(page, "8-source-opened")
 
 
 async def test_wrong_password_is_refused(server: str, browser) -> None:  # type: ignore[no-untyped-def]
