@@ -82,16 +82,11 @@ class ChatRunner:
 
     async def pending(self, thread: str) -> tuple[str, ReviewRequest] | None:
         """Return the id and request of the review ``thread`` is waiting on, or None."""
-        snapshot = await self.graph.aget_state(self.config(thread))
-        interrupts = getattr(snapshot, "interrupts", ()) or ()
-        if not interrupts:
-            return None
-        return str(interrupts[0].id), ReviewRequest.model_validate(interrupts[0].value)
+        return review_of(await self.graph.aget_state(self.config(thread)))
 
     async def unfinished(self, thread: str) -> bool:
         """Tell whether a run of ``thread`` stopped midway (a crash) and can be finished."""
-        snapshot = await self.graph.aget_state(self.config(thread))
-        return bool(snapshot.next) and not (getattr(snapshot, "interrupts", ()) or ())
+        return is_unfinished(await self.graph.aget_state(self.config(thread)))
 
     async def resume(self, thread: str) -> AsyncIterator[Event]:
         """Finish a run that stopped midway, e.g. a dispatch cut off by a crash."""
@@ -136,9 +131,10 @@ class ChatRunner:
         """Run a turn for ``text``; on a thread waiting for review, it is the reviewer's answer."""
         text = check_text(text)
         async with self._lock(thread):
-            async for event in self._finish_unfinished(thread):
+            snapshot = await self.graph.aget_state(self.config(thread))
+            async for event in self._finish_unfinished(thread, snapshot):
                 yield event
-            pending = await self.pending(thread)
+            pending = await self.pending(thread) if is_unfinished(snapshot) else review_of(snapshot)
             if pending is not None:
                 review_id, request = pending
                 decision = decision_from_text(text, user)
@@ -161,9 +157,10 @@ class ChatRunner:
     ) -> AsyncIterator[Event]:
         """Resume ``thread`` with a reviewer's decision; refuse if it is not waiting."""
         async with self._lock(thread):
-            async for event in self._finish_unfinished(thread):
+            snapshot = await self.graph.aget_state(self.config(thread))
+            async for event in self._finish_unfinished(thread, snapshot):
                 yield event
-            pending = await self.pending(thread)
+            pending = await self.pending(thread) if is_unfinished(snapshot) else review_of(snapshot)
             if pending is None:
                 raise ThreadNotWaiting(f"thread {thread!r} is not waiting for a decision")
             review_id, request = pending
@@ -207,13 +204,26 @@ class ChatRunner:
                 f"{exc}; it will finish there (or run `flowdraft resume {thread}`)"
             ) from None
 
-    async def _finish_unfinished(self, thread: str) -> AsyncIterator[Event]:
-        if await self.unfinished(thread):
+    async def _finish_unfinished(self, thread: str, snapshot: Any) -> AsyncIterator[Event]:
+        if is_unfinished(snapshot):
             async for event in self._stream(None, thread):
                 yield event
 
     def _lock(self, thread: str) -> asyncio.Lock:
         return self._locks.setdefault(thread, asyncio.Lock())
+
+
+def review_of(snapshot: Any) -> tuple[str, ReviewRequest] | None:
+    """Return the id and request of the review a state snapshot waits on, or None."""
+    interrupts = getattr(snapshot, "interrupts", ()) or ()
+    if not interrupts:
+        return None
+    return str(interrupts[0].id), ReviewRequest.model_validate(interrupts[0].value)
+
+
+def is_unfinished(snapshot: Any) -> bool:
+    """Tell whether a snapshot shows a run that stopped midway (nodes left, no review)."""
+    return bool(snapshot.next) and not (getattr(snapshot, "interrupts", ()) or ())
 
 
 def progress_event(task: dict[str, Any]) -> Event:

@@ -35,6 +35,15 @@ def workflow_amount(draft: WorkflowDraft) -> float | None:
     return max(amounts) if amounts else None
 
 
+def email_addresses(step: Step) -> list[str]:
+    """Return an email step's recipients, ``to`` and ``cc``, each given as a string or a list."""
+    addresses: list[str] = []
+    for key in ("to", "cc"):
+        value = step.params.get(key) or []
+        addresses += [str(a) for a in ([value] if isinstance(value, str) else value)]
+    return addresses
+
+
 def step_text(step: Step) -> str:
     """Return the text of a step that policy patterns are matched against."""
     return f"{step.title} {step.operation or ''} {step.params}"
@@ -170,10 +179,7 @@ class PolicyChecker:
 
     def internal_email(self, step: Step) -> bool:
         """Tell whether every recipient of an email step is an internal address."""
-        recipients = step.params.get("to") or []
-        recipients = [recipients] if isinstance(recipients, str) else list(recipients)
-        cc = step.params.get("cc") or []
-        addresses = [str(a) for a in [*recipients, *cc]]
+        addresses = email_addresses(step)
         return bool(addresses) and all(
             not is_runtime(a) and self.policy.destinations.email_allowed(a) for a in addresses
         )
@@ -187,10 +193,7 @@ class PolicyChecker:
             if not is_runtime(channel) and not where.slack_channel.match(channel):
                 return f"Slack channel {channel!r} is not allowed: only public #channels ({APPROVAL_MATRIX})"
         if step.connector == "email":
-            recipients = params.get("to") or []
-            recipients = [recipients] if isinstance(recipients, str) else list(recipients)
-            for address in [*recipients, *(params.get("cc") or [])]:
-                address = str(address)
+            for address in email_addresses(step):
                 if not is_runtime(address) and not where.email_allowed(address):
                     return (
                         f"Email to {address} is not allowed: outside {', '.join(where.email_domains)}; "
@@ -206,11 +209,6 @@ class PolicyChecker:
                     f"Webhook host {host or url!r} is not on the allowed list ({APPROVAL_MATRIX})"
                 )
         return None
-
-    def required_roles(self, draft: WorkflowDraft, amount: float | None = None) -> list[str]:
-        """Return the roles that must approve ``draft`` before dispatch, strictest first."""
-        groups = self.requirement_groups(draft, amount)
-        return list(dict.fromkeys(role for group in groups for role in group))
 
     def requirement_groups(
         self, draft: WorkflowDraft, amount: float | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,14 +15,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from assistant.web.process import free_port
 from connectors.webhook import SIGNATURE_HEADER, verify_signature
-
-
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -12,6 +12,7 @@ from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
+from assistant.web.timing import BROWSER_ARGS
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -48,14 +49,7 @@ async def browser() -> AsyncIterator[object]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=BROWSER_ARGS,
         )
         yield launched
         await launched.close()

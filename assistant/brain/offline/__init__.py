@@ -7,7 +7,7 @@ from assistant.brain.offline.answering import Quoter, answer_text, draft_reply
 from assistant.brain.offline.drafting import draft_from_playbook
 from assistant.brain.offline.revision import revise
 from assistant.brain.offline.slots import extract_slots
-from assistant.brain.offline.understanding import IntentClassifier, PlaybookMatcher
+from assistant.brain.offline.understanding import IntentClassifier, IntentGuess, PlaybookMatcher
 from assistant.policy import Policy, load_policy
 from assistant.schemas import Intent, ReplyDraft, Source, Ticket, WorkflowDraft
 from knowledge.embeddings import Embedder
@@ -71,7 +71,8 @@ class OfflineBrain:
 
     def choose_playbook(self, goal: str) -> LibraryDoc | None:
         """Return the playbook that fits ``goal`` well enough to draft from, if any."""
-        best = self.classifier.classify(goal).best
+        # Only the playbook ranking is needed here, not the intent rules and example votes.
+        best = IntentGuess("automate", 0.0, self.matcher.rank(goal.strip())).best
         return self.playbooks.get(best.slug) if best else None
 
     async def draft_workflow(

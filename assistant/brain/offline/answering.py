@@ -154,7 +154,8 @@ def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> Repl
     confidence = round(reply_confidence(passages), 3)
     sensitive = bool(SENSITIVE.search(text))
     greeting = f"Hi {ticket.customer.name.split()[0]}," if ticket.customer.name else "Hello,"
-    if sensitive or confidence < MIN_CONFIDENCE or not passages:
+    to_human = sensitive or confidence < MIN_CONFIDENCE or not passages
+    if to_human:
         reason = (
             "this needs a specialist's review"
             if sensitive
@@ -166,26 +167,19 @@ def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> Repl
             f"personally, because {reason}. We will get back to you as soon as possible.\n\n"
             "Best regards,\nNorthwind Support"
         )
-        return ReplyDraft(
-            body=body,
-            citations=citations,
-            confidence=confidence,
-            route="human",
-            triage=triage(ticket, passages),
+    else:
+        quoted = quoter.best_sentences(text, passages[:1], limit=3)
+        body = (
+            f'{greeting}\n\nThanks for getting in touch about "{ticket.subject.strip()}".\n\n'
+            + " ".join(quoted)
+            + f'\n\nYou can read the full article, "{passages[0].title}", in our help centre. '
+            "If this doesn't solve it, just reply to this email and we'll take it from there.\n\n"
+            "Best regards,\nNorthwind Support"
         )
-    quoted = quoter.best_sentences(text, passages[:1], limit=3)
-    article = passages[0]
-    body = (
-        f'{greeting}\n\nThanks for getting in touch about "{ticket.subject.strip()}".\n\n'
-        + " ".join(quoted)
-        + f'\n\nYou can read the full article, "{article.title}", in our help centre. '
-        "If this doesn't solve it, just reply to this email and we'll take it from there.\n\n"
-        "Best regards,\nNorthwind Support"
-    )
     return ReplyDraft(
         body=body,
         citations=citations,
         confidence=confidence,
-        route="draft",
+        route="human" if to_human else "draft",
         triage=triage(ticket, passages),
     )

@@ -179,3 +179,17 @@ def test_dispatch_recheck_sees_separation_of_duties_and_joint_groups() -> None:
         checker.approvals_suffice(verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requester="ana")
         is None
     )
+
+
+def test_cc_given_as_one_address_is_checked_as_an_address() -> None:
+    step = action(
+        "Mail",
+        "email",
+        "send_email",
+        to="ap@northwind.example",
+        cc="boss@gmail.com",
+        subject="s",
+        body="b",
+    )
+    blocked = check("x", step).draft.steps[0].blocked_reason
+    assert blocked and "boss@gmail.com" in blocked
