@@ -187,9 +187,9 @@ def test_cc_given_as_one_address_is_checked_as_an_address() -> None:
         "email",
         "send_email",
         to="ap@northwind.example",
-        cc="boss@gmail.com",
+        cc="boss@partner.example",
         subject="s",
         body="b",
     )
     blocked = check("x", step).draft.steps[0].blocked_reason
-    assert blocked and "boss@gmail.com" in blocked
+    assert blocked and "boss@partner.example" in blocked
