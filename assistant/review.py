@@ -142,3 +142,24 @@ def apply_edit(draft: WorkflowDraft, args: dict[str, Any]) -> WorkflowDraft:
     if all(proposed[k] == current[k] for k in EDITABLE):
         raise EditError("the edit changes nothing")
     return draft.next_version(**changes)
+
+
+def edited_steps(
+    current: WorkflowDraft, submitted: list[dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """Return the full step list after a form's renames and removals, or None if unchanged.
+
+    ``submitted`` lists the steps kept, in order, as ``{"id", "title"}``; a step missing
+    from it is removed. The result is what an ``edit`` decision carries as its steps.
+    """
+    by_id = {s.id: s for s in current.steps}
+    steps = []
+    for item in submitted:
+        original = by_id.get(str(item.get("id")))
+        if original is None:
+            continue
+        title = str(item.get("title") or original.title).strip() or original.title
+        step = original.model_dump(mode="json", exclude={"id", "risk", "blocked_reason"})
+        steps.append({**step, "title": title})
+    unchanged = [s["title"] for s in steps] == [s.title for s in current.steps]
+    return None if unchanged or not steps else steps

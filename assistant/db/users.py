@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
@@ -94,6 +95,50 @@ def remove_user(engine: Engine, *, name: str) -> None:
         if user is None:
             raise UserError(f"no user called {name!r}")
         session.delete(user)
+
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def link_slack(engine: Engine, *, name: str, slack_user_id: str) -> User:
+    """Tie a Slack user id (U0123ABCD) to the user ``name``; one Flowdraft user per Slack user."""
+    slack_user_id = slack_user_id.strip().upper()
+    if not SLACK_USER_ID.match(slack_user_id):
+        raise UserError(
+            f"{slack_user_id!r} is not a Slack user id (like U0123ABCD; "
+            "find it in the person's Slack profile under ⋮ → Copy member ID)"
+        )
+    with session_scope(engine) as session:
+        user = session.exec(select(User).where(User.name == name)).first()
+        if user is None:
+            raise UserError(f"no user called {name!r}")
+        holder = session.exec(select(User).where(User.slack_user_id == slack_user_id)).first()
+        if holder is not None and holder.name != name:
+            raise UserError(f"{slack_user_id} is already linked to {holder.name!r}")
+        user.slack_user_id = slack_user_id
+        session.add(user)
+        session.flush()
+        session.refresh(user)
+        return user
+
+
+def user_for_slack(engine: Engine, *, slack_user_id: str, email: str | None = None) -> User | None:
+    """Return the Flowdraft user behind a Slack user: linked by id, else matched by email.
+
+    A match by email is remembered (the id is linked), so Slack's users.info is asked once.
+    """
+    with session_scope(engine) as session:
+        user = session.exec(select(User).where(User.slack_user_id == slack_user_id)).first()
+        if user is not None or not email:
+            return user
+        user = session.exec(select(User).where(User.email == email.lower())).first()
+        if user is None or user.slack_user_id:
+            return None
+        user.slack_user_id = slack_user_id
+        session.add(user)
+        session.flush()
+        session.refresh(user)
+        return user
 
 
 def users_with_roles(engine: Engine, roles: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""One ASGI app: FastAPI with /healthz, and the Chainlit chat mounted at /chat."""
+"""One ASGI app: FastAPI with /healthz, Slack at /slack/events, and the Chainlit chat at /chat."""
 
 from __future__ import annotations
 
@@ -8,21 +8,26 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from assistant.services import Services
+from assistant.settings import ConnectorSettings
 from assistant.web import runtime
 from assistant.web.history import prepare_history
 from assistant.web.setup import ensure_auth_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHAT_PATH = "/chat"
+SLACK_PATH = "/slack/events"
 CHAINLIT_APP = Path(__file__).with_name("chat.py")
 
 
-def create_app(services: Services) -> FastAPI:
-    """Return the server app over ``services`` (already built and ingested)."""
+def create_app(services: Services, connectors: ConnectorSettings | None = None) -> FastAPI:
+    """Return the server app over ``services`` (already built and ingested).
+
+    ``connectors`` holds Slack's credentials (default: from the environment).
+    """
     ensure_auth_secret(services.settings.home)
     prepare_history(services.settings)
 
@@ -47,6 +52,8 @@ def create_app(services: Services) -> FastAPI:
             "database": services.engine.dialect.name,
         }
 
+    mount_slack(app, services, connectors or ConnectorSettings())
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse(CHAT_PATH)
@@ -58,3 +65,35 @@ def create_app(services: Services) -> FastAPI:
 
     mount_chainlit(app=app, target=str(CHAINLIT_APP), path=CHAT_PATH)
     return app
+
+
+def mount_slack(app: FastAPI, services: Services, connectors: ConnectorSettings) -> None:
+    """Serve Slack's events, commands and interactivity at /slack/events (HTTP mode).
+
+    Without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET the endpoint answers 503 saying so.
+    """
+    handler: Any = None
+    if connectors.slack_bot_token and connectors.slack_signing_secret:
+        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+        from assistant.channels.slack.app import SlackChannel
+
+        channel = SlackChannel(
+            services,
+            lambda: runtime.current().runner,
+            bot_token=connectors.slack_bot_token,
+            signing_secret=connectors.slack_signing_secret,
+            api_url=services.settings.slack_api_url,
+        )
+        handler = AsyncSlackRequestHandler(channel.app)
+
+    @app.post(SLACK_PATH)
+    async def slack_events(request: Request) -> Response:
+        """Take a request from Slack (signature checked by bolt: 401 when forged or stale)."""
+        if handler is None:
+            return JSONResponse(
+                {"error": "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"},
+                status_code=503,
+            )
+        response: Response = await handler.handle(request)
+        return response

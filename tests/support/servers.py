@@ -12,6 +12,7 @@ from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiosmtpd.controller import Controller
 
@@ -96,23 +97,63 @@ class _WebhookHandler(BaseHTTPRequestHandler):
 
 
 class FakeSlack(ThreadingHTTPServer):
-    """Answers the Slack Web API methods Flowdraft calls, the way Slack does."""
+    """Answers the Slack Web API methods Flowdraft calls, the way Slack does.
+
+    It keeps what was posted, updated, whispered (ephemeral) and opened (modals), and
+    answers ``response_url`` posts under ``/respond/``.
+    """
 
     daemon_threads = True
 
-    def __init__(self, token: str, channels: tuple[str, ...] = ("#finance", "#ops")) -> None:
+    def __init__(
+        self,
+        token: str,
+        channels: tuple[str, ...] = ("#finance", "#ops"),
+        emails: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _SlackHandler)
         self.token = token
         self.channels = set(channels)
+        self.emails = dict(emails or {})
         self.behaviour = Behaviour()
         self.calls: list[dict[str, Any]] = []
         self.posted: list[dict[str, Any]] = []
+        self.updated: list[dict[str, Any]] = []
+        self.ephemeral: list[dict[str, Any]] = []
+        self.views: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.lock = threading.Lock()
 
     @property
     def url(self) -> str:
         """Return the Web API base URL (what slack_sdk calls ``base_url``)."""
         return f"http://127.0.0.1:{self.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        """Return a ``response_url`` for a slash command payload."""
+        return f"http://127.0.0.1:{self.server_address[1]}/respond/{name}"
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """Return a message as it stands now (after any chat.update)."""
+        with self.lock:
+            return dict(self.messages[(channel, ts)])
+
+    def wait_for(self, what: Any, timeout: float = 20.0) -> Any:
+        """Wait until ``what()`` returns something truthy (work happens after the ack)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = what()
+            if found:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"Slack never saw what was expected; calls: {self.methods()}")
+
+    def methods(self) -> list[str]:
+        """Return the Web API methods called so far, in order."""
+        with self.lock:
+            return [c["method"] for c in self.calls]
 
 
 class _SlackHandler(BaseHTTPRequestHandler):
@@ -121,17 +162,28 @@ class _SlackHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        # slack_sdk sends a few read methods (users.info) as GET with a query string.
+        self.do_POST()
+
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        method = self.path.rsplit("/", 1)[-1]
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        path, _, query = self.path.partition("?")
+        method = path.rsplit("/", 1)[-1]
         content_type = self.headers.get("Content-Type", "")
         if "json" in content_type:
-            args = json.loads(raw or b"{}")
+            args = {**dict(parse_qsl(query)), **json.loads(raw or b"{}")}
         else:
-            from urllib.parse import parse_qsl
-
-            args = dict(parse_qsl(raw.decode()))
+            args = dict(parse_qsl(query)) | dict(parse_qsl(raw.decode()))
+            for name in ("blocks", "view", "metadata"):
+                if isinstance(args.get(name), str):
+                    args[name] = json.loads(args[name])
         server = self.server
+        if self.path.startswith("/respond/"):
+            with server.lock:
+                server.responses.append(args)
+            self._answer(200, {"ok": True})
+            return
         with server.lock:
             server.calls.append({"method": method, "args": args})
             status = server.behaviour.statuses.pop(0) if server.behaviour.statuses else 200
@@ -148,24 +200,51 @@ class _SlackHandler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {server.token}":
             self._answer(200, {"ok": False, "error": "invalid_auth"})
             return
-        if method == "chat.postMessage":
-            if args.get("channel") not in server.channels:
-                self._answer(200, {"ok": False, "error": "channel_not_found"})
-                return
-            ts = f"{time.time():.6f}"
-            with server.lock:
-                server.posted.append({**args, "ts": ts})
-            self._answer(
-                200,
-                {
-                    "ok": True,
-                    "channel": args["channel"],
-                    "ts": ts,
-                    "message": {"text": args.get("text")},
-                },
-            )
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            self._answer(200, {"ok": False, "error": "unknown_method"})
             return
-        self._answer(200, {"ok": False, "error": "unknown_method"})
+        with server.lock:
+            self._answer(200, handler(args))
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "user_id": "UFLOWBOT", "bot_id": "BFLOWBOT", "team_id": "T0FLOW"}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if channel not in self.server.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = f"{time.time():.6f}"
+        while (channel, ts) in self.server.messages:
+            ts = f"{float(ts) + 0.000001:.6f}"
+        self.server.posted.append({**args, "ts": ts})
+        self.server.messages[(str(channel), ts)] = dict(args)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (str(args.get("channel")), str(args.get("ts")))
+        if key not in self.server.messages:
+            return {"ok": False, "error": "message_not_found"}
+        self.server.messages[key] = {**self.server.messages[key], **args}
+        self.server.updated.append(dict(args))
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.server.ephemeral.append(dict(args))
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        self.server.views.append(dict(args))
+        return {"ok": True, "view": {"id": f"V{len(self.server.views):04d}", **args["view"]}}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user"))
+        email = self.server.emails.get(user)
+        if email is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": user, "profile": {"email": email}}}
 
     def _answer(
         self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None

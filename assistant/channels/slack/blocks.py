@@ -1,0 +1,242 @@
+"""Block Kit for Slack: drafts with their buttons, results, answers, help and the edit modal.
+
+Pure functions from contracts to Slack's JSON, so they are tested without Slack.
+Slack's limits shape them: 50 blocks a message, 3,000 characters a section, 150 characters
+a header; step titles are kept to 150 characters in the modal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from assistant.review import action_target
+from assistant.schemas import ReviewRequest, Source, Step, WorkflowDraft
+
+Block = dict[str, Any]
+
+APPROVE = "flowdraft_approve"
+EDIT = "flowdraft_edit"
+REJECT = "flowdraft_reject"
+EDIT_VIEW = "flowdraft_edit_view"
+INSTRUCTION_BLOCK = "instruction"
+REMOVE_BLOCK = "remove"
+STEP_BLOCK_PREFIX = "step:"
+SECTION_LIMIT = 3000
+MAX_STEP_BLOCKS = 40
+RISK_MARK = {"low": "low", "medium": "medium", "high": ":warning: *high*"}
+
+HELP = (
+    "*Flowdraft* turns a goal into a workflow you can review, edit and approve.\n"
+    "• `/flowdraft <goal>` drafts a workflow, e.g. `/flowdraft every vendor invoice over "
+    "$10,000 needs CFO sign-off; post a summary in #finance`. Approve, edit or reject it "
+    "with the buttons; nothing runs before an approval by the right role.\n"
+    "• `/flowdraft ask <question>` answers from the company's playbooks, policies and FAQ, "
+    "with sources.\n"
+    "• `/flowdraft help` shows this."
+)
+
+
+def text(markdown: str) -> Block:
+    """Return a section of mrkdwn, cut to Slack's limit."""
+    if len(markdown) > SECTION_LIMIT:
+        markdown = markdown[: SECTION_LIMIT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
+
+
+def context(markdown: str) -> Block:
+    """Return a small grey line."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown[:SECTION_LIMIT]}]}
+
+
+def escape(value: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def step_line(number: int, step: Step) -> str:
+    """Return one step as a mrkdwn line: what it does, its risk and who approves it."""
+    does = {
+        "action": f"`{step.connector}.{step.operation}`{escape(action_target(step))}",
+        "approval": f"approval by *{step.approver_role}*",
+        "condition": f"if `{escape(step.condition or '')}`",
+        "human_task": f"task for {step.approver_role or 'a person'}",
+    }[step.kind]
+    flags = [f"risk {RISK_MARK[step.risk]}"]
+    if step.approver_role and step.kind == "action":
+        flags.append(f"approver *{step.approver_role}*")
+    line = f"{number}. *{escape(step.title)}* — {does} ({', '.join(flags)})"
+    if step.blocked_reason:
+        line += f"\n      :no_entry: blocked: {escape(step.blocked_reason)}"
+    return line
+
+
+def sources_line(sources: list[Source]) -> str:
+    """Return the cited documents as one line."""
+    return "Sources: " + "; ".join(f"{escape(s.title)} (`{s.doc}`)" for s in sources)
+
+
+def draft_blocks(
+    draft: WorkflowDraft,
+    request: ReviewRequest | None,
+    *,
+    status: str | None = None,
+    notice: str | None = None,
+) -> list[Block]:
+    """Return a draft as blocks: title, trigger, numbered steps, sources, status and buttons.
+
+    With a pending ``request`` the message carries Approve / Edit / Reject; without one
+    (approved, rejected) it carries ``status`` instead.
+    """
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"{draft.title} — v{draft.version}"[:150]},
+        },
+        context(f"Trigger: {draft.trigger.kind} — {escape(draft.trigger.detail)}"),
+    ]
+    lines = [step_line(n, s) for n, s in enumerate(draft.steps, 1)]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_LIMIT - 10:
+            blocks.append(text("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(text("\n".join(chunk)))
+    if draft.sources:
+        blocks.append(context(sources_line(draft.sources)))
+    if notice:
+        blocks.append(context(f":pencil2: {escape(notice)}"))
+    if request is not None:
+        notes = [
+            escape(line)
+            for line in request.description.splitlines()
+            if line.startswith(("Approval needed", "Blocked by policy"))
+        ]
+        if notes:
+            blocks.append(text("\n".join(notes)))
+        blocks.append(review_actions(request))
+    elif status:
+        blocks.append(text(status))
+    return blocks
+
+
+def review_actions(request: ReviewRequest) -> Block:
+    """Return the buttons a review allows."""
+    buttons: list[Block] = []
+    if request.config.allow_accept:
+        buttons.append(button(APPROVE, "Approve", style="primary"))
+    if request.config.allow_edit or request.config.allow_respond:
+        buttons.append(button(EDIT, "Edit"))
+    if request.config.allow_ignore:
+        buttons.append(button(REJECT, "Reject", style="danger"))
+    return {"type": "actions", "block_id": "review", "elements": buttons}
+
+
+def button(action_id: str, label: str, style: str | None = None) -> Block:
+    """Return a button; the thread comes from the message it sits on, not from its value."""
+    element: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": action_id,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def results_blocks(results: list[dict[str, Any]], approvers: str) -> list[Block]:
+    """Return what each approved action did, for the message's thread."""
+    icon = {"ok": ":white_check_mark:", "skipped": ":fast_forward:", "failed": ":x:"}
+    lines = [
+        f"{icon.get(r['status'], ':no_entry:')} `{r['step_id']}` *{r['status']}* — "
+        f"{escape(str(r['detail']))}"
+        for r in results
+    ] or ["Nothing to run."]
+    return [text(f"*Results* (approved by {escape(approvers)})"), text("\n".join(lines))]
+
+
+def answer_blocks(question: str, answer: str, sources: list[dict[str, Any]]) -> list[Block]:
+    """Return an answer with its citations."""
+    blocks = [context(f"Q: {escape(question)}"), text(escape(answer))]
+    if sources:
+        blocks.append(context(sources_line([Source.model_validate(s) for s in sources])))
+    return blocks
+
+
+def edit_modal(draft: WorkflowDraft, metadata: dict[str, str]) -> Block:
+    """Return the modal over the steps: a title field per step, removals and an instruction."""
+    blocks: list[Block] = []
+    for number, step in enumerate(draft.steps[:MAX_STEP_BLOCKS], 1):
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"{STEP_BLOCK_PREFIX}{step.id}",
+                "optional": True,
+                "label": {"type": "plain_text", "text": f"Step {number} ({step.kind})"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "title",
+                    "initial_value": step.title[:150],
+                    "max_length": 150,
+                },
+            }
+        )
+    options = [
+        {"text": {"type": "plain_text", "text": f"{n}. {s.title}"[:75]}, "value": s.id}
+        for n, s in enumerate(draft.steps[:MAX_STEP_BLOCKS], 1)
+    ]
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": REMOVE_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Remove steps"},
+            "element": {"type": "checkboxes", "action_id": "steps", "options": options},
+        }
+    )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": INSTRUCTION_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Or describe a change"},
+            "hint": {
+                "type": "plain_text",
+                "text": "e.g. “send it to #ap-team instead”, “change the threshold to $25,000”, “remove step 3”",
+            },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": 2000,
+            },
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": EDIT_VIEW,
+        "title": {"type": "plain_text", "text": "Edit the draft"},
+        "submit": {"type": "plain_text", "text": "Save as new version"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def read_edit_modal(values: dict[str, Any]) -> tuple[list[dict[str, str]], set[str], str]:
+    """Return the submitted (step id, title) pairs, the removed step ids and the instruction.
+
+    ``values`` is ``view.state.values`` of a ``view_submission`` payload.
+    """
+    titles = [
+        {"id": block_id[len(STEP_BLOCK_PREFIX) :], "title": str(fields["title"].get("value") or "")}
+        for block_id, fields in values.items()
+        if block_id.startswith(STEP_BLOCK_PREFIX)
+    ]
+    chosen = values.get(REMOVE_BLOCK, {}).get("steps", {}).get("selected_options") or []
+    removed = {str(option["value"]) for option in chosen}
+    instruction = str(values.get(INSTRUCTION_BLOCK, {}).get("text", {}).get("value") or "")
+    return titles, removed, instruction.strip()

@@ -1,0 +1,259 @@
+"""Slack end to end: the real bolt app behind `flowdraft serve`'s ASGI app on loopback,
+signed requests in Slack's wire formats, and a local Slack Web API that records calls."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.channels.slack.app import thread_for
+from assistant.channels.slack.blocks import APPROVE, EDIT, REJECT
+from assistant.db.users import add_user, link_slack
+from assistant.db.versions import recent_threads
+from assistant.services import Services
+from assistant.settings import ConnectorSettings
+from assistant.web.server import create_app
+from tests.support.slack import CHANNEL, TEAM, LiveSlack, live_slack
+
+GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
+EMAILS = {"U0CARLA": "carla@northwind.example"}
+
+
+@pytest.fixture(scope="module")
+def slack(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSlack]:
+    with live_slack(services, tmp_path_factory.mktemp("slack-home"), emails=EMAILS) as live:
+        engine = live.services.engine
+        add_user(engine, name="ana", roles=["manager"])
+        link_slack(engine, name="ana", slack_user_id="U0ANA")
+        add_user(engine, name="ben", roles=[])
+        link_slack(engine, name="ben", slack_user_id="U0BEN")
+        # carla is matched through her Slack profile's email, then remembered.
+        add_user(engine, name="carla", roles=["cfo"], email="carla@northwind.example")
+        yield live
+
+
+def blocks_text(blocks: list[dict[str, Any]]) -> str:
+    """Return every piece of text in ``blocks``, joined."""
+    out: list[str] = []
+    for block in blocks:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                out.append(block[key]["text"])
+        for element in block.get("elements") or []:
+            text = element.get("text")
+            out.append(text["text"] if isinstance(text, dict) else str(text or ""))
+    return "\n".join(out)
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    """Return the action ids of a message's buttons."""
+    return [
+        e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+def draft_message(slack: LiveSlack, goal: str = GOAL, user: str = "U0ANA") -> dict[str, Any]:
+    """Send `/flowdraft <goal>` and return the posted message once it shows the draft."""
+    before = len(slack.fake.posted)
+    ack = slack.wire.command(goal, user=user)
+    assert ack.status_code == 200 and "Drafting" in ack.json()["text"]
+    posted = slack.fake.wait_for(lambda: slack.fake.posted[before:])[0]
+    ts = posted["ts"]
+    slack.fake.wait_for(lambda: buttons(slack.fake.messages[(CHANNEL, ts)]))
+    return slack.fake.message(CHANNEL, ts) | {"ts": ts}
+
+
+def thread_replies(slack: LiveSlack, ts: str) -> list[dict[str, Any]]:
+    return [p for p in slack.fake.posted if p.get("thread_ts") == ts]
+
+
+def test_help_unknown_subcommand_and_ask(slack: LiveSlack) -> None:
+    help_ack = slack.wire.command("help").json()
+    assert "/flowdraft ask" in help_ack["text"] and help_ack["blocks"]
+    assert "/flowdraft ask" in slack.wire.command("").json()["text"]
+    unknown = slack.wire.command("frobnicate").json()
+    assert "don't know `frobnicate`" in unknown["text"] and "/flowdraft help" in unknown["text"]
+
+    ack = slack.wire.command("ask Who has to approve a refund over $500?")
+    assert ack.status_code == 200 and "Looking up" in ack.json()["text"]
+    answer = slack.fake.wait_for(lambda: slack.fake.responses)[-1]
+    assert answer["response_type"] == "ephemeral"
+    text = blocks_text(answer["blocks"])
+    assert "Sources:" in text and ".md" in text and answer["text"]
+
+
+def test_a_goal_is_drafted_refused_then_approved_with_results_in_the_thread(
+    slack: LiveSlack,
+) -> None:
+    message = draft_message(slack, user="U0BEN")
+    ts = message["ts"]
+    text = blocks_text(message["blocks"])
+    assert "v1" in text and "1. *" in text and "risk" in text and "approver *" in text.lower()
+    assert "Sources:" in text and "playbooks/invoice-triage.md" in text
+    assert buttons(message) == [APPROVE, EDIT, REJECT]
+    thread = thread_for(TEAM, CHANNEL, ts)
+    assert thread in recent_threads(slack.services.engine, author="ben", limit=20)
+
+    # Someone without the role is told privately why, and who can approve; buttons stay.
+    assert slack.wire.click(APPROVE, ts, user="U0BEN").status_code == 200
+    whisper = slack.fake.wait_for(lambda: [e for e in slack.fake.ephemeral if e["user"] == "U0BEN"])
+    assert "refused" in whisper[-1]["text"] and "Who can approve: ana" in whisper[-1]["text"]
+    # A Slack user linked to nobody is told how to get linked.
+    slack.wire.click(APPROVE, ts, user="U0NOBODY")
+    stranger = slack.fake.wait_for(
+        lambda: [e for e in slack.fake.ephemeral if e["user"] == "U0NOBODY"]
+    )
+    assert "link-slack NAME U0NOBODY" in stranger[-1]["text"]
+    assert buttons(slack.fake.message(CHANNEL, ts)) and not thread_replies(slack, ts)
+
+    # The CFO approves: the thread resumes, the action runs, results go in the thread.
+    slack.wire.click(APPROVE, ts, user="U0CARLA")
+    results = slack.fake.wait_for(lambda: thread_replies(slack, ts))
+    assert "approved by carla" in results[0]["text"]
+    assert "ok" in blocks_text(results[0]["blocks"])
+    after = slack.fake.message(CHANNEL, ts)
+    assert not buttons(after) and "Approved by carla" in blocks_text(after["blocks"])
+    summaries = [p for p in slack.fake.posted if p["channel"] == "#finance"]
+    assert len(summaries) == 1
+
+
+def test_double_clicks_and_slack_retries_dispatch_once(slack: LiveSlack) -> None:
+    message = draft_message(slack)
+    ts = message["ts"]
+    finance_before = len([p for p in slack.fake.posted if p["channel"] == "#finance"])
+    first = slack.wire.interaction_body(slack.wire.click_payload(APPROVE, ts, user="U0CARLA"))
+    second = slack.wire.interaction_body(slack.wire.click_payload(APPROVE, ts, user="U0CARLA"))
+    with ThreadPoolExecutor(4) as pool:
+        sent = [
+            pool.submit(slack.wire.send, first),
+            pool.submit(slack.wire.send, second),
+            pool.submit(slack.wire.send, first, slack.wire.headers(first, retry=1)),
+            pool.submit(slack.wire.send, first, slack.wire.headers(first, retry=2)),
+        ]
+        assert [f.result().status_code for f in sent] == [200] * 4
+    slack.fake.wait_for(lambda: thread_replies(slack, ts))
+    slack.fake.wait_for(lambda: [e for e in slack.fake.ephemeral if "not waiting" in e["text"]])
+    time.sleep(0.5)
+    assert len(thread_replies(slack, ts)) == 1
+    finance = [p for p in slack.fake.posted if p["channel"] == "#finance"]
+    assert len(finance) == finance_before + 1
+
+    # A retried slash command is acknowledged but drafts nothing more.
+    body = slack.wire.command_body("Post the weekly ticket summary in #ops")
+    before = len(slack.fake.posted)
+    assert slack.wire.send(body).status_code == 200
+    assert slack.wire.send(body, slack.wire.headers(body, retry=1)).status_code == 200
+    slack.fake.wait_for(lambda: slack.fake.posted[before:])
+    time.sleep(0.5)
+    assert len([p for p in slack.fake.posted[before:] if "thread_ts" not in p]) == 1
+
+
+def test_edit_opens_a_modal_and_saves_new_versions(slack: LiveSlack) -> None:
+    message = draft_message(slack)
+    ts = message["ts"]
+    views_before = len(slack.fake.views)
+    slack.wire.click(EDIT, ts, user="U0ANA")
+    opened = slack.fake.wait_for(lambda: slack.fake.views[views_before:])[0]
+    view = opened["view"]
+    assert view["type"] == "modal" and opened["trigger_id"]
+    steps = [b for b in view["blocks"] if b["block_id"].startswith("step:")]
+    assert len(steps) >= 3 and steps[0]["element"]["initial_value"]
+    assert json.loads(view["private_metadata"])["ts"] == ts
+
+    # Removing every step keeps the modal open with an error on the field.
+    all_removed = {
+        "remove": {
+            "steps": {
+                "type": "checkboxes",
+                "selected_options": [{"value": b["block_id"][5:]} for b in steps],
+            }
+        }
+    }
+    refused = slack.wire.submit(view, all_removed)
+    assert refused.json()["response_action"] == "errors"
+
+    # Rename the first step and drop the one before last: version 2 replaces the message's draft.
+    values: dict[str, Any] = {
+        b["block_id"]: {
+            "title": {"type": "plain_text_input", "value": b["element"]["initial_value"]}
+        }
+        for b in steps
+    }
+    values[steps[0]["block_id"]]["title"]["value"] = "Check the invoice against the PO"
+    values["remove"] = {
+        "steps": {
+            "type": "checkboxes",
+            "selected_options": [{"value": steps[-2]["block_id"][5:]}],
+        }
+    }
+    values["instruction"] = {"text": {"type": "plain_text_input", "value": None}}
+    assert slack.wire.submit(view, values).status_code == 200
+    slack.fake.wait_for(lambda: "v2" in blocks_text(slack.fake.messages[(CHANNEL, ts)]["blocks"]))
+    v2 = blocks_text(slack.fake.message(CHANNEL, ts)["blocks"])
+    assert "Check the invoice against the PO" in v2 and buttons(slack.fake.message(CHANNEL, ts))
+
+    # A form opened on an older version is not applied over the newer one.
+    stale = len(slack.fake.ephemeral)
+    slack.wire.submit(view, values)
+    changed = slack.fake.wait_for(lambda: slack.fake.ephemeral[stale:])
+    assert "changed (now v2)" in changed[0]["text"]
+
+    # A plain-language change typed in a fresh modal makes version 3.
+    slack.wire.click(EDIT, ts, user="U0ANA")
+    view = slack.fake.wait_for(lambda: slack.fake.views[views_before + 1 :])[0]["view"]
+    values = {
+        "instruction": {"text": {"type": "plain_text_input", "value": "send it to #ops instead"}}
+    }
+    slack.wire.submit(view, values)
+    slack.fake.wait_for(lambda: "v3" in blocks_text(slack.fake.messages[(CHANNEL, ts)]["blocks"]))
+    assert "#ops" in blocks_text(slack.fake.message(CHANNEL, ts)["blocks"])
+
+
+def test_reject_ends_the_draft_and_unknown_actions_are_answered(slack: LiveSlack) -> None:
+    message = draft_message(slack)
+    ts = message["ts"]
+    slack.wire.click(REJECT, ts, user="U0ANA")
+    slack.fake.wait_for(
+        lambda: "Rejected" in blocks_text(slack.fake.messages[(CHANNEL, ts)]["blocks"])
+    )
+    assert not buttons(slack.fake.message(CHANNEL, ts)) and not thread_replies(slack, ts)
+    # A late approval is told the draft is no longer waiting.
+    slack.wire.click(APPROVE, ts, user="U0CARLA")
+    slack.fake.wait_for(
+        lambda: [
+            e for e in slack.fake.ephemeral if e["user"] == "U0CARLA" and "not waiting" in e["text"]
+        ]
+    )
+    assert slack.wire.click("something_else", ts, user="U0CARLA").status_code == 200
+    slack.fake.wait_for(
+        lambda: [e for e in slack.fake.ephemeral if "don't know that action" in e["text"]]
+    )
+
+
+def test_forged_and_stale_requests_get_401_and_change_nothing(slack: LiveSlack) -> None:
+    body = slack.wire.command_body("Post the weekly ticket summary in #ops")
+    calls = len(slack.fake.calls)
+    forged = slack.wire.headers(body) | {"X-Slack-Signature": "v0=" + "0" * 64}
+    assert slack.wire.send(body, forged).status_code == 401
+    stale = slack.wire.headers(body, timestamp=int(time.time()) - 600)
+    assert slack.wire.send(body, stale).status_code == 401
+    unsigned = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert slack.wire.send(body, unsigned).status_code == 401
+    time.sleep(0.3)
+    assert len(slack.fake.calls) == calls
+
+
+def test_slack_endpoint_says_when_it_is_not_configured(services: Services, tmp_path: Path) -> None:
+    with TestClient(create_app(services, ConnectorSettings())) as client:
+        response = client.post("/slack/events", content=b"x")
+    assert response.status_code == 503 and "SLACK_SIGNING_SECRET" in response.json()["error"]

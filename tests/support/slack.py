@@ -1,0 +1,238 @@
+"""Slack on loopback: the real server app with its bolt endpoint, a fake Web API, and signed
+requests in Slack's exact wire formats (form-encoded commands, ``payload=`` interactions)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import uvicorn
+from slack_sdk.signature import SignatureVerifier
+
+from assistant.db.engine import make_engine
+from assistant.db.journal import SqlJournal
+from assistant.db.users import UserDirectory
+from assistant.services import Services
+from assistant.settings import ConnectorSettings
+from assistant.web.process import free_port
+from assistant.web.server import create_app
+from connectors.ledger import SqlLedger
+from connectors.registry import build_registry
+from tests.support.servers import FakeSlack, serving
+
+BOT_TOKEN = "xoxb-flowdraft-test"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM = "T0FLOW"
+CHANNEL = "C0FINANCE"
+
+
+def services_at(services: Services, home: Path, slack_api_url: str) -> Services:
+    """Return ``services`` with a fresh app database and home, sharing the ingested store.
+
+    Slack actions of approved workflows go to ``slack_api_url`` with the test bot token.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{home / 'flowdraft.db'}"
+    settings = services.settings.model_copy(
+        update={"home": home, "database_url": url, "slack_api_url": slack_api_url}
+    )
+    engine = make_engine(url)
+    registry = build_registry(
+        settings,
+        ConnectorSettings(slack_bot_token=BOT_TOKEN),
+        engine=engine,
+        host_allowed=services.policy.policy.destinations.host_allowed,
+    )
+    return dataclasses.replace(
+        services,
+        settings=settings,
+        engine=engine,
+        registry=registry,
+        directory=UserDirectory(engine),
+        journal=SqlJournal(engine),
+        ledger=SqlLedger(engine),
+    )
+
+
+@dataclass
+class SlackWire:
+    """Sign and send requests the way Slack does."""
+
+    url: str
+    fake: FakeSlack
+    secret: str = SIGNING_SECRET
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    def headers(
+        self, body: bytes, *, timestamp: int | None = None, retry: int = 0
+    ) -> dict[str, str]:
+        """Return Slack's headers for ``body``: timestamp, v0 signature, optional retry count."""
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        }
+        if retry:
+            headers["X-Slack-Retry-Num"] = str(retry)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        return headers
+
+    def send(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST ``body`` to /slack/events, signed unless ``headers`` are given."""
+        return self.client.post(self.url, content=body, headers=headers or self.headers(body))
+
+    @staticmethod
+    def command_body(
+        text: str, *, user: str = "U0ANA", channel: str = CHANNEL, trigger: str | None = None
+    ) -> bytes:
+        """Return a `/flowdraft` slash command, form-encoded as Slack sends it."""
+        return urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM,
+                "team_domain": "northwind",
+                "channel_id": channel,
+                "channel_name": "finance",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/flowdraft",
+                "text": text,
+                "api_app_id": "A0FLOW",
+                "is_enterprise_install": "false",
+                "response_url": "",
+                "trigger_id": trigger or f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:12]}",
+            }
+        ).encode()
+
+    def command(self, text: str, *, user: str = "U0ANA", channel: str = CHANNEL) -> httpx.Response:
+        """Send a slash command; its response_url points at the fake Slack."""
+        body = self.command_body(text, user=user, channel=channel)
+        body = body.replace(
+            b"response_url=&", urlencode({"response_url": self.fake.response_url()}).encode() + b"&"
+        )
+        return self.send(body)
+
+    @staticmethod
+    def interaction_body(payload: dict[str, Any]) -> bytes:
+        """Return an interactive payload as Slack posts it: ``payload=<json>``, form-encoded."""
+        return urlencode({"payload": json.dumps(payload)}).encode()
+
+    @staticmethod
+    def click_payload(
+        action_id: str, ts: str, *, user: str = "U0ANA", channel: str = CHANNEL
+    ) -> dict[str, Any]:
+        """Return a ``block_actions`` payload for a button on message ``ts``."""
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0FLOW",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:12]}",
+            "team": {"id": TEAM, "domain": "northwind"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": "finance"},
+            "message": {"type": "message", "ts": ts, "text": "draft"},
+            "state": {"values": {}},
+            "response_url": "",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "review",
+                    "text": {"type": "plain_text", "text": action_id},
+                    "value": action_id,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+
+    def click(self, action_id: str, ts: str, *, user: str = "U0ANA") -> httpx.Response:
+        """Click a button of message ``ts``."""
+        return self.send(self.interaction_body(self.click_payload(action_id, ts, user=user)))
+
+    def submit(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str = "U0ANA"
+    ) -> httpx.Response:
+        """Submit a modal opened with ``view`` with these ``state.values``."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "northwind"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0FLOW",
+            "token": "legacy-verification-token",
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:12]}",
+            "view": {
+                "id": "V0001",
+                "team_id": TEAM,
+                "type": "modal",
+                "callback_id": view["callback_id"],
+                "private_metadata": view["private_metadata"],
+                "blocks": view["blocks"],
+                "state": {"values": values},
+                "hash": "1700000000.abc",
+                "title": view["title"],
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        return self.send(self.interaction_body(payload))
+
+
+@dataclass
+class LiveSlack:
+    """A running server with Slack configured, and the fake Slack it talks to."""
+
+    wire: SlackWire
+    fake: FakeSlack
+    services: Services
+    base_url: str
+
+
+@contextmanager
+def live_slack(
+    services: Services, home: Path, *, emails: dict[str, str] | None = None
+) -> Iterator[LiveSlack]:
+    """Run ``flowdraft serve``'s app in-process on loopback with Slack pointed at a fake."""
+    fake = FakeSlack(BOT_TOKEN, channels=(CHANNEL, "#finance", "#ops", "#ap-team"), emails=emails)
+    with serving(fake):
+        built = services_at(services, home, fake.url)
+        credentials = ConnectorSettings(
+            slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET
+        )
+        app = create_app(built, credentials)
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            yield LiveSlack(SlackWire(f"{base}/slack/events", fake), fake, built, base)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
