@@ -325,9 +325,18 @@ def bench(
     web: Annotated[
         bool, typer.Option("--web", help="Time goal → draft in a real browser.")
     ] = False,
+    slack: Annotated[
+        bool, typer.Option("--slack", help="Time /flowdraft acks, idle and 20 at once.")
+    ] = False,
 ) -> None:
     """Benchmark draft turns, resume-to-dispatch and ingestion against a no-op floor."""
     setup_logging()
+    if slack:
+        from assistant.channels.slack.timing import run_slack_timing
+
+        timing = run_slack_timing()
+        emit(timing) if json_mode else Console().print(timing)
+        return
     if web:
         from assistant.web.timing import run_web_timing
 
@@ -367,6 +376,41 @@ def serve(
             "(add people with `flowdraft users add NAME --role ROLE --password ...`)"
         )
     uvicorn.run(create_app(built), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def slack(
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Connect out to Slack (Socket Mode), no public URL.")
+    ] = False,
+) -> None:
+    """Run the Slack app on its own in Socket Mode (HTTP mode is part of `flowdraft serve`)."""
+    setup_logging()
+    if not socket:
+        err.print(
+            "Over HTTP, Slack is served by `flowdraft serve` at /slack/events. "
+            "Use `flowdraft slack --socket` to connect out to Slack instead."
+        )
+        raise typer.Exit(2)
+    from assistant.channels.slack.socket import run_socket_mode
+    from assistant.settings import ConnectorSettings
+
+    credentials = ConnectorSettings()
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_APP_TOKEN", credentials.slack_app_token),
+            ("SLACK_BOT_TOKEN", credentials.slack_bot_token),
+        )
+        if not value
+    ]
+    if missing:
+        err.print(
+            f"[red]Socket Mode needs {' and '.join(missing)}[/] (an app-level token with "
+            "connections:write, and the bot token); see README, 'Slack'."
+        )
+        raise typer.Exit(1)
+    asyncio.run(run_socket_mode(services(progress=True), credentials))
 
 
 users_app = typer.Typer(help="Manage users and their roles.", no_args_is_help=True)
@@ -412,12 +456,36 @@ def users_list(json_mode: Annotated[bool, typer.Option("--json")] = False) -> No
 
     users = list_users(database())
     if json_mode:
-        emit([{"name": u.name, "roles": u.role_list, "email": u.email} for u in users])
+        emit(
+            [
+                {"name": u.name, "roles": u.role_list, "email": u.email, "slack": u.slack_user_id}
+                for u in users
+            ]
+        )
         return
     if not users:
         Console().print("no users yet: add one with `flowdraft users add NAME --role ROLE`")
     for user in users:
-        Console().print(f"{user.name}\t{', '.join(user.role_list) or '-'}\t{user.email or ''}")
+        Console().print(
+            f"{user.name}\t{', '.join(user.role_list) or '-'}\t{user.email or ''}"
+            f"\t{user.slack_user_id or ''}"
+        )
+
+
+@users_app.command("link-slack")
+def users_link_slack(
+    name: Annotated[str, typer.Argument(help="Flowdraft user name.")],
+    slack_user_id: Annotated[str, typer.Argument(help="Slack member id, like U0123ABCD.")],
+) -> None:
+    """Link a Slack account to a user, so their clicks in Slack carry the user's roles."""
+    from assistant.db.users import UserError, link_slack
+
+    try:
+        user = link_slack(database(), name=name, slack_user_id=slack_user_id)
+    except UserError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    Console().print(f"linked {user.name} to Slack user {user.slack_user_id}")
 
 
 @users_app.command("remove")

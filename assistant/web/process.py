@@ -22,15 +22,18 @@ def free_port() -> int:
 class ServerProcess:
     """`flowdraft serve` on loopback, in its own data directory; can stop and start again."""
 
-    def __init__(self, home: Path, port: int | None = None) -> None:
+    def __init__(
+        self, home: Path, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.home = home
+        self.env = dict(env or {})
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90) -> None:
         """Start the server and wait until /healthz answers."""
-        env = {**os.environ, "FLOWDRAFT_HOME": str(self.home)}
+        env = {**os.environ, **self.env, "FLOWDRAFT_HOME": str(self.home)}
         env.pop("CHAINLIT_AUTH_SECRET", None)  # the server keeps its own in its home
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port)],
