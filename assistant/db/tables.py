@@ -115,6 +115,13 @@ class HelpdeskTicket(SQLModel, table=True):
     customer_email: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Set only on tickets taken in from customers (API, CLI, Slack); None on connector-made ones.
+    external_id: str | None = Field(
+        default=None, index=True, unique=True, description="The caller's Ticket.id."
+    )
+    customer_name: str | None = None
+    channel: str | None = None
+    source: str | None = Field(default=None, description="api | cli | slack")
 
 
 class HelpdeskComment(SQLModel, table=True):
@@ -126,3 +133,15 @@ class HelpdeskComment(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     author: str = "flowdraft"
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A named bearer token for the JSON API; only a hash of the secret is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, min_length=1, max_length=64)
+    token_hash: str = Field(index=True, unique=True, description="sha256 hex of the token.")
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

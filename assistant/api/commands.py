@@ -1,0 +1,211 @@
+"""``flowdraft tokens`` (API tokens) and ``flowdraft tickets`` (ticket intake) commands.
+
+Registered on the main app by ``assistant.cli``; stdout carries only results (the token,
+references, ``--json`` documents), messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.engine import Engine
+
+from assistant.db.tables import ApiToken
+from assistant.db.tickets import TicketError, describe_ticket, list_tickets, store_ticket, utc_iso
+from assistant.db.tokens import TokenError, create_token, list_tokens, revoke_token
+from assistant.schemas import Customer, Ticket
+from assistant.settings import Settings
+from connectors.tickets import ticket_label
+
+tokens_app = typer.Typer(help="Manage bearer tokens for the JSON API.", no_args_is_help=True)
+tickets_app = typer.Typer(help="Take in support tickets and list them.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+def database() -> Engine:
+    """Return an engine on the configured app database, or exit 2 on bad settings."""
+    from assistant.db.engine import make_engine
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "FLOWDRAFT_" + "_".join(str(p) for p in error["loc"]).upper()
+            err.print(f"[red]configuration error[/] {name}: {escape(error['msg'])}")
+        raise typer.Exit(2) from None
+    settings.ensure_home()
+    return make_engine(settings.database_url)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` in red on stderr and return the exit to raise (code 1)."""
+    err.print(f"[red]{escape(message)}[/]")
+    return typer.Exit(1)
+
+
+def emit(data: Any) -> None:
+    """Write one JSON document as a line on stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@tokens_app.command("create")
+def tokens_create(name: Annotated[str, typer.Argument(help="Who or what will use it.")]) -> None:
+    """Create a token and print it once: store it now, it cannot be shown again."""
+    try:
+        _, plaintext = create_token(database(), name=name, created_by="cli")
+    except TokenError as exc:
+        raise fail(str(exc)) from None
+    err.print(
+        f"[yellow]Token {escape(name)!r} created. Store it now: it is shown only this once.[/]\n"
+        "[dim]Send it as 'Authorization: Bearer <token>'; "
+        f"revoke it with `flowdraft tokens revoke {escape(name)}`.[/]"
+    )
+    typer.echo(plaintext)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument()]) -> None:
+    """Revoke a token: requests carrying it are refused from now on."""
+    try:
+        revoke_token(database(), name=name, revoked_by="cli")
+    except TokenError as exc:
+        raise fail(str(exc)) from None
+    err.print(f"revoked {escape(name)}")
+
+
+@tokens_app.command("list")
+def tokens_list(json_mode: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List tokens (never their secrets), revoked ones included."""
+    tokens = list_tokens(database())
+    if json_mode:
+        emit([token_summary(token) for token in tokens])
+        return
+    if not tokens:
+        err.print("no tokens yet: create one with `flowdraft tokens create NAME`")
+    for token in tokens:
+        summary = token_summary(token)
+        state = "active" if summary["active"] else f"revoked {summary['revoked_at']}"
+        used = summary["last_used_at"] or "never used"
+        typer.echo(f"{token.name}\t{state}\tcreated {summary['created_at']}\t{used}")
+
+
+def token_summary(token: ApiToken) -> dict[str, Any]:
+    """Return what may be shown about a token."""
+    return {
+        "name": token.name,
+        "active": token.revoked_at is None,
+        "created_at": utc_iso(token.created_at),
+        "created_by": token.created_by,
+        "last_used_at": utc_iso(token.last_used_at) if token.last_used_at else None,
+        "revoked_at": utc_iso(token.revoked_at) if token.revoked_at else None,
+    }
+
+
+@tickets_app.command("add")
+def tickets_add(
+    subject: Annotated[str | None, typer.Option(help="Ticket subject.")] = None,
+    body: Annotated[str | None, typer.Option(help="What the customer wrote.")] = None,
+    email: Annotated[str | None, typer.Option(help="Customer email.")] = None,
+    name: Annotated[str | None, typer.Option(help="Customer name.")] = None,
+    ticket_id: Annotated[
+        str | None, typer.Option("--id", help="Ticket id (default: a new cli-... id).")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Where it came in (email, chat...).")] = None,
+    file: Annotated[
+        str | None,
+        typer.Option("--file", help="Ticket JSON (object, list or JSON lines), or - for stdin."),
+    ] = None,
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Store a ticket (from options or --file) once per id and print its reference."""
+    tickets: list[Ticket | str]
+    if file is not None:
+        if any(v is not None for v in (subject, body, email, name, ticket_id, channel)):
+            raise fail("give either --file or --subject/--body/--email, not both")
+        tickets = tickets_from_file(file)
+    else:
+        missing = [
+            f"--{n}"
+            for n, v in (("subject", subject), ("body", body), ("email", email))
+            if v is None
+        ]
+        if missing:
+            raise fail(f"missing {', '.join(missing)} (or give the ticket as JSON with --file)")
+        tickets = [
+            Ticket(
+                id=ticket_id or f"cli-{uuid.uuid4().hex[:12]}",
+                subject=subject or "",
+                body=body or "",
+                customer=Customer(email=email or "", name=name),
+                channel=channel,
+            )
+        ]
+    engine = database()
+    failures = 0
+    for item in tickets:
+        if isinstance(item, str):
+            failures += 1
+            err.print(f"[red]{escape(item)}[/]")
+            continue
+        try:
+            row, created = store_ticket(engine, item, source="cli", actor="cli")
+        except TicketError as exc:
+            failures += 1
+            err.print(f"[red]ticket {escape(item.id)!r}: {escape(str(exc))}[/]")
+            continue
+        reference = ticket_label(row.id or 0)
+        if json_mode:
+            emit(
+                {
+                    "ticket": reference,
+                    "id": row.external_id,
+                    "status": "queued" if created else "duplicate",
+                }
+            )
+        else:
+            typer.echo(reference)
+            if not created:
+                err.print(f"[dim]ticket {escape(item.id)!r} was already stored as {reference}[/]")
+    if failures:
+        raise typer.Exit(1)
+
+
+def tickets_from_file(file: str) -> list[Ticket | str]:
+    """Read tickets from ``file`` (or stdin for -); exit 1 if it cannot be read."""
+    from assistant.channels.tickets import read_tickets
+
+    if file == "-":
+        return read_tickets(sys.stdin.buffer.read())
+    try:
+        return read_tickets(Path(file).read_bytes())
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
+
+
+@tickets_app.command("list")
+def tickets_list(
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Show only the newest N.")] = 50,
+) -> None:
+    """List tickets taken in from customers, oldest first."""
+    rows = list_tickets(database(), limit=limit)
+    if json_mode:
+        emit([describe_ticket(row) for row in rows])
+        return
+    if not rows:
+        err.print("no tickets yet: add one with `flowdraft tickets add` or POST /api/tickets")
+    for row in rows:
+        customer = row.customer_email or ""
+        typer.echo(
+            f"{ticket_label(row.id or 0)}\t{row.external_id}\t{row.status}\t{row.source}"
+            f"\t{customer}\t{row.subject}"
+        )

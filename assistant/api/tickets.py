@@ -1,0 +1,125 @@
+"""``POST /api/tickets`` and ``GET /api/tickets/{ref}``: support tickets in, their status out.
+
+Every request needs ``Authorization: Bearer <token>``. Errors are ``{"error": "..."}``:
+401 no or bad token, 413 body over ``MAX_TICKET_BYTES``, 400 not JSON, 422 not a ``Ticket``,
+404 unknown ticket, 503 database down. Nothing is stored unless the answer is 202.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from assistant.api.auth import require_token
+from assistant.api.errors import ApiError, ApiRoute
+from assistant.channels.tickets import MAX_TICKET_BYTES
+from assistant.db.tables import ApiToken
+from assistant.db.tickets import TicketError, describe_ticket, find_ticket, store_ticket
+from assistant.schemas import Ticket
+from connectors.tickets import ticket_label
+
+log = logging.getLogger("flowdraft.api")
+
+OnTicket = Callable[[int], Awaitable[None]]
+"""Called with the helpdesk row id of each newly stored ticket (e.g. to draft a reply)."""
+
+
+def tickets_router(engine: Engine, on_ticket: OnTicket | None = None) -> APIRouter:
+    """Return the tickets API router; mount it with ``app.include_router(...)``.
+
+    ``on_ticket`` runs as a FastAPI background task: the 202 is sent first, then the task
+    runs in the same process, and the server waits for it on a graceful shutdown. It runs
+    once per new ticket (never for a duplicate); if it fails the ticket stays stored and the
+    failure is logged.
+    """
+    router = APIRouter(prefix="/api/tickets", tags=["tickets"], route_class=ApiRoute)
+    authenticated = require_token(engine)
+
+    @router.post("", status_code=202)
+    async def receive_ticket(
+        request: Request, background: BackgroundTasks, caller: ApiToken = Depends(authenticated)
+    ) -> JSONResponse:
+        """Store a ticket once per id and queue it for a drafted reply."""
+        ticket = parse_ticket_body(await read_body(request, MAX_TICKET_BYTES))
+        try:
+            row, created = await run_in_threadpool(
+                store_ticket, engine, ticket, source="api", actor=f"token:{caller.name}"
+            )
+        except TicketError as exc:
+            raise ApiError(422, f"ticket does not match the contract: {exc}") from None
+        reference = ticket_label(row.id or 0)
+        if not created:
+            return JSONResponse(
+                {"ticket": reference, "id": row.external_id, "status": "duplicate"},
+                status_code=200,
+            )
+        if on_ticket is not None and row.id is not None:
+            background.add_task(announce, on_ticket, row.id)
+        return JSONResponse(
+            {"ticket": reference, "id": row.external_id, "status": "queued"}, status_code=202
+        )
+
+    @router.get("/{ref:path}")
+    async def show_ticket(ref: str, caller: ApiToken = Depends(authenticated)) -> dict[str, Any]:
+        """Return a stored ticket by reference (HD-12) or by the caller's own ticket id."""
+        row = await run_in_threadpool(find_ticket, engine, ref=ref)
+        if row is None:
+            raise ApiError(404, f"no ticket {ref!r}")
+        return describe_ticket(row)
+
+    return router
+
+
+async def announce(on_ticket: OnTicket, row_id: int) -> None:
+    """Run ``on_ticket`` for a stored ticket, logging (not raising) its failure."""
+    try:
+        await on_ticket(row_id)
+    except Exception:
+        # The response went out long ago; an exception here would only reach the server log.
+        log.exception("on_ticket failed for %s", ticket_label(row_id))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Return the request body, answering 413 as soon as it is known to exceed ``limit``."""
+    too_large = ApiError(413, f"request body is larger than the limit of {limit:,} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def parse_ticket_body(raw: bytes) -> Ticket:
+    """Return the ``Ticket`` in ``raw``; answer 400 if it is not JSON, 422 if not a ticket."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"request body is not valid UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400,
+            f"request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+        ) from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "ticket does not match the contract: expected a JSON object")
+    try:
+        return Ticket.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'ticket'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ApiError(422, f"ticket does not match the contract: {problems}") from None
