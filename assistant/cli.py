@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.prompt import Prompt
 
+from assistant.api.commands import tickets_app, tokens_app
 from assistant.settings import Settings
 
 app = typer.Typer(
@@ -419,6 +420,8 @@ audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=T
 app.add_typer(users_app, name="users")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(audit_app, name="audit")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(tickets_app, name="tickets")
 
 
 def database() -> Any:

@@ -29,6 +29,7 @@ ROLES = (
     "security",
     "compliance",
     "support_lead",
+    "support",
     "it",
     "sales_lead",
 )

@@ -62,6 +62,7 @@ class Services:
             directory=self.directory,
             journal=self.journal,
             ledger=self.ledger,
+            helpdesk_url=self.settings.helpdesk_url,
         )
 
     def ingest_library(self, progress: ProgressFn | None = None) -> IngestReport:

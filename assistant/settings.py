@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     policy: Path | None = Field(default=None, description="Policy YAML; empty = shipped default.")
     webhook_secret: str = Field(default="", description="HMAC key for webhook signatures.")
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base.")
+    helpdesk_url: str = Field(
+        default="", description="External helpdesk endpoint for replies to 'webhook' tickets."
+    )
     connector_timeout: float = Field(default=10.0, gt=0)
     connector_attempts: int = Field(default=3, ge=1, le=10)
 

@@ -30,3 +30,5 @@ class Context:
     journal: Journal = field(default_factory=MemoryJournal)
     ledger: Ledger = field(default_factory=MemoryLedger)
     sources_k: int = 4
+    helpdesk_url: str = ""
+    """Where replies to tickets with channel "webhook" go (an external helpdesk's endpoint)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.types import Command
 
-from assistant.schemas import ReviewRequest, ReviewResponse
+from assistant.schemas import ReviewRequest, ReviewResponse, Ticket
 from connectors.dispatcher import DispatchBusy
 from graphs.context import Context
 
@@ -177,6 +177,26 @@ class ChatRunner:
             key = self.claim(thread, review_id, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
             async for event in self._answer(thread, key, command, progress):
+                yield event
+
+    async def send_ticket(
+        self, thread: str, ticket: Ticket, *, ref: str | None = None, user: str = "support-desk"
+    ) -> AsyncIterator[Event]:
+        """Run the reply path for a ticket: triage, retrieval, a grounded draft, then review.
+
+        ``ref`` is the helpdesk reference (HD-12) the sent reply is noted on.
+        """
+        text = f"{ticket.subject}\n{ticket.body}"[:MAX_TEXT_CHARS]
+        command = {
+            "text": text,
+            "ticket": ticket.model_dump(mode="json"),
+            "ticket_ref": ref,
+            "reply": None,
+            "user": user,
+            "thread": thread,
+        }
+        async with self._lock(thread):
+            async for event in self._stream(command, thread):
                 yield event
 
     async def _stream(

@@ -31,4 +31,5 @@ class ChatState(TypedDict, total=False):
     message: dict[str, Any] | None
     notice: str | None
     ticket: dict[str, Any] | None
+    ticket_ref: str | None
     reply: dict[str, Any] | None

@@ -125,8 +125,11 @@ def tickets_add(
         typer.Option("--file", help="Ticket JSON (object, list or JSON lines), or - for stdin."),
     ] = None,
     json_mode: Annotated[bool, typer.Option("--json")] = False,
+    draft: Annotated[
+        bool, typer.Option(help="Draft the reply now (else the server's next start does).")
+    ] = True,
 ) -> None:
-    """Store a ticket (from options or --file) once per id and print its reference."""
+    """Store a ticket (from options or --file) once per id, draft its reply, print its reference."""
     tickets: list[Ticket | str]
     if file is not None:
         if any(v is not None for v in (subject, body, email, name, ticket_id, channel)):
@@ -151,6 +154,7 @@ def tickets_add(
         ]
     engine = database()
     failures = 0
+    stored: list[int] = []
     for item in tickets:
         if isinstance(item, str):
             failures += 1
@@ -163,6 +167,8 @@ def tickets_add(
             err.print(f"[red]ticket {escape(item.id)!r}: {escape(str(exc))}[/]")
             continue
         reference = ticket_label(row.id or 0)
+        if created and row.id is not None:
+            stored.append(row.id)
         if json_mode:
             emit(
                 {
@@ -175,6 +181,17 @@ def tickets_add(
             typer.echo(reference)
             if not created:
                 err.print(f"[dim]ticket {escape(item.id)!r} was already stored as {reference}[/]")
+    if stored and draft:
+
+        async def draft_all(desk: Any) -> None:
+            for row_id in stored:
+                record = await desk.draft(row_id)
+                err.print(
+                    f"[dim]{ticket_label(row_id)}: {record.category}/{record.priority}, "
+                    f"route {record.route}, confidence {record.confidence:.2f}[/]"
+                )
+
+        with_desk(draft_all)
     if failures:
         raise typer.Exit(1)
 
@@ -208,4 +225,118 @@ def tickets_list(
         typer.echo(
             f"{ticket_label(row.id or 0)}\t{row.external_id}\t{row.status}\t{row.source}"
             f"\t{customer}\t{row.subject}"
+        )
+
+
+def with_desk(work: Any) -> Any:
+    """Run ``await work(desk)`` with the support desk over the configured services."""
+    import asyncio
+
+    from assistant.services import build_services, open_runner
+    from assistant.support.desk import SupportDesk
+
+    services = build_services(Settings())
+
+    async def run() -> Any:
+        async with open_runner(services) as runner:
+            return await work(SupportDesk(services, runner))
+
+    return asyncio.run(run())
+
+
+def decide(work: Any) -> None:
+    """Apply one agent decision, printing the outcome or the reason it was refused."""
+    from assistant.support.desk import DeskError
+
+    try:
+        record = with_desk(work)
+    except DeskError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(
+        f"{ticket_label(record.ticket_id)}\t{record.decision}\t{record.status}\t{record.delivery}"
+    )
+
+
+@tickets_app.command("queue")
+def tickets_queue(json_mode: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List tickets whose drafted reply waits for an agent, most urgent first."""
+
+    async def waiting(desk: Any) -> list[Any]:
+        return desk.queue()
+
+    items = with_desk(waiting)
+    if json_mode:
+        emit(
+            [
+                {
+                    "ticket": item.ref,
+                    "id": item.ticket.id,
+                    "subject": item.ticket.subject,
+                    "route": item.record.route,
+                    "confidence": item.record.confidence,
+                    "category": item.record.category,
+                    "priority": item.record.priority,
+                    "draft": item.record.drafted_body,
+                    "citations": [c.model_dump(mode="json") for c in item.citations],
+                }
+                for item in items
+            ]
+        )
+        return
+    if not items:
+        err.print("the queue is empty")
+    for item in items:
+        typer.echo(
+            f"{item.ref}\t{item.record.priority}\t{item.record.route}\t"
+            f"{item.record.confidence:.2f}\t{item.ticket.subject}"
+        )
+
+
+@tickets_app.command("accept")
+def tickets_accept(
+    ref: Annotated[str, typer.Argument(help="HD-12 or the ticket's own id.")],
+    agent: Annotated[str, typer.Option("--as", help="The agent deciding.")],
+) -> None:
+    """Send the drafted reply as it is."""
+    decide(lambda desk: desk.accept(ref, agent))
+
+
+@tickets_app.command("edit")
+def tickets_edit(
+    ref: Annotated[str, typer.Argument(help="HD-12 or the ticket's own id.")],
+    agent: Annotated[str, typer.Option("--as", help="The agent deciding.")],
+    body: Annotated[str, typer.Option(help="The reply to send instead of the draft.")],
+) -> None:
+    """Send the agent's version of the reply."""
+    decide(lambda desk: desk.edit(ref, agent, body))
+
+
+@tickets_app.command("reject")
+def tickets_reject(
+    ref: Annotated[str, typer.Argument(help="HD-12 or the ticket's own id.")],
+    agent: Annotated[str, typer.Option("--as", help="The agent deciding.")],
+    reason: Annotated[str, typer.Option(help="Why the draft is not sent.")],
+) -> None:
+    """Discard the drafted reply, with the reason."""
+    decide(lambda desk: desk.reject(ref, agent, reason))
+
+
+@tickets_app.command("stats")
+def tickets_stats(json_mode: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show acceptance, edit and rejection rates, edit size and time to first response."""
+    from assistant.support.metrics import desk_stats
+
+    stats = desk_stats(database())
+    if json_mode:
+        emit(stats)
+        return
+    console = Console()
+    console.print(
+        f"{stats['tickets']} tickets, {stats['waiting']} waiting, "
+        f"{stats['routed_to_human']} routed to a person"
+    )
+    rows = [("overall", stats["overall"]), *stats["agents"].items()]
+    for name, figures in rows:
+        console.print(
+            f"[bold]{escape(name)}[/]: " + ", ".join(f"{k} {v}" for k, v in figures.items())
         )

@@ -145,3 +145,26 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class TicketReply(SQLModel, table=True):
+    """The drafted reply to one intake ticket and what the support agent did with it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(index=True, unique=True, foreign_key="helpdeskticket.id")
+    thread: str = Field(index=True)
+    status: str = Field(default="waiting", index=True, description="waiting | sent | rejected")
+    route: str = "draft"
+    confidence: float = 0.0
+    category: str = ""
+    priority: str = "normal"
+    drafted_body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    citations: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    drafted_at: datetime = Field(default_factory=utcnow)
+    decision: str | None = Field(default=None, description="accepted | edited | rejected")
+    agent: str | None = Field(default=None, index=True)
+    final_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    edit_chars: int = 0
+    reason: str | None = None
+    decided_at: datetime | None = None
+    delivery: str = ""

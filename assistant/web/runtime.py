@@ -6,15 +6,17 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from assistant.services import Services, open_runner
+from assistant.support.desk import SupportDesk
 from graphs.runner import ChatRunner
 
 
 @dataclass
 class WebRuntime:
-    """What the running server holds: services and the checkpointed chat runner."""
+    """What the running server holds: services, the checkpointed chat runner, the desk."""
 
     services: Services
     runner: ChatRunner
+    desk: SupportDesk
 
 
 _current: WebRuntime | None = None
@@ -24,7 +26,7 @@ async def start(services: Services, stack: AsyncExitStack) -> WebRuntime:
     """Open the runner (and its checkpointer) for the lifetime of ``stack``."""
     global _current
     runner = await stack.enter_async_context(open_runner(services))
-    _current = WebRuntime(services, runner)
+    _current = WebRuntime(services, runner, SupportDesk(services, runner))
     return _current
 
 

@@ -1,7 +1,9 @@
-"""One ASGI app: FastAPI with /healthz, Slack at /slack/events, and the Chainlit chat at /chat."""
+"""One ASGI app: FastAPI with /healthz, the ticket API at /api/tickets, Slack at /slack/events,
+and the Chainlit chat at /chat."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from assistant.api.tickets import tickets_router
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web import runtime
@@ -34,10 +37,13 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            await runtime.start(services, stack)
+            started = await runtime.start(services, stack)
+            # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
+            sweep = asyncio.create_task(started.desk.draft_pending())
             try:
                 yield
             finally:
+                sweep.cancel()
                 runtime.stop()
 
     app = FastAPI(title="Flowdraft", lifespan=lifespan)
@@ -53,6 +59,11 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
         }
 
     mount_slack(app, services, connectors or ConnectorSettings())
+
+    async def draft_reply(row_id: int) -> None:
+        await runtime.current().desk.draft(row_id)
+
+    app.include_router(tickets_router(services.engine, on_ticket=draft_reply))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

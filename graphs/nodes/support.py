@@ -42,7 +42,7 @@ async def review_reply(state: ChatState) -> dict[str, Any]:
 
 
 async def send_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Email the (possibly edited) reply to the customer."""
+    """Send the (possibly edited) reply where the ticket came from; note it on the ticket."""
     ticket = Ticket.model_validate(state["ticket"])
     reply = ReplyDraft.model_validate(state["reply"])
     decision = state.get("decision") or {}
@@ -50,14 +50,63 @@ async def send_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, A
     if decision.get("type") == "edit":
         args = decision.get("args") or {}
         body = str(args.get("body") or (args.get("reply") or {}).get("body") or body)
-    email = runtime.context.registry.get("email")
-    outcome = await email.execute(
-        "send_email",
-        {"to": [ticket.customer.email], "subject": f"Re: {ticket.subject}", "body": body},
-        f"{state['thread']}:reply:{ticket.id}",
+    connector, operation, params = reply_delivery(
+        ticket, body, reply, runtime.context.helpdesk_url, agent=str(decision.get("user") or "")
     )
-    results = [{"step_id": "reply", "status": outcome.status, "detail": outcome.detail}]
+    key = f"{state['thread']}:reply:{ticket.id}"
+    outcome = await runtime.context.registry.get(connector).execute(operation, params, key)
+    results = [
+        {
+            "step_id": "reply",
+            "status": outcome.status,
+            "detail": f"{connector}.{operation}: {outcome.detail}",
+        }
+    ]
+    ref = state.get("ticket_ref")
+    if ref and outcome.status == "ok":
+        desk = runtime.context.registry.get("tickets")
+        await desk.execute("comment", {"ticket_id": ref, "body": body}, f"{key}:comment")
+        await desk.execute("set_status", {"ticket_id": ref, "status": "solved"}, f"{key}:status")
+    runtime.context.journal.event(
+        "reply_sent",
+        actor=str(decision.get("user") or state.get("user", "")),
+        thread=state["thread"],
+        ticket=ticket.id,
+        via=f"{connector}.{operation}",
+        status=outcome.status,
+    )
     return {
         "results": results,
         "message": message(f"Reply to ticket {ticket.id}: {outcome.status}."),
     }
+
+
+def reply_delivery(
+    ticket: Ticket, body: str, reply: ReplyDraft, helpdesk_url: str, *, agent: str = ""
+) -> tuple[str, str, dict[str, Any]]:
+    """Return the connector, operation and params that answer ``ticket`` on its channel.
+
+    ``channel`` is ``email`` (the default: to the customer), ``slack:<channel id>:<ts>``
+    (in the thread of the Slack message it came from) or ``webhook`` (to the external
+    helpdesk at ``FLOWDRAFT_HELPDESK_URL``, with the citations).
+    """
+    channel = (ticket.channel or "email").strip()
+    if channel.startswith("slack:"):
+        parts = channel.split(":")
+        params: dict[str, Any] = {"channel": parts[1] if len(parts) > 1 else "", "text": body}
+        if len(parts) > 2 and parts[2]:
+            params["thread_ts"] = parts[2]
+        return "slack", "post_message", params
+    if channel == "webhook" and helpdesk_url:
+        payload = {
+            "ticket": ticket.id,
+            "reply": body,
+            "agent": agent,
+            "citations": [c.model_dump(mode="json") for c in reply.citations],
+        }
+        return "webhook", "post_json", {"url": helpdesk_url, "payload": payload}
+    return (
+        "email",
+        "send_email",
+        {"to": [ticket.customer.email], "subject": f"Re: {ticket.subject}", "body": body},
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from assistant.brain.offline import CHITCHAT_REPLY
+from assistant.schemas import Intent
 from graphs.context import Context
 from graphs.nodes.common import message, passages_of
 from graphs.state import ChatState
@@ -29,6 +30,17 @@ TURN_RESET: dict[str, Any] = {
 async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Classify the user's text; after a clarifying question, read it with the original goal."""
     text = state["text"]
+    if state.get("ticket") and not state.get("reply"):
+        # A ticket handed in by the support desk: its intent is known, only a reply is wanted.
+        runtime.context.journal.event(
+            "intent", actor=state["user"], thread=state["thread"], kind="reply", slots={}
+        )
+        return {
+            **TURN_RESET,
+            "goal": text,
+            "intent": Intent(kind="reply", confidence=1.0).model_dump(mode="json"),
+            "pending_goal": None,
+        }
     pending = state.get("pending_goal")
     goal = f"{pending} {text}" if pending else text
     intent = await runtime.context.brain.classify(goal, has_draft=bool(state.get("workflow")))
