@@ -36,7 +36,27 @@ PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 class DeskError(ValueError):
-    """Raised for a desk action that cannot be done, with the reason."""
+    """Raised for a desk action that cannot be done, with the reason (``status`` for HTTP)."""
+
+    status = 409
+
+
+class NotFound(DeskError):
+    """The ticket or its draft does not exist."""
+
+    status = 404
+
+
+class NotAgent(DeskError):
+    """The person deciding is not a support agent."""
+
+    status = 403
+
+
+class Incomplete(DeskError):
+    """The decision lacks what it needs (a reply body, a reason)."""
+
+    status = 422
 
 
 def ticket_thread(ref: str) -> str:
@@ -88,7 +108,7 @@ class SupportDesk:
             return existing
         row = get_ticket(self.engine, row_id=row_id)
         if row is None:
-            raise DeskError(f"no ticket {ticket_label(row_id)}")
+            raise NotFound(f"no ticket {ticket_label(row_id)}")
         ticket, ref = as_ticket(row), ticket_label(row_id)
         thread = ticket_thread(ref)
         if await self.runner.pending_review(thread) is None:
@@ -157,7 +177,7 @@ class SupportDesk:
         row = find_ticket(self.engine, ref=ref)
         record = self._record(row.id) if row and row.id is not None else None
         if record is None:
-            raise DeskError(f"no drafted reply for ticket {ref!r}")
+            raise NotFound(f"no drafted reply for ticket {ref!r}")
         return self._item(record)
 
     # -- decisions -------------------------------------------------------------------
@@ -177,7 +197,7 @@ class SupportDesk:
         """Send the agent's version of the reply."""
         body = body.strip()
         if not body:
-            raise DeskError("the reply is empty")
+            raise Incomplete("the reply is empty")
         item = self._waiting(ref, agent)
         decision = ReviewResponse(type="edit", args={"body": body}, user=agent)
         return await self._send(item, agent, decision, body)
@@ -186,7 +206,7 @@ class SupportDesk:
         """Discard the draft, with the reason; nothing is sent."""
         reason = " ".join(reason.split())
         if not reason:
-            raise DeskError("say why the draft is rejected (e.g. wrong article, wrong tone)")
+            raise Incomplete("say why the draft is rejected (e.g. wrong article, wrong tone)")
         item = self._waiting(ref, agent)
         decision = ReviewResponse(type="ignore", args={"reason": reason[:500]}, user=agent)
         await self._resume(item, decision)
@@ -234,9 +254,9 @@ class SupportDesk:
             return
         roles = directory.roles_of(agent)
         if roles is None:
-            raise DeskError(f"{agent} is not a known user")
+            raise NotAgent(f"{agent} is not a known user")
         if not AGENT_ROLES & set(roles):
-            raise DeskError(
+            raise NotAgent(
                 f"{agent} is not a support agent (needs the support or support_lead role)"
             )
 
@@ -267,5 +287,5 @@ class SupportDesk:
     def _item(self, record: TicketReply) -> QueueItem:
         row = get_ticket(self.engine, row_id=record.ticket_id)
         if row is None:
-            raise DeskError(f"ticket {ticket_label(record.ticket_id)} is gone")
+            raise NotFound(f"ticket {ticket_label(record.ticket_id)} is gone")
         return QueueItem(ref=ticket_label(record.ticket_id), ticket=as_ticket(row), record=record)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
@@ -63,6 +64,8 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     async def draft_reply(row_id: int) -> None:
         await runtime.current().desk.draft(row_id)
 
+    # The desk's /api/tickets/{ref}/reply must come before the tickets' /api/tickets/{ref}.
+    app.include_router(desk_router(services.engine, lambda: runtime.current().desk))
     app.include_router(tickets_router(services.engine, on_ticket=draft_reply))
 
     @app.get("/", include_in_schema=False)
