@@ -19,7 +19,7 @@ from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.support.metrics import desk_stats
 from assistant.web.server import create_app
-from tests.support.live import serving_app, services_with
+from tests.support.live import services_with, serving_app
 from tests.support.servers import SmtpInbox, smtp_server
 
 REFUND = {
