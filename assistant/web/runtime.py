@@ -37,7 +37,12 @@ def current() -> WebRuntime:
     return _current
 
 
-def stop() -> None:
-    """Forget the runtime (its resources close with the server's exit stack)."""
+def stop(started: WebRuntime | None = None) -> None:
+    """Forget the runtime (its resources close with the server's exit stack).
+
+    With ``started``, only if it is still the current one: another app started later in
+    the same process (tests do this) keeps its own.
+    """
     global _current
-    _current = None
+    if started is None or _current is started:
+        _current = None

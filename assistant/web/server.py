@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -34,18 +34,27 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     """
     ensure_auth_secret(services.settings.home)
     prepare_history(services.settings)
+    mine: list[runtime.WebRuntime] = []
+
+    def current() -> runtime.WebRuntime:
+        """Return this app's runtime (the chat UI uses the process-wide one)."""
+        if not mine:
+            raise RuntimeError("the Flowdraft server has not started")
+        return mine[0]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             started = await runtime.start(services, stack)
+            mine.append(started)
             # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
             sweep = asyncio.create_task(started.desk.draft_pending())
             try:
                 yield
             finally:
                 sweep.cancel()
-                runtime.stop()
+                mine.remove(started)
+                runtime.stop(started)
 
     app = FastAPI(title="Flowdraft", lifespan=lifespan)
 
@@ -59,13 +68,13 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
             "database": services.engine.dialect.name,
         }
 
-    mount_slack(app, services, connectors or ConnectorSettings())
+    mount_slack(app, services, connectors or ConnectorSettings(), current)
 
     async def draft_reply(row_id: int) -> None:
-        await runtime.current().desk.draft(row_id)
+        await current().desk.draft(row_id)
 
     # The desk's /api/tickets/{ref}/reply must come before the tickets' /api/tickets/{ref}.
-    app.include_router(desk_router(services.engine, lambda: runtime.current().desk))
+    app.include_router(desk_router(services.engine, lambda: current().desk))
     app.include_router(tickets_router(services.engine, on_ticket=draft_reply))
 
     @app.get("/", include_in_schema=False)
@@ -81,7 +90,12 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     return app
 
 
-def mount_slack(app: FastAPI, services: Services, connectors: ConnectorSettings) -> None:
+def mount_slack(
+    app: FastAPI,
+    services: Services,
+    connectors: ConnectorSettings,
+    current: Callable[[], runtime.WebRuntime],
+) -> None:
     """Serve Slack's events, commands and interactivity at /slack/events (HTTP mode).
 
     Without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET the endpoint answers 503 saying so.
@@ -94,7 +108,7 @@ def mount_slack(app: FastAPI, services: Services, connectors: ConnectorSettings)
 
         channel = SlackChannel(
             services,
-            lambda: runtime.current().runner,
+            current,
             bot_token=connectors.slack_bot_token,
             signing_secret=connectors.slack_signing_secret,
             api_url=services.settings.slack_api_url,

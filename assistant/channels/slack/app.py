@@ -33,30 +33,44 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from assistant.channels.slack.blocks import (
     APPROVE,
+    DRAFT_REPLY_SHORTCUT,
     EDIT,
     EDIT_VIEW,
     HELP,
     REJECT,
+    REPLY_ACCEPT,
+    REPLY_EDIT,
+    REPLY_EDIT_VIEW,
+    REPLY_REJECT,
+    REPLY_REJECT_VIEW,
     STEP_BLOCK_PREFIX,
     answer_blocks,
     draft_blocks,
     edit_modal,
     escape,
     read_edit_modal,
+    reply_blocks,
+    reply_edit_modal,
+    reply_reject_modal,
     results_blocks,
     text,
 )
+from assistant.db.tickets import TicketError, store_ticket
 from assistant.db.users import user_for_slack
 from assistant.review import edited_steps
-from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
+from assistant.schemas import Customer, ReviewRequest, ReviewResponse, Ticket, WorkflowDraft
 from assistant.services import Services
 from assistant.support import answer_question
-from graphs.runner import ChatRunner, InputError, check_text
+from assistant.support.desk import DeskError, QueueItem
+from assistant.web.runtime import WebRuntime
+from connectors.tickets import ticket_label
+from graphs.runner import MAX_TEXT_CHARS, InputError, check_text
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/flowdraft"
-SUBCOMMANDS = ("help", "ask")
+SUBCOMMANDS = ("help", "ask", "queue")
+QUEUE_SHOWN = 5
 Event = dict[str, Any]
 
 
@@ -153,19 +167,20 @@ class Person:
 
 
 class SlackChannel:
-    """The bolt app and everything it does; ``runner`` returns the process's chat runner."""
+    """The bolt app and everything it does; ``current`` returns the process's runtime
+    (its chat runner and support desk), which exists once the server has started."""
 
     def __init__(
         self,
         services: Services,
-        runner: Callable[[], ChatRunner],
+        current: Callable[[], WebRuntime],
         *,
         bot_token: str,
         signing_secret: str = "",
         api_url: str = "https://slack.com/api/",
     ) -> None:
         self.services = services
-        self.runner = runner
+        self.current = current
         client = AsyncWebClient(token=bot_token, base_url=api_url)
         self.app = AsyncApp(
             client=client,
@@ -180,6 +195,17 @@ class SlackChannel:
         self.app.action(REJECT)(ack=self._ack, lazy=[self._reject])
         self.app.action(EDIT)(self._open_editor)
         self.app.view_submission(EDIT_VIEW)(ack=self._ack_edit, lazy=[self._save_edit])
+        # The support desk: draft a reply to a message, and the agent's decisions on it.
+        self.app.shortcut(DRAFT_REPLY_SHORTCUT)(ack=self._ack, lazy=[self._reply_to_message])
+        self.app.action(REPLY_ACCEPT)(ack=self._ack, lazy=[self._accept_reply])
+        self.app.action(REPLY_EDIT)(self._open_reply_editor)
+        self.app.action(REPLY_REJECT)(self._open_reject)
+        self.app.view_submission(REPLY_EDIT_VIEW)(
+            ack=self._ack_reply_view, lazy=[self._send_edited_reply]
+        )
+        self.app.view_submission(REPLY_REJECT_VIEW)(
+            ack=self._ack_reply_view, lazy=[self._reject_reply]
+        )
         # Anything else is answered politely rather than with Slack's "app did not respond".
         self.app.action(re.compile(".*"))(self._unknown_action)
         self.app.view(re.compile(".*"))(self._ack)
@@ -224,6 +250,10 @@ class SlackChannel:
             answer = "Ask a question after `ask`, e.g. `/flowdraft ask who approves refunds?`"
         elif sub == "ask":
             answer = f":mag: Looking up: {escape(rest)}"
+        elif sub == "queue":
+            answer = (
+                ":inbox_tray: Sending you the tickets that wait for an agent, in a direct message."
+            )
         else:
             answer = f":hourglass_flowing_sand: Drafting a workflow for: {escape(rest)}"
         await ack(text=answer, blocks=[text(answer)], response_type="ephemeral")
@@ -234,6 +264,8 @@ class SlackChannel:
         sub, rest = parse_command(command.get("text", ""))
         if sub == "ask" and rest:
             await self._answer(rest, respond)
+        elif sub == "queue":
+            await self._send_queue(command, client, respond)
         elif sub == "draft":
             await self._draft(command, rest, client, respond)
 
@@ -275,7 +307,9 @@ class SlackChannel:
             return
         ref = MessageRef(team=team_of(command), channel=channel, ts=str(posted["ts"]))
         try:
-            outcome = await Outcome.of(self.runner().send_text(ref.thread, goal, person.name))
+            outcome = await Outcome.of(
+                self.current().runner.send_text(ref.thread, goal, person.name)
+            )
         except InputError as exc:
             await self._update(client, ref, [text(f":warning: {escape(str(exc))}")], str(exc))
             return
@@ -307,7 +341,7 @@ class SlackChannel:
         """Resume the message's thread with a decision and show what came of it."""
         person = await self.person(client, str(body["user"]["id"]))
         decision = ReviewResponse.model_validate({"type": kind, "args": args, "user": person.name})
-        runner = self.runner()
+        runner = self.current().runner
         try:
             outcome = await Outcome.of(runner.send_decision(ref.thread, decision))
         except InputError as exc:
@@ -357,7 +391,7 @@ class SlackChannel:
         """Open the modal over the steps (trigger ids expire in 3 s: this is not lazy)."""
         await ack()
         ref = MessageRef.of_click(body)
-        runner = self.runner()
+        runner = self.current().runner
         state = await runner.state(ref.thread)
         if not state.get("workflow") or await runner.pending_review(ref.thread) is None:
             person = Person(str(body["user"]["id"]), "", linked=True)
@@ -397,7 +431,7 @@ class SlackChannel:
             team=meta.get("team", ""), channel=meta.get("channel", ""), ts=meta.get("ts", "")
         )
         titles, removed, instruction = read_edit_modal(view["state"]["values"])
-        state = await self.runner().state(ref.thread)
+        state = await self.current().runner.state(ref.thread)
         if not state.get("workflow"):
             return
         current = WorkflowDraft.model_validate(state["workflow"])
@@ -417,6 +451,163 @@ class SlackChannel:
             await self.decide(body, client, ref, "edit", {"workflow": {"steps": steps}})
         if instruction:
             await self.decide(body, client, ref, "response", instruction)
+
+    # -- support desk ------------------------------------------------------------------
+
+    async def _reply_to_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Take the message as a ticket, draft a reply, and send it to the agent to decide."""
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id", ""))
+        agent = Person(str(body["user"]["id"]), "", linked=True)
+        where = MessageRef(team=team_of(body), channel=channel, ts=str(message.get("ts", "")))
+        content = str(message.get("text") or "").strip()
+        if not content:
+            await self.whisper(client, where, agent, "That message has no text to reply to.")
+            return
+        author = str(message.get("user") or "")
+        email = await self._email_of(client, author) if author else None
+        ticket = Ticket(
+            id=f"slack-{where.team}-{channel}-{where.ts}",
+            subject=content.splitlines()[0][:120],
+            body=content[:MAX_TEXT_CHARS],
+            customer=Customer(email=email or f"{author or 'someone'}@users.slack.invalid"),
+            # The reply goes back in the thread of the message it answers.
+            channel=f"slack:{channel}:{message.get('thread_ts') or where.ts}",
+        )
+        try:
+            row, _ = store_ticket(
+                self.services.engine, ticket, source="slack", actor=f"slack:{agent.slack_id}"
+            )
+            desk = self.current().desk
+            await desk.draft(row.id or 0)
+            await self._post_reply_card(
+                client, agent.slack_id, desk.item(ticket_label(row.id or 0))
+            )
+        except (DeskError, TicketError) as exc:
+            await self.whisper(client, where, agent, f":warning: {exc}")
+
+    async def _send_queue(
+        self, command: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        items = self.current().desk.queue(limit=QUEUE_SHOWN)
+        if not items:
+            await respond(
+                text="The queue is empty: no reply waits for an agent.", response_type="ephemeral"
+            )
+            return
+        for item in items:
+            await self._post_reply_card(client, str(command["user_id"]), item)
+
+    async def _post_reply_card(self, client: AsyncWebClient, user: str, item: QueueItem) -> None:
+        """Send an agent a ticket with its draft, sources and buttons, in a direct message."""
+        blocks = reply_blocks(item.ref, item.ticket, item.record, item.citations)
+        await client.chat_postMessage(
+            channel=user, text=f"{item.ref}: {item.ticket.subject}", blocks=blocks
+        )
+
+    async def _accept_reply(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        ref = str(body["actions"][0]["value"])
+        await self._decide_reply(body, client, MessageRef.of_click(body), ref, "accept")
+
+    async def _open_reply_editor(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        ref, where = str(body["actions"][0]["value"]), MessageRef.of_click(body)
+        try:
+            item = self.current().desk.item(ref)
+        except DeskError as exc:
+            await self.whisper(client, where, Person(str(body["user"]["id"]), "", True), str(exc))
+            return
+        first = (item.ticket.customer.name or "").split()
+        start = (
+            item.record.drafted_body
+            if not item.needs_writing
+            else f"Hi {first[0] if first else 'there'},\n\n"
+        )
+        metadata = {"team": where.team, "channel": where.channel, "ts": where.ts}
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=reply_edit_modal(ref, start, metadata)
+        )
+
+    async def _open_reject(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        ref, where = str(body["actions"][0]["value"]), MessageRef.of_click(body)
+        metadata = {"team": where.team, "channel": where.channel, "ts": where.ts}
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=reply_reject_modal(ref, metadata)
+        )
+
+    @staticmethod
+    async def _ack_reply_view(ack: Any, view: dict[str, Any]) -> None:
+        """Keep the modal open with an error when the reply or the reason is empty."""
+        values = view["state"]["values"]
+        if "reply" in values and not str(values["reply"]["body"].get("value") or "").strip():
+            await ack(response_action="errors", errors={"reply": "Write the reply to send."})
+        elif "reason" in values and not str(values["reason"]["text"].get("value") or "").strip():
+            await ack(
+                response_action="errors", errors={"reason": "Say why, so the drafts improve."}
+            )
+        else:
+            await ack()
+
+    async def _send_edited_reply(
+        self, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        text_ = str(view["state"]["values"]["reply"]["body"].get("value") or "")
+        await self._decide_reply(body, client, ref_of(meta), meta["ref"], "edit", text_)
+
+    async def _reject_reply(
+        self, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        reason = str(view["state"]["values"]["reason"]["text"].get("value") or "")
+        await self._decide_reply(body, client, ref_of(meta), meta["ref"], "reject", reason)
+
+    async def _decide_reply(
+        self,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        where: MessageRef,
+        ref: str,
+        kind: str,
+        argument: str = "",
+    ) -> None:
+        """Apply an agent's decision and show its outcome on the ticket's card."""
+        person = await self.person(client, str(body["user"]["id"]))
+        desk = self.current().desk
+        try:
+            if kind == "accept":
+                record = await desk.accept(ref, person.name)
+            elif kind == "edit":
+                record = await desk.edit(ref, person.name, argument)
+            else:
+                record = await desk.reject(ref, person.name, argument)
+        except DeskError as exc:
+            hint = "" if person.linked else "\n" + self.link_hint(person)
+            await self.whisper(client, where, person, f":no_entry: {exc}{hint}")
+            return
+        if record.status == "sent":
+            status = (
+                f":white_check_mark: Reply {record.decision} and sent by {escape(person.name)}."
+            )
+        elif record.status == "rejected":
+            status = (
+                f":no_entry_sign: Rejected by {escape(person.name)}: {escape(record.reason or '')}"
+            )
+        else:
+            status = f":x: Sending failed ({escape(record.delivery)})."
+        item = desk.item(ref)
+        blocks = reply_blocks(ref, item.ticket, item.record, item.citations, status=status)
+        await self._update(client, where, blocks, f"{ref}: {record.status}")
+
+    async def _email_of(self, client: AsyncWebClient, slack_id: str) -> str | None:
+        try:
+            info = await client.users_info(user=slack_id)
+        except SlackApiError:
+            return None
+        return ((info.get("user") or {}).get("profile") or {}).get("email")
 
     # -- anything else ----------------------------------------------------------------
 
@@ -438,12 +629,7 @@ class SlackChannel:
         engine = self.services.engine
         user = user_for_slack(engine, slack_user_id=slack_id)
         if user is None:
-            email = None
-            try:
-                info = await client.users_info(user=slack_id)
-                email = ((info.get("user") or {}).get("profile") or {}).get("email")
-            except SlackApiError as exc:
-                log.info("users.info for %s failed: %s", slack_id, exc.response.get("error"))
+            email = await self._email_of(client, slack_id)
             user = user_for_slack(engine, slack_user_id=slack_id, email=email)
         if user is None:
             return Person(slack_id, f"slack:{slack_id}", linked=False)
@@ -462,7 +648,7 @@ class SlackChannel:
         self, client: AsyncWebClient, ref: MessageRef, status: str | None = None
     ) -> None:
         """Redraw the message as its thread stands: the current version, and buttons if waiting."""
-        runner = self.runner()
+        runner = self.current().runner
         state = await runner.state(ref.thread)
         if not state.get("workflow"):
             return
@@ -485,3 +671,12 @@ class SlackChannel:
     ) -> None:
         """Tell one person something, in the message's channel, that only they see."""
         await client.chat_postEphemeral(channel=ref.channel, user=person.slack_id, text=message)
+
+
+def ref_of(metadata: dict[str, str]) -> MessageRef:
+    """Return the message a modal was opened from (kept in its private metadata)."""
+    return MessageRef(
+        team=metadata.get("team", ""),
+        channel=metadata.get("channel", ""),
+        ts=metadata.get("ts", ""),
+    )

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from assistant.review import action_target
-from assistant.schemas import ReviewRequest, Source, Step, WorkflowDraft
+from assistant.schemas import ReviewRequest, Source, Step, Ticket, WorkflowDraft
 
 Block = dict[str, Any]
 
@@ -33,6 +33,8 @@ HELP = (
     "with the buttons; nothing runs before an approval by the right role.\n"
     "• `/flowdraft ask <question>` answers from the company's playbooks, policies and FAQ, "
     "with sources.\n"
+    "• `/flowdraft queue` sends support agents the tickets whose drafted reply waits for "
+    "them; the message shortcut *Draft a reply* drafts one for any message.\n"
     "• `/flowdraft help` shows this."
 )
 
@@ -240,3 +242,110 @@ def read_edit_modal(values: dict[str, Any]) -> tuple[list[dict[str, str]], set[s
     removed = {str(option["value"]) for option in chosen}
     instruction = str(values.get(INSTRUCTION_BLOCK, {}).get("text", {}).get("value") or "")
     return titles, removed, instruction.strip()
+
+
+REPLY_ACCEPT = "flowdraft_reply_accept"
+REPLY_EDIT = "flowdraft_reply_edit"
+REPLY_REJECT = "flowdraft_reply_reject"
+REPLY_EDIT_VIEW = "flowdraft_reply_edit_view"
+REPLY_REJECT_VIEW = "flowdraft_reply_reject_view"
+DRAFT_REPLY_SHORTCUT = "flowdraft_draft_reply"
+QUOTE_LIMIT = 1500
+
+
+def reply_blocks(
+    ref: str,
+    ticket: Ticket,
+    record: Any,
+    citations: list[Source],
+    *,
+    status: str | None = None,
+) -> list[Block]:
+    """Return a ticket with its drafted reply and evidence, and the agent's buttons.
+
+    ``record`` is the ticket's ``TicketReply``. A ticket routed to a person shows no draft
+    that pretends to answer it: the agent writes the reply (Edit) or rejects it.
+    """
+    customer = ticket.customer.name or ticket.customer.email
+    message = "\n".join("> " + line for line in ticket.body[:QUOTE_LIMIT].splitlines() or [""])
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"{ref}: {ticket.subject}"[:150]},
+        },
+        context(
+            f"From {escape(customer)} · {record.category}/{record.priority} · "
+            f"confidence {record.confidence:.2f}"
+        ),
+        text(escape(message)),
+    ]
+    if record.route == "human":
+        blocks.append(
+            text(
+                ":raising_hand: *Routed to a person*: this needs an agent's own answer. "
+                "The sources below are the evidence found; write the reply with *Edit*."
+            )
+        )
+    else:
+        blocks.append(text("*Drafted reply*\n" + escape(record.drafted_body)))
+    if citations:
+        blocks.append(context(sources_line(citations)))
+    if status:
+        blocks.append(text(status))
+        return blocks
+    buttons = [] if record.route == "human" else [button(REPLY_ACCEPT, "Accept", style="primary")]
+    buttons += [button(REPLY_EDIT, "Edit"), button(REPLY_REJECT, "Reject", style="danger")]
+    for element in buttons:
+        element["value"] = ref
+    blocks.append({"type": "actions", "block_id": f"reply:{ref}", "elements": buttons})
+    return blocks
+
+
+def reply_edit_modal(ref: str, body: str, metadata: dict[str, str]) -> Block:
+    """Return the modal where an agent writes or edits the reply before it is sent."""
+    return {
+        "type": "modal",
+        "callback_id": REPLY_EDIT_VIEW,
+        "title": {"type": "plain_text", "text": f"Reply to {ref}"[:24]},
+        "submit": {"type": "plain_text", "text": "Send reply"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({**metadata, "ref": ref}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reply",
+                "label": {"type": "plain_text", "text": "Reply to the customer"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "body",
+                    "multiline": True,
+                    "initial_value": body[:3000],
+                    "max_length": 3000,
+                },
+            }
+        ],
+    }
+
+
+def reply_reject_modal(ref: str, metadata: dict[str, str]) -> Block:
+    """Return the modal asking why a drafted reply is rejected."""
+    return {
+        "type": "modal",
+        "callback_id": REPLY_REJECT_VIEW,
+        "title": {"type": "plain_text", "text": f"Reject {ref}"[:24]},
+        "submit": {"type": "plain_text", "text": "Reject draft"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({**metadata, "ref": ref}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "Why is the draft wrong?"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "e.g. wrong article, wrong tone, needs the billing team",
+                },
+                "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
+            }
+        ],
+    }

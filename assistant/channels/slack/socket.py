@@ -23,7 +23,7 @@ def socket_handler(services: Services, credentials: ConnectorSettings) -> AsyncS
     """Return the Socket Mode handler over a Slack channel using the running server runtime."""
     channel = SlackChannel(
         services,
-        lambda: runtime.current().runner,
+        runtime.current,
         bot_token=credentials.slack_bot_token,
         api_url=services.settings.slack_api_url,
     )

@@ -20,7 +20,7 @@ from assistant.db.versions import recent_threads
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web.server import create_app
-from tests.support.slack import CHANNEL, TEAM, LiveSlack, live_slack
+from tests.support.slack import CHANNEL, TEAM, LiveSlack, SlackWire, live_slack
 
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
 EMAILS = {"U0CARLA": "carla@northwind.example"}
@@ -34,6 +34,8 @@ def slack(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Itera
         link_slack(engine, name="ana", slack_user_id="U0ANA")
         add_user(engine, name="ben", roles=[])
         link_slack(engine, name="ben", slack_user_id="U0BEN")
+        add_user(engine, name="sam", roles=["support"])
+        link_slack(engine, name="sam", slack_user_id="U0SAM")
         # carla is matched through her Slack profile's email, then remembered.
         add_user(engine, name="carla", roles=["cfo"], email="carla@northwind.example")
         yield live
@@ -257,3 +259,105 @@ def test_slack_endpoint_says_when_it_is_not_configured(services: Services, tmp_p
     with TestClient(create_app(services, ConnectorSettings())) as client:
         response = client.post("/slack/events", content=b"x")
     assert response.status_code == 503 and "SLACK_SIGNING_SECRET" in response.json()["error"]
+
+
+def shortcut_payload(
+    text: str, ts: str, *, agent: str = "U0SAM", author: str = "U0CUST"
+) -> dict[str, Any]:
+    """Return a ``message_action`` payload: the "Draft a reply" shortcut on a message."""
+    return {
+        "type": "message_action",
+        "callback_id": "flowdraft_draft_reply",
+        "trigger_id": f"{time.time_ns()}.shortcut",
+        "team": {"id": TEAM, "domain": "northwind"},
+        "channel": {"id": CHANNEL, "name": "finance"},
+        "user": {"id": agent, "username": agent.lower(), "team_id": TEAM},
+        "message": {"type": "message", "user": author, "ts": ts, "text": text},
+        "response_url": "",
+        "message_ts": ts,
+    }
+
+
+def cards_for(slack: LiveSlack, user: str) -> list[dict[str, Any]]:
+    return [p for p in slack.fake.posted if p["channel"] == user]
+
+
+def test_draft_a_reply_shortcut_sends_the_agent_a_card_and_replies_in_the_thread(
+    slack: LiveSlack,
+) -> None:
+    question = "Hi, I returned my order last week. How long until the refund reaches my card?"
+    body = slack.wire.interaction_body(shortcut_payload(question, "1700000100.000100"))
+    assert slack.wire.send(body).status_code == 200
+    card = slack.fake.wait_for(lambda: cards_for(slack, "U0SAM"))[-1]
+    text = blocks_text(card["blocks"])
+    assert "Drafted reply" in text and "Sources:" in text and "faq/" in text
+    assert buttons(card) == [
+        "flowdraft_reply_accept",
+        "flowdraft_reply_edit",
+        "flowdraft_reply_reject",
+    ]
+
+    # Someone who is not an agent is refused privately.
+    slack.wire.send(
+        slack.wire.interaction_body(card_click(card, "flowdraft_reply_accept", "U0BEN"))
+    )
+    slack.fake.wait_for(
+        lambda: [e for e in slack.fake.ephemeral if "not a support agent" in e["text"]]
+    )
+
+    # The agent edits the draft in the modal; the edited reply goes in the message's thread.
+    views = len(slack.fake.views)
+    slack.wire.send(slack.wire.interaction_body(card_click(card, "flowdraft_reply_edit", "U0SAM")))
+    view = slack.fake.wait_for(lambda: slack.fake.views[views:])[0]["view"]
+    draft = view["blocks"][0]["element"]["initial_value"]
+    edited = draft + "\n\nP.S. Refunds to cards can show a day later on some banks."
+    values = {"reply": {"body": {"type": "plain_text_input", "value": edited}}}
+    slack.wire.submit(view, values, user="U0SAM")
+    sent = slack.fake.wait_for(
+        lambda: [p for p in slack.fake.posted if p.get("thread_ts") == "1700000100.000100"]
+    )
+    assert sent[0]["channel"] == CHANNEL and sent[0]["text"] == edited
+    slack.fake.wait_for(
+        lambda: "sent by sam" in blocks_text(slack.fake.messages[("U0SAM", card["ts"])]["blocks"])
+    )
+    assert not buttons(slack.fake.message("U0SAM", card["ts"]))
+
+
+def test_queue_and_reject_with_a_reason(slack: LiveSlack) -> None:
+    question = "Please delete my account and all my personal data."
+    slack.wire.send(slack.wire.interaction_body(shortcut_payload(question, "1700000200.000200")))
+    card = slack.fake.wait_for(
+        lambda: [
+            c for c in cards_for(slack, "U0SAM") if "Routed to a person" in blocks_text(c["blocks"])
+        ]
+    )[-1]
+    assert buttons(card) == ["flowdraft_reply_edit", "flowdraft_reply_reject"]
+
+    before = len(cards_for(slack, "U0SAM"))
+    ack = slack.wire.command("queue", user="U0SAM")
+    assert "direct message" in ack.json()["text"]
+    slack.fake.wait_for(lambda: cards_for(slack, "U0SAM")[before:])
+
+    views = len(slack.fake.views)
+    slack.wire.send(
+        slack.wire.interaction_body(card_click(card, "flowdraft_reply_reject", "U0SAM"))
+    )
+    view = slack.fake.wait_for(lambda: slack.fake.views[views:])[0]["view"]
+    empty = {"reason": {"text": {"type": "plain_text_input", "value": ""}}}
+    assert slack.wire.submit(view, empty, user="U0SAM").json()["response_action"] == "errors"
+    reason = {"reason": {"text": {"type": "plain_text_input", "value": "privacy team handles it"}}}
+    slack.wire.submit(view, reason, user="U0SAM")
+    slack.fake.wait_for(
+        lambda: (
+            "Rejected by sam" in blocks_text(slack.fake.messages[("U0SAM", card["ts"])]["blocks"])
+        )
+    )
+    assert not [p for p in slack.fake.posted if p.get("thread_ts") == "1700000200.000200"]
+
+
+def card_click(card: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
+    """Return a click on a button of an agent's ticket card (a DM)."""
+    payload = SlackWire.click_payload(action_id, card["ts"], user=user, channel=card["channel"])
+    ref = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"])
+    payload["actions"][0]["value"] = ref
+    return payload
