@@ -329,9 +329,18 @@ def bench(
     slack: Annotated[
         bool, typer.Option("--slack", help="Time /flowdraft acks, idle and 20 at once.")
     ] = False,
+    tickets: Annotated[
+        bool, typer.Option("--tickets", help="Time reply drafting through the ticket API.")
+    ] = False,
 ) -> None:
     """Benchmark draft turns, resume-to-dispatch and ingestion against a no-op floor."""
     setup_logging()
+    if tickets:
+        from assistant.support.timing import run_ticket_timing
+
+        figures = run_ticket_timing()
+        emit(figures) if json_mode else Console().print(figures)
+        return
     if slack:
         from assistant.channels.slack.timing import run_slack_timing
 
