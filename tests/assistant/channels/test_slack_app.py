@@ -361,3 +361,21 @@ def card_click(card: dict[str, Any], action_id: str, user: str) -> dict[str, Any
     ref = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"])
     payload["actions"][0]["value"] = ref
     return payload
+
+
+def test_the_committed_manifest_matches_the_app() -> None:
+    import yaml
+
+    from assistant.channels.slack.app import COMMAND
+    from assistant.channels.slack.blocks import DRAFT_REPLY_SHORTCUT
+    from assistant.web.server import SLACK_PATH
+
+    path = Path(__file__).resolve().parents[3] / "assistant/channels/slack/manifest.yaml"
+    manifest = yaml.safe_load(path.read_text())
+    command = manifest["features"]["slash_commands"][0]
+    assert command["command"] == COMMAND and command["url"].endswith(SLACK_PATH)
+    assert manifest["settings"]["interactivity"]["request_url"].endswith(SLACK_PATH)
+    shortcut = manifest["features"]["shortcuts"][0]
+    assert shortcut["type"] == "message" and shortcut["callback_id"] == DRAFT_REPLY_SHORTCUT
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "users:read.email"} <= scopes
