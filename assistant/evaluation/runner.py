@@ -12,14 +12,32 @@ from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 from rich.table import Table
 
-from assistant.schemas import Ticket
+from assistant.evaluation.grounding import check_reply
+from assistant.schemas import ReplyDraft, Ticket
 from assistant.services import Services
 from assistant.support import draft_ticket_reply
 from graphs.chat import build_chat_graph
 from graphs.runner import ChatRunner
+from knowledge.library import cached_library
 
 CASES_DIR = Path(__file__).with_name("cases")
 TARGET = 0.90
+METRIC_NAMES = (
+    "intent accuracy",
+    "playbook hit@1",
+    "slot accuracy",
+    "question citation hit@3",
+    "FAQ citation hit@3",
+    "risky requests guarded",
+    "sensitive tickets to a human",
+    "reply claims supported",
+    "replies without unsupported claims",
+    "replies greet the customer",
+    "replies give a next step",
+)
+"""The figures the eval reports, in order; tools read them by these names."""
+TARGETS = {"reply claims supported": 1.0, "replies without unsupported claims": 1.0}
+"""Bars above ``TARGET``: every figure or rule a reply states must be in what it cites."""
 
 
 @dataclass
@@ -51,6 +69,8 @@ class EvalReport:
     metrics: dict[str, Metric]
     seconds: float
     hybrid: dict[str, float] = field(default_factory=dict)
+    unsupported_claims: list[dict[str, str]] = field(default_factory=list)
+    """Every reply sentence stating a number or a rule that its citations do not hold."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data."""
@@ -66,6 +86,7 @@ class EvalReport:
             },
             "with_lexical_rerank": {k: round(v, 4) for k, v in self.hybrid.items()},
             "seconds": round(self.seconds, 2),
+            "unsupported_claims": self.unsupported_claims,
         }
 
     def print(self, console: Console, *, verbose: bool = False) -> None:
@@ -74,14 +95,15 @@ class EvalReport:
         for column in ("metric", "score", "cases", "with lexical re-rank", "target"):
             table.add_column(column)
         for name, metric in self.metrics.items():
-            style = "green" if metric.value >= TARGET else "red"
+            target = TARGETS.get(name, TARGET)
+            style = "green" if metric.value >= target else "red"
             dense = self.hybrid.get(name)
             table.add_row(
                 name,
                 f"[{style}]{metric.value:.1%}[/]",
                 f"{metric.hits}/{metric.total}",
                 f"{dense:.1%}" if dense is not None else "",
-                f"{TARGET:.0%}",
+                f"{target:.0%}",
             )
         console.print(table)
         console.print(f"[dim]{self.seconds:.1f}s[/]")
@@ -164,10 +186,41 @@ async def score_requests(
             metrics["risky requests guarded"].add(guarded(out["workflow"]), label)
 
 
+def score_grounding(
+    services: Services, ticket: Ticket, reply: ReplyDraft, metrics: dict[str, Metric]
+) -> list[dict[str, str]]:
+    """Score whether ``reply`` greets, gives a next step and states only what it cites.
+
+    Returns the unsupported claim sentences as ``{"ticket", "sentence"}`` rows.
+    See ``assistant.evaluation.grounding`` for what counts as a claim and as support.
+    """
+    library = {d.doc: d for d in cached_library(str(services.settings.library))}
+    cited = [library[c.doc] for c in reply.citations if c.doc in library]
+    check = check_reply(
+        reply.body,
+        {d.doc: f"# {d.title}\n\n{d.body}" for d in cited},
+        ticket_text=f"{ticket.subject}\n{ticket.body}",
+        titles=tuple(c.title for c in reply.citations),
+    )
+    for sentence in check.claims:
+        ok = sentence not in check.unsupported
+        metrics["reply claims supported"].add(ok, f"{ticket.id} ({reply.route}): {sentence}")
+    metrics["replies without unsupported claims"].add(
+        not check.unsupported, f"{ticket.id} ({reply.route}): {len(check.unsupported)} unsupported"
+    )
+    metrics["replies greet the customer"].add(check.greets, f"{ticket.id}: {reply.body[:40]!r}")
+    metrics["replies give a next step"].add(check.next_step, f"{ticket.id} ({reply.route})")
+    return [{"ticket": ticket.id, "sentence": s} for s in check.unsupported]
+
+
 async def score_tickets(
     services: Services, cases: list[dict[str, Any]], metrics: dict[str, Metric]
-) -> None:
-    """Draft a reply for every ticket case and score its citations and routing."""
+) -> list[dict[str, str]]:
+    """Draft a reply for every ticket case and score its citations, routing and grounding.
+
+    Returns every unsupported claim sentence, with its ticket id.
+    """
+    unsupported: list[dict[str, str]] = []
     for case in cases:
         ticket = Ticket.model_validate(case["ticket"])
         reply = await draft_ticket_reply(services, ticket)
@@ -176,25 +229,18 @@ async def score_tickets(
         metrics["FAQ citation hit@3"].add(f"faq/{case['faq']}.md" in top, f"{label} -> {top}")
         if case.get("sensitive"):
             metrics["sensitive tickets to a human"].add(reply.route == "human", label)
+        unsupported += score_grounding(services, ticket, reply, metrics)
+    return unsupported
 
 
 async def run_eval(services: Services, folder: Path | None = None) -> EvalReport:
     """Run all cases; also score retrieval with lexical re-ranking on, for comparison."""
     started = time.perf_counter()
     requests, tickets = load_cases(folder)
-    names = (
-        "intent accuracy",
-        "playbook hit@1",
-        "slot accuracy",
-        "question citation hit@3",
-        "FAQ citation hit@3",
-        "risky requests guarded",
-        "sensitive tickets to a human",
-    )
-    metrics = {name: Metric(name) for name in names}
+    metrics = {name: Metric(name) for name in METRIC_NAMES}
     await score_requests(services, requests, metrics)
-    await score_tickets(services, tickets, metrics)
-    hybrid = {name: Metric(name) for name in names}
+    unsupported = await score_tickets(services, tickets, metrics)
+    hybrid = {name: Metric(name) for name in METRIC_NAMES}
     previous = services.retriever.hybrid
     services.retriever.hybrid = not previous
     try:
@@ -203,4 +249,4 @@ async def run_eval(services: Services, folder: Path | None = None) -> EvalReport
     finally:
         services.retriever.hybrid = previous
     other = {name: hybrid[name].value for name in ("question citation hit@3", "FAQ citation hit@3")}
-    return EvalReport(metrics, time.perf_counter() - started, other)
+    return EvalReport(metrics, time.perf_counter() - started, other, unsupported)

@@ -43,10 +43,21 @@ HIGH = re.compile(
 )
 
 
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+EMPHASIS = re.compile(r"\*\*|__|`")
+ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*$")
+JOINS_ON = re.compile(r"(?:[,;]|\b(?:or|and))$")
+
+
+def plain(text: str) -> str:
+    """Return ``text`` without markdown emphasis and code marks."""
+    return EMPHASIS.sub("", text).strip()
+
+
 def table_rows(block: str) -> list[str]:
     """Turn a markdown table into one sentence per row: "Amount: above 10,000; Approver: cfo."."""
     rows = [
-        [cell.strip(" *`") for cell in line.strip().strip("|").split("|")]
+        [plain(cell).strip(" *") for cell in line.strip().strip("|").split("|")]
         for line in block.splitlines()
         if line.strip().startswith("|")
     ]
@@ -55,33 +66,104 @@ def table_rows(block: str) -> list[str]:
         return []
     header, body = rows[0], rows[1:]
     return [
-        "; ".join(f"{name}: {value}" for name, value in zip(header, row, strict=False) if value)
+        "; ".join(
+            f"{name}: {value}" if name else value
+            for name, value in zip(header, row, strict=False)
+            if value
+        )
         + "."
         for row in body
     ]
+
+
+def split_prose(text: str) -> list[str]:
+    """Split a paragraph into sentences, never inside a double-quoted message."""
+    out: list[str] = []
+    for piece in SENTENCE.split(text):
+        if out and out[-1].count('"') % 2:
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return [s.strip() for s in out if s.strip()]
+
+
+def is_complete(item: str) -> bool:
+    """Tell whether a list item is a sentence of its own (capitalised, end punctuation)."""
+    return item[:1].isupper() and bool(ENDS_SENTENCE.search(item))
+
+
+def list_sentence(lead: str, items: list[str]) -> str:
+    """Join list fragments to their lead-in: "You can update: name; VAT ID; PO number."."""
+    parts = []
+    for i, item in enumerate(items):
+        if JOINS_ON.search(item) or (i == len(items) - 1 and ENDS_SENTENCE.search(item)):
+            parts.append(item)
+        else:
+            parts.append(item.rstrip(".;,") + ("." if i == len(items) - 1 else ";"))
+    return f"{lead} {' '.join(parts)}"
+
+
+def blocks(body: str) -> list[str]:
+    """Split markdown at blank lines, mending a table row that chunking cut in two."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", body):
+        block = block.strip()
+        if not block:
+            continue
+        last = out[-1].splitlines()[-1].strip() if out else ""
+        if last.startswith("|") and not last.endswith("|"):
+            out[-1] += " " + block
+        else:
+            out.append(block)
+    return out
+
+
+def block_sentences(block: str, lead: str) -> tuple[list[str], str]:
+    """Return the sentences of one prose or list block, and its lead-in if it ends in ":".
+
+    A list of fragments ("- company name", "- VAT ID") only means something with the
+    sentence that introduces it, so it is quoted together with that lead-in, or not at all.
+    """
+    prose: list[str] = []
+    items: list[str] = []
+    for line in block.splitlines():
+        if LIST_ITEM.match(line):
+            items.append(plain(LIST_ITEM.sub("", line)))
+        elif items:
+            items[-1] += " " + plain(line)
+        else:
+            prose.append(plain(line))
+    found = split_prose(" ".join(prose)) if prose else []
+    if prose:
+        lead = found.pop() if found and found[-1].endswith(":") else ""
+    if items and all(is_complete(item) for item in items):
+        found += [s for item in items for s in split_prose(item)]
+    elif items and lead:
+        found.append(list_sentence(lead, items))
+    return found, "" if items else lead
 
 
 def sentences(text: str) -> list[str]:
     """Split markdown prose into plain sentences (headings and front matter dropped).
 
     Table rows become sentences of their own, so a rule kept in a table can be quoted.
+    A sentence is only kept when it is one: it ends with ".", "!" or a quote of one, so a
+    bare title, a lead-in ending in ":" or a list fragment is never quoted on its own.
     """
     _, body = split_front_matter(text)
     out: list[str] = []
-    for block in re.split(r"\n\s*\n", body):
-        block = block.strip()
-        if not block or block.startswith("#"):
-            continue
-        if block.startswith("|"):
+    lead = ""
+    for block in blocks(body):
+        if block.startswith("#"):
+            lead = ""
+        elif block.startswith("|"):
             out.extend(table_rows(block))
-            continue
-        lines = [re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line) for line in block.splitlines()]
-        flat = re.sub(r"\*\*|__|`", "", " ".join(lines))
-        out.extend(
-            s.strip()
-            for s in SENTENCE.split(flat)
-            if len(s.strip()) > 25 and not s.strip().endswith("?")
-        )
+            lead = ""
+        else:
+            found, lead = block_sentences(block, lead)
+            out.extend(
+                s for s in found if len(s) > 25 and ENDS_SENTENCE.search(s) and not s.endswith("?")
+            )
     return out
 
 

@@ -97,3 +97,21 @@ def test_rules_kept_in_tables_can_be_quoted() -> None:
         "Amount: up to 1,000; Required approver: manager.",
         "Amount: above 10,000; Required approver: cfo.",
     ]
+
+
+def test_a_list_is_quoted_with_its_lead_in_and_fragments_never_alone() -> None:
+    text = (
+        "---\ntitle: T\n---\n\nHow do I track my order?\n\n# How do I track my order?\n\n"
+        'You\'ll see the message **"Account temporarily locked. Try again later."**\n\n'
+        "Under **Billing** you can update:\n\n- company name\n- **VAT or tax ID**\n\n"
+        "Contact us if:\n\n- no tracking number appears **2 business days** after payment,\n"
+        "- tracking has been frozen for 5 business days, or\n- the parcel is missing.\n\n"
+        "| | Starter | Business |\n| --- | --- | --- |\n| Price | **$12** per user | **$29** per user |\n"
+    )
+    assert sentences(text) == [
+        'You\'ll see the message "Account temporarily locked. Try again later."',
+        "Under Billing you can update: company name; VAT or tax ID.",
+        "Contact us if: no tracking number appears 2 business days after payment, tracking "
+        "has been frozen for 5 business days, or the parcel is missing.",
+        "Price; Starter: $12 per user; Business: $29 per user.",
+    ]
