@@ -256,3 +256,28 @@ def test_users_workflows_and_audit_commands(tmp_path: Path, home: Path) -> None:
         for line in run("audit", "show", "--thread", "w1", "--json").stdout.splitlines()
     ]
     assert [r["event"] for r in shown][:2] == ["intent", "draft"]
+
+
+def test_users_link_slack(tmp_path: Path) -> None:
+    own = tmp_path / "own-home"
+
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return flowdraft(own, *args)
+
+    def said(out: bytes) -> str:
+        return " ".join(out.decode().split())  # rich wraps long lines at 80 columns
+
+    assert run("users", "add", "carla", "--role", "cfo").returncode == 0
+    assert run("users", "add", "lee", "--role", "manager").returncode == 0
+    linked = run("users", "link-slack", "carla", "u0carla")
+    assert linked.returncode == 0, linked.stderr.decode()
+    assert "linked carla to Slack user U0CARLA" in said(linked.stdout)
+    listed = {u["name"]: u["slack"] for u in json.loads(run("users", "list", "--json").stdout)}
+    assert listed == {"carla": "U0CARLA", "lee": None}
+
+    unknown = run("users", "link-slack", "ghost", "U0GHOST")
+    assert unknown.returncode == 1 and "no user called 'ghost'" in said(unknown.stderr)
+    malformed = run("users", "link-slack", "lee", "#finance")
+    assert malformed.returncode == 1 and "is not a Slack user id" in said(malformed.stderr)
+    taken = run("users", "link-slack", "lee", "U0CARLA")
+    assert taken.returncode == 1 and "already linked to 'carla'" in said(taken.stderr)

@@ -1,11 +1,14 @@
-"""Real servers on loopback for integration tests: a webhook receiver, Slack's Web API, SMTP."""
+"""Real servers on loopback for integration tests: a webhook receiver, Slack's Web API and
+Socket Mode, SMTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -14,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from aiohttp import WSMsgType, web
 from aiosmtpd.controller import Controller
 
 from assistant.web.process import free_port
@@ -100,7 +104,8 @@ class FakeSlack(ThreadingHTTPServer):
     """Answers the Slack Web API methods Flowdraft calls, the way Slack does.
 
     It keeps what was posted, updated, whispered (ephemeral) and opened (modals), and
-    answers ``response_url`` posts under ``/respond/``.
+    answers ``response_url`` posts under ``/respond/``. Given an ``app_token`` it also
+    issues Socket Mode URLs (``apps.connections.open``): ``socket_url``, to that token only.
     """
 
     daemon_threads = True
@@ -110,9 +115,12 @@ class FakeSlack(ThreadingHTTPServer):
         token: str,
         channels: tuple[str, ...] = ("#finance", "#ops"),
         emails: dict[str, str] | None = None,
+        app_token: str = "",
     ) -> None:
         super().__init__(("127.0.0.1", 0), _SlackHandler)
         self.token = token
+        self.app_token = app_token
+        self.socket_url = ""
         self.channels = set(channels)
         self.emails = dict(emails or {})
         self.behaviour = Behaviour()
@@ -148,6 +156,17 @@ class FakeSlack(ThreadingHTTPServer):
             if found:
                 return found
             time.sleep(0.02)
+        raise AssertionError(f"Slack never saw what was expected; calls: {self.methods()}")
+
+    async def wait_for_async(self, what: Callable[[], Any], timeout: float = 20.0) -> Any:
+        """Wait like ``wait_for`` without blocking the event loop the app under test runs on."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = what()
+            if found:
+                return found
+            await asyncio.sleep(0.02)
         raise AssertionError(f"Slack never saw what was expected; calls: {self.methods()}")
 
     def methods(self) -> list[str]:
@@ -197,7 +216,15 @@ class _SlackHandler(BaseHTTPRequestHandler):
         if status >= 500:
             self._answer(status, {"ok": False, "error": "internal_error"})
             return
-        if self.headers.get("Authorization") != f"Bearer {server.token}":
+        presented = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        expected = server.token
+        if method == "apps.connections.open":
+            # Socket Mode URLs are issued to the app-level token only, as Slack does.
+            if not presented.startswith("xapp-"):
+                self._answer(200, {"ok": False, "error": "not_allowed_token_type"})
+                return
+            expected = server.app_token
+        if presented != expected:
             self._answer(200, {"ok": False, "error": "invalid_auth"})
             return
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -207,12 +234,17 @@ class _SlackHandler(BaseHTTPRequestHandler):
         with server.lock:
             self._answer(200, handler(args))
 
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.server.socket_url}
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": "UFLOWBOT", "bot_id": "BFLOWBOT", "team_id": "T0FLOW"}
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
-        if channel not in self.server.channels:
+        if channel not in self.server.channels and not str(channel).startswith(
+            "U"
+        ):  # a user id: a DM
             return {"ok": False, "error": "channel_not_found"}
         ts = f"{time.time():.6f}"
         while (channel, ts) in self.server.messages:
@@ -257,6 +289,102 @@ class _SlackHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+
+class SocketModeServer:
+    """Slack's end of Socket Mode on the test's event loop: the websocket an app connects to.
+
+    It says ``hello`` to each connection, delivers envelopes, and matches the app's answers
+    to them by ``envelope_id``. Use it as ``async with SocketModeServer(app_id) as server``,
+    and hand out ``server.url`` from ``apps.connections.open`` (``FakeSlack.socket_url``).
+    """
+
+    def __init__(self, app_id: str) -> None:
+        self.app_id = app_id
+        self.ticket = uuid.uuid4().hex
+        self.port = 0
+        self.connections = 0
+        self.connected = asyncio.Event()
+        self.disconnected = asyncio.Event()
+        self.unmatched: list[dict[str, Any]] = []
+        self._answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._socket: web.WebSocketResponse | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the one-time websocket URL, shaped like Slack's ``wss://.../link/?ticket=``."""
+        return f"ws://127.0.0.1:{self.port}/link/?ticket={self.ticket}&app_id={self.app_id}"
+
+    async def __aenter__(self) -> SocketModeServer:
+        app = web.Application()
+        app.router.add_get("/link/", self._link)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._socket is not None and not self._socket.closed:
+            await self._socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def deliver(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool = False,
+        timeout: float = 5.0,
+    ) -> dict[str, Any]:
+        """Send one envelope (``slash_commands``, ``interactive``...) and return the app's answer."""
+        if self._socket is None or self._socket.closed:
+            raise AssertionError("no app is connected to the Socket Mode server")
+        envelope_id = str(uuid.uuid4())
+        answer = asyncio.get_running_loop().create_future()
+        self._answers[envelope_id] = answer
+        await self._socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": accepts_response_payload,
+            }
+        )
+        return await asyncio.wait_for(answer, timeout)
+
+    async def _link(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("ticket") != self.ticket:
+            raise web.HTTPUnauthorized(text="unknown Socket Mode ticket")
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        self.connections += 1
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "applink-test", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        self.connected.set()
+        try:
+            async for message in socket:
+                if message.type is WSMsgType.TEXT:
+                    self._match(json.loads(message.data))
+        finally:
+            self.disconnected.set()
+        return socket
+
+    def _match(self, answer: dict[str, Any]) -> None:
+        waiting = self._answers.get(str(answer.get("envelope_id", "")))
+        if waiting is None or waiting.done():
+            self.unmatched.append(answer)
+        else:
+            waiting.set_result(answer)
 
 
 class SmtpInbox:

@@ -1,36 +1,35 @@
 """Slack on loopback: the real server app with its bolt endpoint, a fake Web API, and signed
-requests in Slack's exact wire formats (form-encoded commands, ``payload=`` interactions)."""
+requests in Slack's exact wire formats (form-encoded commands, ``payload=`` interactions);
+and the same app in Socket Mode, connected to a local Socket Mode server."""
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
 import json
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
-import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.signature import SignatureVerifier
 
-from assistant.db.engine import make_engine
-from assistant.db.journal import SqlJournal
-from assistant.db.users import UserDirectory
+from assistant.channels.slack.socket import socket_handler
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
-from assistant.web.process import free_port
+from assistant.web import runtime
 from assistant.web.server import create_app
-from connectors.ledger import SqlLedger
-from connectors.registry import build_registry
-from tests.support.servers import FakeSlack, serving
+from tests.support.live import services_with, serving_app
+from tests.support.servers import FakeSlack, SocketModeServer, serving
 
 BOT_TOKEN = "xoxb-flowdraft-test"
+APP_TOKEN = "xapp-1-A0FLOW-flowdraft-test"
+APP_ID = "A0FLOW"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T0FLOW"
 CHANNEL = "C0FINANCE"
@@ -41,27 +40,8 @@ def services_at(services: Services, home: Path, slack_api_url: str) -> Services:
 
     Slack actions of approved workflows go to ``slack_api_url`` with the test bot token.
     """
-    home.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{home / 'flowdraft.db'}"
-    settings = services.settings.model_copy(
-        update={"home": home, "database_url": url, "slack_api_url": slack_api_url}
-    )
-    engine = make_engine(url)
-    registry = build_registry(
-        settings,
-        ConnectorSettings(slack_bot_token=BOT_TOKEN),
-        engine=engine,
-        host_allowed=services.policy.policy.destinations.host_allowed,
-    )
-    return dataclasses.replace(
-        services,
-        settings=settings,
-        engine=engine,
-        registry=registry,
-        directory=UserDirectory(engine),
-        journal=SqlJournal(engine),
-        ledger=SqlLedger(engine),
-    )
+    credentials = ConnectorSettings(slack_bot_token=BOT_TOKEN)
+    return services_with(services, home, credentials, slack_api_url=slack_api_url)
 
 
 @dataclass
@@ -218,21 +198,49 @@ def live_slack(
         credentials = ConnectorSettings(
             slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET
         )
-        app = create_app(built, credentials)
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        base = f"http://127.0.0.1:{port}"
-        try:
+        with serving_app(create_app(built, credentials)) as base:
             yield LiveSlack(SlackWire(f"{base}/slack/events", fake), fake, built, base)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+
+
+def command_payload(
+    text: str, *, user: str = "U0ANA", channel: str = CHANNEL, response_url: str = ""
+) -> dict[str, str]:
+    """Return a `/flowdraft` slash command as a Socket Mode envelope carries it: a dict."""
+    body = SlackWire.command_body(text, user=user, channel=channel).decode()
+    return dict(parse_qsl(body, keep_blank_values=True)) | {"response_url": response_url}
+
+
+@dataclass
+class LiveSocketSlack:
+    """Flowdraft connected in Socket Mode, the Socket Mode server and the fake Web API."""
+
+    server: SocketModeServer
+    fake: FakeSlack
+    services: Services
+    handler: AsyncSocketModeHandler
+
+
+@asynccontextmanager
+async def live_socket_slack(
+    services: Services, home: Path, *, emails: dict[str, str] | None = None
+) -> AsyncIterator[LiveSocketSlack]:
+    """Run `flowdraft slack --socket`'s handler, connected to a Socket Mode server on loopback.
+
+    The runtime is started as ``run_socket_mode`` starts it; on exit the handler is closed,
+    then the runtime, the fake Web API and the Socket Mode server.
+    """
+    fake = FakeSlack(
+        BOT_TOKEN, channels=(CHANNEL, "#finance", "#ops"), emails=emails, app_token=APP_TOKEN
+    )
+    async with SocketModeServer(APP_ID) as server, AsyncExitStack() as stack:
+        stack.enter_context(serving(fake))
+        fake.socket_url = server.url
+        built = services_at(services, home, fake.url)
+        await runtime.start(built, stack)
+        stack.callback(runtime.stop)
+        credentials = ConnectorSettings(slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN)
+        handler = socket_handler(built, credentials)
+        stack.push_async_callback(handler.close_async)
+        await handler.connect_async()
+        await asyncio.wait_for(server.connected.wait(), timeout=10)
+        yield LiveSocketSlack(server, fake, built, handler)

@@ -115,6 +115,8 @@ def parse_command(text_: str) -> tuple[str, str]:
     One word that is not a subcommand is taken for a mistyped subcommand (``"unknown"``):
     no real goal is one word long.
     """
+    # Slack escapes &, < and > in command text; the assistant reads what the user typed.
+    text_ = text_.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     words = text_.strip().split(maxsplit=1)
     if not words or words[0].lower() == "help":
         return "help", ""

@@ -93,14 +93,14 @@ def draft_blocks(
     blocks: list[Block] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": f"{draft.title} — v{draft.version}"[:150]},
+            "text": {"type": "plain_text", "text": versioned(draft.title, draft.version)},
         },
         context(f"Trigger: {draft.trigger.kind} — {escape(draft.trigger.detail)}"),
     ]
     lines = [step_line(n, s) for n, s in enumerate(draft.steps, 1)]
     chunk: list[str] = []
     for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_LIMIT - 10:
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > SECTION_LIMIT - 10:
             blocks.append(text("\n".join(chunk)))
             chunk = []
         chunk.append(line)
@@ -122,6 +122,14 @@ def draft_blocks(
     elif status:
         blocks.append(text(status))
     return blocks
+
+
+def versioned(title: str, version: int, limit: int = 150) -> str:
+    """Return ``title — vN`` within Slack's header limit, cutting the title, never the version."""
+    suffix = f" — v{version}"
+    if len(title) + len(suffix) > limit:
+        title = title[: limit - len(suffix) - 1] + "…"
+    return title + suffix
 
 
 def review_actions(request: ReviewRequest) -> Block:
@@ -196,7 +204,13 @@ def edit_modal(draft: WorkflowDraft, metadata: dict[str, str]) -> Block:
             "block_id": REMOVE_BLOCK,
             "optional": True,
             "label": {"type": "plain_text", "text": "Remove steps"},
-            "element": {"type": "checkboxes", "action_id": "steps", "options": options},
+            # A multi-select: checkboxes take at most 10 options, drafts can have more steps.
+            "element": {
+                "type": "multi_static_select",
+                "action_id": "steps",
+                "placeholder": {"type": "plain_text", "text": "Steps to remove"},
+                "options": options,
+            },
         }
     )
     blocks.append(

@@ -34,9 +34,10 @@ async def run_socket_mode(services: Services, credentials: ConnectorSettings) ->
     """Connect to Slack and serve `/flowdraft`, buttons and modals until interrupted."""
     async with AsyncExitStack() as stack:
         await runtime.start(services, stack)
+        handler = socket_handler(services, credentials)
         try:
-            handler = socket_handler(services, credentials)
-            log.warning("Flowdraft is connected to Slack in Socket Mode; Ctrl-C stops it")
+            log.warning("Flowdraft is connecting to Slack in Socket Mode; Ctrl-C stops it")
             await handler.start_async()
         finally:
+            await handler.close_async()
             runtime.stop()
