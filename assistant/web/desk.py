@@ -1,0 +1,240 @@
+"""The support queue in the browser: tickets with their drafted replies and evidence, and
+Accept / Edit / Reject for agents; `stats` shows how the desk is doing.
+
+Agents type ``queue`` (or press *Open the support queue*) and ``stats`` in the chat. The
+decisions go through the same support desk as Slack, the CLI and the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chainlit as cl
+
+from assistant.support.desk import AGENT_ROLES, DeskError, QueueItem
+from assistant.support.metrics import desk_stats
+from assistant.web import runtime
+
+QUEUE_SHOWN = 5
+QUEUE_WORDS = {"queue", "/queue", "support queue", "tickets", "show the queue"}
+STATS_WORDS = {"stats", "/stats", "desk stats", "support stats"}
+
+
+def is_agent(roles: list[str]) -> bool:
+    """Tell whether someone with ``roles`` works the support queue."""
+    return bool(AGENT_ROLES & set(roles))
+
+
+def desk_command(text: str) -> str | None:
+    """Return ``queue`` or ``stats`` when a typed message asks for one, else None."""
+    cleaned = text.strip().lower().rstrip(".!")
+    if cleaned in QUEUE_WORDS:
+        return "queue"
+    if cleaned in STATS_WORDS:
+        return "stats"
+    return None
+
+
+def queue_action() -> cl.Action:
+    """Return the button that opens the queue."""
+    return cl.Action(name="open_queue", payload={}, label="Open the support queue")
+
+
+async def offer_queue() -> None:
+    """Tell an agent how many tickets wait for them, with a button to open the queue."""
+    waiting = len(runtime.current().desk.queue(limit=1000))
+    await cl.Message(
+        content=(
+            f"**{waiting}** support ticket(s) wait for an agent. Type *queue* to work them, "
+            "*stats* for the desk's metrics."
+        ),
+        actions=[queue_action()] if waiting else [],
+    ).send()
+
+
+async def show_queue() -> None:
+    """Show the most urgent waiting tickets, each with its draft, sources and buttons."""
+    items = runtime.current().desk.queue(limit=QUEUE_SHOWN)
+    if not items:
+        await cl.Message(content="The support queue is empty: no reply waits for an agent.").send()
+        return
+    for item in items:
+        await show_item(item)
+
+
+def card(item: QueueItem, status: str | None = None) -> str:
+    """Return a ticket and its draft as markdown: the customer's words, then the reply."""
+    record, ticket = item.record, item.ticket
+    customer = ticket.customer.name or ticket.customer.email
+    quoted = "\n".join("> " + line for line in ticket.body.splitlines()[:40] or [""])
+    lines = [
+        f"### {item.ref}: {ticket.subject}",
+        f"*From {customer} · {record.category}/{record.priority} · confidence "
+        f"{record.confidence:.2f} · reply by {ticket.channel or 'email'}*",
+        "",
+        quoted,
+        "",
+    ]
+    if item.needs_writing:
+        lines.append(
+            "**Routed to a person**: this needs your own answer. The sources are the evidence "
+            "found; write the reply with **Edit**."
+        )
+    else:
+        lines += ["**Drafted reply**", "", "```text", record.drafted_body, "```"]
+    cited = ", ".join(c.doc for c in item.citations)
+    if cited:
+        lines += ["", f"Sources: {cited}"]
+    if status:
+        lines += ["", status]
+    return "\n".join(lines)
+
+
+def sources(item: QueueItem) -> list[Any]:
+    """Return the cited articles as side documents, named by path (as in drafts)."""
+    from knowledge.library import split_front_matter
+
+    library = runtime.current().services.settings.library
+    elements: list[Any] = []
+    for source in item.citations:
+        path = library / source.doc
+        body = split_front_matter(path.read_text())[1] if path.exists() else source.title
+        elements.append(cl.Text(name=source.doc, content=body, display="side"))
+    return elements
+
+
+async def show_item(item: QueueItem) -> None:
+    """Show one ticket with Accept (when there is a draft), Edit and Reject."""
+    payload = {"ref": item.ref}
+    actions = (
+        []
+        if item.needs_writing
+        else [cl.Action(name="reply_accept", payload=payload, label="Accept")]
+    )
+    actions += [
+        cl.Action(name="reply_edit", payload=payload, label="Edit reply"),
+        cl.Action(name="reply_reject", payload=payload, label="Reject"),
+    ]
+    shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
+    shown[item.ref] = actions
+    cl.user_session.set("desk_actions", shown)
+    await cl.Message(content=card(item), elements=sources(item), actions=actions).send()
+
+
+async def show_stats() -> None:
+    """Show the desk's metrics, overall and per agent, as a table."""
+    stats = desk_stats(runtime.current().services.engine)
+    rows = [("overall", stats["overall"]), *stats["agents"].items()]
+
+    def cell(value: Any, percent: bool = False) -> str:
+        if value is None:
+            return "—"
+        return f"{value:.0%}" if percent else str(value)
+
+    lines = [
+        f"**Support desk**: {stats['tickets']} tickets, {stats['waiting']} waiting, "
+        f"{stats['routed_to_human']} routed to a person.",
+        "",
+        "| agent | decided | accepted | edited | rejected | mean edit (chars) | first response (median s) | rejection reasons |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, figures in rows:
+        reasons = "; ".join(f"{r} ({n})" for r, n in figures["rejection_reasons"].items())
+        lines.append(
+            f"| {name} | {figures['decided']} | {cell(figures['acceptance_rate'], True)} | "
+            f"{cell(figures['edit_rate'], True)} | {cell(figures['rejection_rate'], True)} | "
+            f"{cell(figures['edit_chars_mean'])} | {cell(figures['first_response_median_s'])} | "
+            f"{reasons or '—'} |"
+        )
+    await cl.Message(content="\n".join(lines)).send()
+
+
+def who() -> str:
+    """Return the logged-in user's name."""
+    return str(getattr(cl.user_session.get("user"), "identifier", "anonymous"))
+
+
+async def outcome(ref: str, action: cl.Action, decide: Any) -> None:
+    """Apply a decision; show the result on the ticket's card, or why it was refused."""
+    desk = runtime.current().desk
+    try:
+        record = await decide(desk)
+    except DeskError as exc:
+        await cl.Message(content=f"⚠️ {exc}").send()
+        return
+    shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
+    for button in shown.pop(ref, [action]):
+        await button.remove()
+    if record.status == "sent":
+        status = f"✅ Reply {record.decision} and sent by {record.agent} ({record.delivery})."
+    elif record.status == "rejected":
+        status = f"🚫 Rejected by {record.agent}: {record.reason}"
+    else:
+        status = f"❌ Sending failed: {record.delivery}"
+    await cl.Message(content=card(desk.item(ref), status)).send()
+
+
+@cl.action_callback("open_queue")
+async def on_open_queue(action: cl.Action) -> None:
+    """Open the queue."""
+    await show_queue()
+
+
+@cl.action_callback("reply_accept")
+async def on_accept(action: cl.Action) -> None:
+    """Send the drafted reply as it is."""
+    ref = str(action.payload["ref"])
+    await outcome(ref, action, lambda desk: desk.accept(ref, who()))
+
+
+@cl.action_callback("reply_edit")
+async def on_edit(action: cl.Action) -> None:
+    """Open a form with the draft (or a greeting, when the agent writes it) and send it."""
+    ref = str(action.payload["ref"])
+    try:
+        item = runtime.current().desk.item(ref)
+    except DeskError as exc:
+        await cl.Message(content=f"⚠️ {exc}").send()
+        return
+    first = (item.ticket.customer.name or "").split()
+    start = (
+        f"Hi {first[0] if first else 'there'},\n\n"
+        if item.needs_writing
+        else item.record.drafted_body
+    )
+    form = cl.CustomElement(name="ReplyForm", props={"body": start})
+    try:
+        answer = await cl.AskElementMessage(
+            content=f"Edit the reply to {ref}:", element=form, timeout=900
+        ).send()
+        if answer and answer.get("submitted"):
+            body = str(answer.get("body") or "")
+            await outcome(ref, action, lambda desk: desk.edit(ref, who(), body))
+    finally:
+        await end_task()
+
+
+@cl.action_callback("reply_reject")
+async def on_reject(action: cl.Action) -> None:
+    """Ask why, then discard the draft."""
+    ref = str(action.payload["ref"])
+    try:
+        answer = await cl.AskUserMessage(
+            content=f"Why is the draft for {ref} wrong? (e.g. wrong article, wrong tone)",
+            timeout=900,
+        ).send()
+        if answer:
+            reason = str(answer.get("output") or "")
+            await outcome(ref, action, lambda desk: desk.reject(ref, who(), reason))
+    finally:
+        await end_task()
+
+
+async def end_task() -> None:
+    """Tell the browser the callback is done.
+
+    Chainlit's ask marks the task as running again once answered (emitter ``send_ask_user``
+    ends with ``task_start``); messages end it, action callbacks do not, so without this
+    the chat input stays busy after a form.
+    """
+    await cl.context.emitter.task_end()
