@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
 import chainlit as cl
+from chainlit.types import ThreadDict
 
 from assistant.db.users import check_password, get_user
 from assistant.db.versions import recent_threads
 from assistant.diagram import workflow_svg
-from assistant.review import action_target
+from assistant.review import action_target, edited_steps
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
+from assistant.web import desk as support_queue
 from assistant.web import runtime
-from assistant.web.history import build_data_layer
+from assistant.web.history import add_to_thread, build_data_layer, find_marked, marker
 from graphs.runner import InputError
 from knowledge.library import split_front_matter
 
@@ -70,17 +73,73 @@ def steps_table(draft: WorkflowDraft) -> str:
     return "\n".join(lines)
 
 
-def source_elements(draft: WorkflowDraft) -> list[Any]:
-    """Return the draft's sources as side elements the user can open."""
+def draft_elements(draft: WorkflowDraft) -> list[Any]:
+    """Return the draft's diagram and source chips, to attach to the message showing it."""
+    svg = base64.b64encode(workflow_svg(draft).encode()).decode()
+    # A data URL rather than uploaded content: a reopened thread gets the diagram back from
+    # its element dict alone, with no session file behind it (see ``resume``).
+    elements: list[Any] = [
+        cl.Image(
+            name=f"workflow v{draft.version}",
+            url=f"data:image/svg+xml;base64,{svg}",
+            mime="image/svg+xml",
+            display="inline",
+        )
+    ]
+    if draft.sources:
+        # Chips that open one document each (public/elements/Sources.jsx), not side
+        # elements: Chainlit opens its side panel by itself when those arrive.
+        elements.append(cl.CustomElement(name="Sources", props={"sources": source_props(draft)}))
+    return elements
+
+
+def source_props(draft: WorkflowDraft) -> list[dict[str, str]]:
+    """Return the draft's sources with their text, for the chips to show."""
     library = runtime.current().services.settings.library
-    elements: list[Any] = []
+    sources = []
     for source in draft.sources:
         path = library / source.doc
         body = split_front_matter(path.read_text())[1] if path.exists() else source.title
-        # Named by path: Chainlit links element names found in the message, and a title
-        # would also match the draft's own heading.
-        elements.append(cl.Text(name=source.doc, content=body, display="side"))
-    return elements
+        sources.append({"doc": source.doc, "title": source.title, "body": body})
+    return sources
+
+
+def draft_message(draft: WorkflowDraft, graph_thread: str) -> cl.Message:
+    """Return the message showing ``draft`` of ``graph_thread``: table, diagram, sources."""
+    return cl.Message(
+        content=steps_table(draft),
+        elements=draft_elements(draft),
+        metadata=marker("draft", graph_thread, draft),
+    )
+
+
+def review_actions(graph_thread: str) -> list[cl.Action]:
+    """Return the Approve / Edit / Reject buttons for ``graph_thread``'s pending review."""
+    return [
+        cl.Action(name=name, payload={"thread": graph_thread}, label=name.title())
+        for name in ("approve", "edit", "reject")
+    ]
+
+
+def review_message(request: ReviewRequest, graph_thread: str) -> cl.Message:
+    """Return the message offering the buttons for ``request`` of ``graph_thread``."""
+    notes = [
+        line
+        for line in request.description.splitlines()
+        if line.startswith(("Approval needed", "Blocked by policy", "Note:"))
+    ]
+    text = "\n".join(notes) or "Review the draft."
+    return cl.Message(
+        content=f"{text}\n\nApprove, edit (or type a change), or reject:",
+        actions=review_actions(graph_thread),
+        metadata=marker("review", graph_thread, request),
+    )
+
+
+def reviewed_draft(request: ReviewRequest) -> WorkflowDraft | None:
+    """Return the workflow draft a review asks about (None when it is about a reply)."""
+    workflow = request.action_request.args.get("workflow")
+    return WorkflowDraft.model_validate(workflow) if workflow else None
 
 
 STEP_NAMES = {
@@ -97,8 +156,8 @@ STEP_NAMES = {
 }
 
 
-async def render(events: AsyncIterator[dict[str, Any]]) -> None:
-    """Show each event of a turn: steps while they run, the draft, buttons for a review."""
+async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> None:
+    """Show each event of a turn of ``graph_thread``: steps, the draft, a review's buttons."""
     open_steps: dict[str, cl.Step] = {}
     holder: list[cl.Message] = []
     try:
@@ -110,7 +169,7 @@ async def render(events: AsyncIterator[dict[str, Any]]) -> None:
                     await holder[0].send()
                 await render_progress(event, open_steps, holder[0].id)
             else:
-                await render_event(event)
+                await render_event(event, graph_thread)
     except InputError as exc:
         await cl.Message(content=f"⚠️ {exc}").send()
 
@@ -136,23 +195,14 @@ async def render_progress(
     await step.update()
 
 
-async def render_event(event: dict[str, Any]) -> None:
-    """Show one event."""
+async def render_event(event: dict[str, Any], graph_thread: str) -> None:
+    """Show one event of ``graph_thread`` (which may not be this chat's thread)."""
     kind = event["type"]
     if kind == "draft":
         draft = WorkflowDraft.model_validate(event["workflow"])
-        diagram = cl.Image(
-            name=f"workflow v{draft.version}",
-            content=workflow_svg(draft).encode(),
-            mime="image/svg+xml",
-            display="inline",
-        )
-        sources = source_elements(draft)
-        cited = ", ".join(s.doc for s in draft.sources)
-        content = steps_table(draft) + (f"\n\nSources: {cited}" if cited else "")
-        await cl.Message(content=content, elements=[diagram, *sources]).send()
+        await draft_message(draft, graph_thread).send()
     elif kind == "review":
-        await show_review(ReviewRequest.model_validate(event["request"]))
+        await review_message(ReviewRequest.model_validate(event["request"]), graph_thread).send()
     elif kind == "dispatched":
         lines = ["**Results**", ""]
         for result in event["results"]:
@@ -162,25 +212,6 @@ async def render_event(event: dict[str, Any]) -> None:
         await cl.Message(content=event["text"]).send()
     elif kind == "error":
         await cl.Message(content=f"⚠️ {event['message']}").send()
-
-
-async def show_review(request: ReviewRequest, thread: str | None = None) -> None:
-    """Offer Approve / Edit / Reject for a pending review (of ``thread``, default this chat's)."""
-    notes = [
-        line
-        for line in request.description.splitlines()
-        if line.startswith(("Approval needed", "Blocked by policy", "Note:"))
-    ]
-    target = thread or thread_id()
-    actions = [
-        cl.Action(name="approve", payload={"thread": target}, label="Approve"),
-        cl.Action(name="edit", payload={"thread": target}, label="Edit"),
-        cl.Action(name="reject", payload={"thread": target}, label="Reject"),
-    ]
-    text = "\n".join(notes) or "Review the draft."
-    await cl.Message(
-        content=f"{text}\n\nApprove, edit (or type a change), or reject:", actions=actions
-    ).send()
 
 
 @cl.on_chat_start
@@ -193,6 +224,14 @@ async def start() -> None:
         )
     ).send()
     await offer_waiting_draft()
+    if support_queue.is_agent(roles()):
+        await support_queue.offer_queue()
+
+
+def roles() -> list[str]:
+    """Return the logged-in user's roles."""
+    user = cl.user_session.get("user")
+    return list((getattr(user, "metadata", None) or {}).get("roles") or [])
 
 
 async def offer_waiting_draft() -> None:
@@ -207,38 +246,74 @@ async def offer_waiting_draft() -> None:
         pending = await runner.pending_review(thread)
         if pending is None:
             continue
-        state = await runner.state(thread)
-        await cl.Message(content="This draft of yours is still waiting for review:").send()
-        await render_event({"type": "draft", "workflow": state["workflow"]})
-        await show_review(pending, thread)
+        for message in waiting_messages(pending, thread):
+            await message.send()
         return
+
+
+def waiting_messages(request: ReviewRequest, graph_thread: str) -> list[cl.Message]:
+    """Return the messages that offer a review again: a notice, the draft, the buttons."""
+    draft = reviewed_draft(request)
+    return [
+        cl.Message(content="This draft of yours is still waiting for review:"),
+        *([draft_message(draft, graph_thread)] if draft else []),
+        review_message(request, graph_thread),
+    ]
 
 
 @cl.on_chat_resume
-async def resume(thread: Any) -> None:
-    """On reopening a thread, redraw its current draft, and its buttons if it waits for review."""
-    graph_thread = str(thread.get("id") or thread_id())
-    runner = runtime.current().runner
-    pending = await runner.pending_review(graph_thread)
+async def resume(thread: ThreadDict) -> None:
+    """Give a reopened thread that waits for review its buttons, diagram and sources back.
+
+    Chainlit sends ``thread`` to the browser once this returns, and the browser replaces the
+    chat with it: messages sent here vanish (chainlit/socket.py ``connection_successful``;
+    Chainlit issue #2611), changes made to ``thread`` show (the order is meant for that:
+    Chainlit PR #968). It stored neither elements nor buttons. So elements go into
+    ``thread``, and the buttons are sent for the stored review message, which the browser
+    keeps: it keeps actions apart from messages and does not reset them on that redraw.
+    """
+    graph_thread = thread["id"]
+    pending = await runtime.current().runner.pending_review(graph_thread)
     if pending is None:
         return
-    state = await runner.state(graph_thread)
-    if state.get("workflow"):
-        await render_event({"type": "draft", "workflow": state["workflow"]})
-    await show_review(pending, graph_thread)
+    review_id = find_marked(thread, marker("review", graph_thread, pending))
+    if review_id is None:  # offered in another chat (or changed there): offer it here too
+        messages = waiting_messages(pending, graph_thread)
+        for message in messages:
+            await message.send()
+        steps = [m.to_dict() for m in messages]
+        add_to_thread(thread, steps, [e.to_dict() for m in messages for e in m.elements])
+        return
+    for action in review_actions(graph_thread):
+        await action.send(for_id=review_id)
+    draft = reviewed_draft(pending)
+    draft_id = find_marked(thread, marker("draft", graph_thread, draft)) if draft else None
+    if draft and draft_id:
+        elements = draft_elements(draft)
+        for element in elements:
+            element.for_id = draft_id
+        add_to_thread(thread, elements=[e.to_dict() for e in elements])
 
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
-    """Run a turn (or answer a pending review in plain words)."""
+    """Run a turn (or answer a pending review in plain words); agents also type queue, stats."""
+    command = support_queue.desk_command(message.content)
+    if command == "queue":
+        await support_queue.show_queue()
+        return
+    if command == "stats":
+        await support_queue.show_stats()
+        return
     runner = runtime.current().runner
-    await render(runner.send_text(thread_id(), message.content, who(), progress=True))
+    thread = thread_id()
+    await render(runner.send_text(thread, message.content, who(), progress=True), thread)
 
 
 async def decide(action: cl.Action, decision: ReviewResponse) -> None:
     """Send a decision for the thread the button belongs to."""
     thread = str(action.payload.get("thread") or thread_id())
-    await render(runtime.current().runner.send_decision(thread, decision, progress=True))
+    await render(runtime.current().runner.send_decision(thread, decision, progress=True), thread)
 
 
 @cl.action_callback("approve")
@@ -278,20 +353,3 @@ async def on_edit(action: cl.Action) -> None:
     instruction = str(answer.get("instruction") or "").strip()
     if instruction:
         await decide(action, ReviewResponse(type="response", args=instruction, user=who()))
-
-
-def edited_steps(
-    current: WorkflowDraft, submitted: list[dict[str, Any]]
-) -> list[dict[str, Any]] | None:
-    """Return the full step list after the form's renames and removals, or None if unchanged."""
-    by_id = {s.id: s for s in current.steps}
-    steps = []
-    for item in submitted:
-        original = by_id.get(str(item.get("id")))
-        if original is None:
-            continue
-        title = str(item.get("title") or original.title).strip() or original.title
-        step = original.model_dump(mode="json", exclude={"id", "risk", "blocked_reason"})
-        steps.append({**step, "title": title})
-    unchanged = [s["title"] for s in steps] == [s.title for s in current.steps]
-    return None if unchanged or not steps else steps

@@ -4,18 +4,29 @@ Chainlit documents its schema for PostgreSQL; the same tables are created here w
 SQLite also accepts (text for UUID, JSON and arrays). On PostgreSQL they live in the app
 database. With SQLite they get a file of their own beside it (``chat-history.db``): the
 data layer writes from an async driver while the graph journals through the sync engine in
-the same event loop, and two writers on one SQLite file would wait on each other's locks. Images are not stored (no blob storage is
-configured): reopening a thread redraws its current draft from the graph state instead.
+the same event loop, and two writers on one SQLite file would wait on each other's locks.
+
+Elements and buttons are not stored (no blob storage is configured, and Chainlit keeps no
+actions). Messages that show a draft or offer a review carry a marker in their metadata, so
+reopening a thread can find them again and give them back their diagram, sources and buttons
+from the graph state (see ``resume`` in ``chat.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from assistant.settings import Settings
+
+if TYPE_CHECKING:  # chainlit is imported only once server.py has pointed it at this project
+    from chainlit.types import ThreadDict
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS users (
@@ -81,3 +92,32 @@ def build_data_layer(settings: Settings) -> Any:
     from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 
     return SQLAlchemyDataLayer(conninfo=async_url(history_url(settings)))
+
+
+def marker(shows: str, graph_thread: str, shown: BaseModel) -> dict[str, str]:
+    """Return the metadata marking a message that shows ``shown`` of ``graph_thread``.
+
+    ``shows`` names what the message is for ("draft", "review"); the key is a digest of the
+    draft or review request itself, so a reopened thread only matches the one still pending.
+    """
+    key = hashlib.sha256(shown.model_dump_json().encode()).hexdigest()[:16]
+    return {"shows": shows, "graph_thread": graph_thread, "key": key}
+
+
+def find_marked(thread: ThreadDict, wanted: dict[str, str]) -> str | None:
+    """Return the id of the thread's last stored message carrying ``wanted``, or None."""
+    for step in reversed(thread["steps"]):
+        metadata: Any = step.get("metadata") or {}
+        if isinstance(metadata, str):  # stored as text; Chainlit hands it back unparsed
+            metadata = json.loads(metadata)
+        if all(metadata.get(k) == v for k, v in wanted.items()):
+            return step["id"]
+    return None
+
+
+def add_to_thread(
+    thread: ThreadDict, steps: Iterable[Any] = (), elements: Iterable[Any] = ()
+) -> None:
+    """Add messages and elements to a thread Chainlit is about to send to a reopened chat."""
+    thread["steps"].extend(steps)
+    thread["elements"] = [*(thread.get("elements") or []), *elements]

@@ -85,6 +85,7 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     await page.get_by_role("img", name="workflow v1").wait_for()
     assert await page.get_by_text("policies/approval-matrix.md").count() > 0  # a source to open
     await page.get_by_role("button", name="Approve").last.wait_for()
+    assert await page.locator("#side-view-title").count() == 0  # no panel opens by itself
     await shot(page, "1-draft")
 
     await send(page, "send it to #ops instead")
@@ -107,7 +108,10 @@ async def test_a_user_without_the_role_is_told_who_can_approve(server: str, brow
     assert await page.get_by_text("Who can approve: ana").count() > 0
     await shot(page, "4-refused")
     await page.get_by_text("policies/approval-matrix.md").first.click()  # open a source
-    await page.get_by_text("Separation of duties").first.wait_for(timeout=30_000)
+    panel = page.locator("#side-view-content")
+    await panel.get_by_text("Separation of duties").first.wait_for(timeout=30_000)
+    assert await page.locator("#side-view-title").inner_text() == "policies/approval-matrix.md"
+    assert await panel.locator(".side-text").count() == 1  # that document only
     await shot(page, "8-source-opened")
 
 
@@ -168,3 +172,69 @@ async def test_edit_form_renames_and_removes_steps(server: str, browser) -> None
     await page.get_by_role("button", name="Save as new version").click()
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Summarise the week's tickets").count() > 0
+
+
+async def new_chat(page) -> None:  # type: ignore[no-untyped-def]
+    await page.locator("#new-chat-button").click()
+    await page.locator("#confirm").click()
+    await page.get_by_text("Describe a process to automate").wait_for(timeout=30_000)
+
+
+async def open_from_sidebar(page, name: str) -> str:  # type: ignore[no-untyped-def]
+    """Open the past thread named ``name`` from the history sidebar; return its id."""
+    item = page.locator("#thread-history li", has_text=name).first
+    await item.wait_for(timeout=30_000)
+    thread = (await item.get_attribute("id") or "").removeprefix("thread-")
+    await item.get_by_role("link").click()
+    await page.wait_for_url(f"**/thread/{thread}", timeout=30_000)
+    return thread
+
+
+async def test_reopen_a_waiting_thread_from_the_sidebar_then_approve(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    goal = "When a customer reports an outage, open an incident ticket and tell #support"
+    page = await login(browser, server, "ana", "ana-pass")
+    await send(page, goal)
+    await page.get_by_role("button", name="Approve", exact=True).last.wait_for(timeout=30_000)
+    await new_chat(page)
+
+    thread = await open_from_sidebar(page, goal[:40])
+    approve = page.get_by_role("button", name="Approve", exact=True)
+    await approve.wait_for(timeout=30_000)
+    # The thread's own review got its buttons back: its draft was not offered again.
+    assert await page.get_by_text("Northwind Cloud incident escalation — v1").count() == 1
+    assert await approve.count() == 1
+    assert await page.get_by_role("img", name="workflow v1").count() == 1  # diagram is back
+    assert await page.locator("#draft-sources button").count() > 0  # and its sources
+    await approve.scroll_into_view_if_needed()
+    await shot(page, "9-reopened-from-sidebar")
+
+    await approve.click()
+    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    assert page.url.endswith(f"/thread/{thread}")
+
+
+async def test_a_draft_edited_from_another_chat_is_offered_when_its_thread_reopens(
+    server: str,
+    browser,  # type: ignore[no-untyped-def]
+) -> None:
+    goal = "Share the weekly churn-risk list with account managers in #success"
+    page = await login(browser, server, "ana", "ana-pass")
+    await send(page, goal)
+    await page.get_by_role("button", name="Edit", exact=True).last.wait_for(timeout=30_000)
+    await new_chat(page)  # which offers the draft again, buttons and all
+    await page.get_by_text("Churn-risk customer outreach — v1").last.wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Edit", exact=True).last.click()
+    await page.get_by_label("Step 1 title").fill("Score the accounts")
+    await page.get_by_role("button", name="Save as new version").click()
+    await page.get_by_text("Churn-risk customer outreach — v2").wait_for(timeout=30_000)
+    await new_chat(page)
+
+    thread = await open_from_sidebar(page, goal[:40])
+    approve = page.get_by_role("button", name="Approve", exact=True)
+    await approve.wait_for(timeout=30_000)
+    assert await approve.count() == 1  # for v2, offered below the thread's own v1
+    assert await page.get_by_text("Churn-risk customer outreach — v2").count() == 1
+    assert await page.get_by_role("img", name="workflow v2").count() == 1
+    await approve.click()
+    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    assert page.url.endswith(f"/thread/{thread}")
