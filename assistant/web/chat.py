@@ -340,16 +340,19 @@ async def on_edit(action: cl.Action) -> None:
         name="StepsForm",
         props={"steps": [{"id": s.id, "title": s.title, "kind": s.kind} for s in current.steps]},
     )
-    answer = await cl.AskElementMessage(
-        content="Edit the steps, or describe a change:", element=form, timeout=900
-    ).send()
-    if not answer or not answer.get("submitted"):
-        return
-    submitted: Any = answer.get("steps") or []
-    edited = edited_steps(current, list(submitted))
-    if edited is not None:
-        args = {"workflow": {"steps": edited}}
-        await decide(action, ReviewResponse(type="edit", args=args, user=who()))
-    instruction = str(answer.get("instruction") or "").strip()
-    if instruction:
-        await decide(action, ReviewResponse(type="response", args=instruction, user=who()))
+    try:
+        answer = await cl.AskElementMessage(
+            content="Edit the steps, or describe a change:", element=form, timeout=900
+        ).send()
+        if not answer or not answer.get("submitted"):
+            return
+        submitted: Any = answer.get("steps") or []
+        edited = edited_steps(current, list(submitted))
+        if edited is not None:
+            args = {"workflow": {"steps": edited}}
+            await decide(action, ReviewResponse(type="edit", args=args, user=who()))
+        instruction = str(answer.get("instruction") or "").strip()
+        if instruction:
+            await decide(action, ReviewResponse(type="response", args=instruction, user=who()))
+    finally:
+        await support_queue.end_task()  # else the chat input stays busy after the form

@@ -73,6 +73,23 @@ async def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
     await page.keyboard.press("Enter")
 
 
+async def click_until(page, button, expected: str) -> None:  # type: ignore[no-untyped-def]
+    """Click ``button`` and wait for ``expected``; click once more if nothing happened.
+
+    A click that lands in the instant Chainlit draws its buttons is now and then lost
+    without a request (about 1 in 30 here; a person clicks again). A second click is safe:
+    the review takes one answer, and the test still fails if the action never works.
+    """
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    await button.click()
+    try:
+        await page.get_by_text(expected).first.wait_for(timeout=8_000)
+    except PlaywrightTimeout:
+        await button.click()
+        await page.get_by_text(expected).first.wait_for(timeout=30_000)
+
+
 async def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -93,8 +110,9 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     assert await page.get_by_text("→ #ops").count() > 0
     await shot(page, "2-edited")
 
-    await page.get_by_role("button", name="Approve").last.click()
-    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    await click_until(
+        page, page.get_by_role("button", name="Approve").last, "Approved by ana and dispatched"
+    )
     assert await page.get_by_text("sandbox: would slack.post_message channel=#ops").count() > 0
     await shot(page, "3-dispatched")
 
@@ -103,8 +121,9 @@ async def test_a_user_without_the_role_is_told_who_can_approve(server: str, brow
     page = await login(browser, server, "ivan", "ivan-pass")
     await send(page, GOAL)
     await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
-    await page.get_by_role("button", name="Approve").last.click()
-    await page.get_by_text("Approval by ivan refused").first.wait_for(timeout=30_000)
+    await click_until(
+        page, page.get_by_role("button", name="Approve").last, "Approval by ivan refused"
+    )
     assert await page.get_by_text("Who can approve: ana").count() > 0
     await shot(page, "4-refused")
     await page.get_by_text("policies/approval-matrix.md").first.click()  # open a source
@@ -133,8 +152,9 @@ async def test_reload_mid_review_then_approve(server: str, browser) -> None:  # 
     await page.get_by_text("still waiting for review").wait_for(timeout=30_000)
     await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
     await shot(page, "5-after-reload")
-    await page.get_by_role("button", name="Approve").last.click()
-    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    await click_until(
+        page, page.get_by_role("button", name="Approve").last, "Approved by ana and dispatched"
+    )
 
 
 async def test_server_restart_mid_review_then_approve(
@@ -154,8 +174,9 @@ async def test_server_restart_mid_review_then_approve(
         await page.get_by_text("still waiting for review").wait_for(timeout=30_000)
         await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
         await shot(page, "6-after-restart")
-        await page.get_by_role("button", name="Approve").last.click()
-        await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+        await click_until(
+            page, page.get_by_role("button", name="Approve").last, "Approved by ana and dispatched"
+        )
     finally:
         process.stop()
 
@@ -172,6 +193,9 @@ async def test_edit_form_renames_and_removes_steps(server: str, browser) -> None
     await page.get_by_role("button", name="Save as new version").click()
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Summarise the week's tickets").count() > 0
+    # The chat takes typed messages again once the form is done.
+    await send(page, "send it to #ops instead")
+    await page.get_by_text("— v3").first.wait_for(timeout=30_000)
 
 
 async def new_chat(page) -> None:  # type: ignore[no-untyped-def]
@@ -208,8 +232,7 @@ async def test_reopen_a_waiting_thread_from_the_sidebar_then_approve(server: str
     await approve.scroll_into_view_if_needed()
     await shot(page, "9-reopened-from-sidebar")
 
-    await approve.click()
-    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    await click_until(page, approve, "Approved by ana and dispatched")
     assert page.url.endswith(f"/thread/{thread}")
 
 
@@ -235,6 +258,5 @@ async def test_a_draft_edited_from_another_chat_is_offered_when_its_thread_reope
     assert await approve.count() == 1  # for v2, offered below the thread's own v1
     assert await page.get_by_text("Churn-risk customer outreach — v2").count() == 1
     assert await page.get_by_role("img", name="workflow v2").count() == 1
-    await approve.click()
-    await page.get_by_text("Approved by ana and dispatched").wait_for(timeout=30_000)
+    await click_until(page, approve, "Approved by ana and dispatched")
     assert page.url.endswith(f"/thread/{thread}")

@@ -18,7 +18,7 @@ from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
 from tests.support.servers import SmtpInbox, smtp_server
-from tests.web.test_browser import browser, login, make_home, send, shot
+from tests.web.test_browser import browser, click_until, login, make_home, send, shot
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser"]  # the fixture, shared with the other browser tests
@@ -103,13 +103,13 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
     page = await login(browser, desk.base, "sam", "sam-pass")
 
     # Accept: the drafted reply, its sources, and the email it becomes.
-    await page.get_by_role("button", name="Open the support queue").click()
-    await page.get_by_text(f"{first}: {REFUND['subject']}").first.wait_for(timeout=30_000)
+    queue = page.get_by_role("button", name="Open the support queue")
+    await click_until(page, queue, f"{first}: {REFUND['subject']}")
     await page.get_by_text("Drafted reply").first.wait_for()
     await page.get_by_text("faq/", exact=False).first.wait_for()
     await shot(page, "desk-queue")
-    await page.get_by_role("button", name="Accept", exact=True).click()
-    await page.get_by_text("accepted and sent by sam").wait_for(timeout=30_000)
+    accept = page.get_by_role("button", name="Accept", exact=True)
+    await click_until(page, accept, "accepted and sent by sam")
     assert "Hi Jo," in text_of(wait_for_mail(desk, "jo@customer.example"))
 
     # Edit: a ticket routed to a person has no draft; the agent writes the reply.
@@ -131,8 +131,9 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
     third = desk.post(PASSWORD)
     await send(page, "queue")
     await page.get_by_text(f"{third}: Can").first.wait_for(timeout=30_000)
-    await page.get_by_role("button", name="Reject", exact=True).click()
-    await page.get_by_text("Why is the draft").wait_for(timeout=30_000)
+    await click_until(
+        page, page.get_by_role("button", name="Reject", exact=True), "Why is the draft"
+    )
     await send(page, "wrong article: they asked about the reset email")
     await page.get_by_text("Rejected by sam: wrong article").wait_for(timeout=30_000)
     assert not desk.mail_to("lee@customer.example")
