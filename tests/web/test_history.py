@@ -27,12 +27,17 @@ async def test_a_stored_review_message_is_found_only_for_the_review_still_pendin
 ) -> None:
     # Chainlit reads its config from its app root when first imported, as in server.py.
     monkeypatch.setenv("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    import chainlit.data
     from chainlit.context import init_http_context
 
-    init_http_context(thread_id="chat-1")  # the data layer writes within a Chainlit context
     settings = Settings(home=tmp_path)
     prepare_history(settings)
     layer = build_data_layer(settings)
+    # Chainlit asks for "the" data layer; use this one, not the chat app's (which needs a
+    # running server) when another test has already mounted the chat in this process.
+    monkeypatch.setattr(chainlit.data, "_data_layer", layer)
+    monkeypatch.setattr(chainlit.data, "_data_layer_initialized", True)
+    init_http_context(thread_id="chat-1")  # the data layer writes within a Chainlit context
     for number, channel in enumerate(["#support", "#ops"]):
         await layer.create_step(
             {
