@@ -17,8 +17,8 @@ from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from assistant.web import desk as support_queue
 from assistant.web import runtime
 from assistant.web.history import add_to_thread, build_data_layer, find_marked, marker
+from assistant.web.sources import source_chips
 from graphs.runner import InputError
-from knowledge.library import split_front_matter
 
 RISK_BADGE = {"low": "low", "medium": "medium", "high": "**high**"}
 
@@ -87,21 +87,8 @@ def draft_elements(draft: WorkflowDraft) -> list[Any]:
         )
     ]
     if draft.sources:
-        # Chips that open one document each (public/elements/Sources.jsx), not side
-        # elements: Chainlit opens its side panel by itself when those arrive.
-        elements.append(cl.CustomElement(name="Sources", props={"sources": source_props(draft)}))
+        elements.append(source_chips(draft.sources))
     return elements
-
-
-def source_props(draft: WorkflowDraft) -> list[dict[str, str]]:
-    """Return the draft's sources with their text, for the chips to show."""
-    library = runtime.current().services.settings.library
-    sources = []
-    for source in draft.sources:
-        path = library / source.doc
-        body = split_front_matter(path.read_text())[1] if path.exists() else source.title
-        sources.append({"doc": source.doc, "title": source.title, "body": body})
-    return sources
 
 
 def draft_message(draft: WorkflowDraft, graph_thread: str) -> cl.Message:

@@ -14,6 +14,7 @@ import chainlit as cl
 from assistant.support.desk import AGENT_ROLES, DeskError, QueueItem
 from assistant.support.metrics import desk_stats
 from assistant.web import runtime
+from assistant.web.sources import source_chips
 
 QUEUE_SHOWN = 5
 QUEUE_WORDS = {"queue", "/queue", "support queue", "tickets", "show the queue"}
@@ -82,25 +83,9 @@ def card(item: QueueItem, status: str | None = None) -> str:
         )
     else:
         lines += ["**Drafted reply**", "", "```text", record.drafted_body, "```"]
-    cited = ", ".join(c.doc for c in item.citations)
-    if cited:
-        lines += ["", f"Sources: {cited}"]
     if status:
         lines += ["", status]
     return "\n".join(lines)
-
-
-def sources(item: QueueItem) -> list[Any]:
-    """Return the cited articles as side documents, named by path (as in drafts)."""
-    from knowledge.library import split_front_matter
-
-    library = runtime.current().services.settings.library
-    elements: list[Any] = []
-    for source in item.citations:
-        path = library / source.doc
-        body = split_front_matter(path.read_text())[1] if path.exists() else source.title
-        elements.append(cl.Text(name=source.doc, content=body, display="side"))
-    return elements
 
 
 async def show_item(item: QueueItem) -> None:
@@ -118,7 +103,8 @@ async def show_item(item: QueueItem) -> None:
     shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
     shown[item.ref] = actions
     cl.user_session.set("desk_actions", shown)
-    await cl.Message(content=card(item), elements=sources(item), actions=actions).send()
+    chips = [source_chips(item.citations)] if item.citations else []
+    await cl.Message(content=card(item), elements=chips, actions=actions).send()
 
 
 async def show_stats() -> None:

@@ -107,6 +107,9 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
     await click_until(page, queue, f"{first}: {REFUND['subject']}")
     await page.get_by_text("Drafted reply").first.wait_for()
     await page.get_by_text("faq/", exact=False).first.wait_for()
+    assert await page.locator("#side-view-title").count() == 0  # no panel opens by itself
+    await page.locator("#draft-sources button").first.click()  # a source opens alone
+    assert (await page.locator("#side-view-title").inner_text()).startswith("faq/")
     await shot(page, "desk-queue")
     accept = page.get_by_role("button", name="Accept", exact=True)
     await click_until(page, accept, "accepted and sent by sam")
