@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from assistant.db.engine import session_scope
 from assistant.db.tables import HelpdeskTicket, TicketReply, utcnow
@@ -171,6 +171,14 @@ class SupportDesk:
             )
         records.sort(key=lambda r: (PRIORITY_ORDER.get(r.priority, 9), r.drafted_at))
         return [self._item(r) for r in records[:limit]]
+
+    def waiting(self) -> int:
+        """Return how many replies wait for an agent."""
+        with session_scope(self.engine) as session:
+            count = session.exec(
+                select(func.count()).select_from(TicketReply).where(TicketReply.status == "waiting")
+            ).one()
+        return int(count)
 
     def item(self, ref: str) -> QueueItem:
         """Return the ticket ``ref`` (HD-12 or the caller's id) with its draft."""

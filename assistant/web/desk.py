@@ -43,7 +43,7 @@ def queue_action() -> cl.Action:
 
 async def offer_queue() -> None:
     """Tell an agent how many tickets wait for them, with a button to open the queue."""
-    waiting = len(runtime.current().desk.queue(limit=1000))
+    waiting = runtime.current().desk.waiting()
     await cl.Message(
         content=(
             f"**{waiting}** support ticket(s) wait for an agent. Type *queue* to work them, "
