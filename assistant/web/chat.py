@@ -17,6 +17,7 @@ from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from assistant.web import desk as support_queue
 from assistant.web import runtime
 from assistant.web.history import add_to_thread, build_data_layer, find_marked, marker
+from assistant.web.session import roles, who
 from assistant.web.sources import source_chips
 from graphs.runner import InputError
 
@@ -36,12 +37,6 @@ async def login(username: str, password: str) -> cl.User | None:
     if user is None or not check_password(password, user.password_hash):
         return None
     return cl.User(identifier=user.name, metadata={"roles": user.role_list})
-
-
-def who() -> str:
-    """Return the logged-in user's name."""
-    user = cl.user_session.get("user")
-    return str(getattr(user, "identifier", "anonymous"))
 
 
 def thread_id() -> str:
@@ -213,12 +208,6 @@ async def start() -> None:
     await offer_waiting_draft()
     if support_queue.is_agent(roles()):
         await support_queue.offer_queue()
-
-
-def roles() -> list[str]:
-    """Return the logged-in user's roles."""
-    user = cl.user_session.get("user")
-    return list((getattr(user, "metadata", None) or {}).get("roles") or [])
 
 
 async def offer_waiting_draft() -> None:

@@ -14,6 +14,7 @@ import chainlit as cl
 from assistant.support.desk import AGENT_ROLES, DeskError, QueueItem
 from assistant.support.metrics import desk_stats
 from assistant.web import runtime
+from assistant.web.session import who
 from assistant.web.sources import source_chips
 
 QUEUE_SHOWN = 5
@@ -133,11 +134,6 @@ async def show_stats() -> None:
             f"{reasons or '—'} |"
         )
     await cl.Message(content="\n".join(lines)).send()
-
-
-def who() -> str:
-    """Return the logged-in user's name."""
-    return str(getattr(cl.user_session.get("user"), "identifier", "anonymous"))
 
 
 async def outcome(ref: str, action: cl.Action, decide: Any) -> None:
