@@ -231,11 +231,18 @@ def edit_modal(draft: WorkflowDraft, metadata: dict[str, str]) -> Block:
             },
         }
     )
+    return modal(EDIT_VIEW, "Edit the draft", "Save as new version", metadata, blocks)
+
+
+def modal(
+    callback_id: str, title: str, submit: str, metadata: dict[str, str], blocks: list[Block]
+) -> Block:
+    """Return a modal view; ``metadata`` comes back in its submission (private_metadata)."""
     return {
         "type": "modal",
-        "callback_id": EDIT_VIEW,
-        "title": {"type": "plain_text", "text": "Edit the draft"},
-        "submit": {"type": "plain_text", "text": "Save as new version"},
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": title[:24]},  # Slack's limit for titles
+        "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps(metadata),
         "blocks": blocks,
@@ -317,49 +324,35 @@ def reply_blocks(
 
 def reply_edit_modal(ref: str, body: str, metadata: dict[str, str]) -> Block:
     """Return the modal where an agent writes or edits the reply before it is sent."""
-    return {
-        "type": "modal",
-        "callback_id": REPLY_EDIT_VIEW,
-        "title": {"type": "plain_text", "text": f"Reply to {ref}"[:24]},
-        "submit": {"type": "plain_text", "text": "Send reply"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({**metadata, "ref": ref}),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reply",
-                "label": {"type": "plain_text", "text": "Reply to the customer"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "body",
-                    "multiline": True,
-                    "initial_value": body[:3000],
-                    "max_length": 3000,
-                },
-            }
-        ],
+    field = {
+        "type": "input",
+        "block_id": "reply",
+        "label": {"type": "plain_text", "text": "Reply to the customer"},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "body",
+            "multiline": True,
+            "initial_value": body[:3000],
+            "max_length": 3000,
+        },
     }
+    return modal(
+        REPLY_EDIT_VIEW, f"Reply to {ref}", "Send reply", {**metadata, "ref": ref}, [field]
+    )
 
 
 def reply_reject_modal(ref: str, metadata: dict[str, str]) -> Block:
     """Return the modal asking why a drafted reply is rejected."""
-    return {
-        "type": "modal",
-        "callback_id": REPLY_REJECT_VIEW,
-        "title": {"type": "plain_text", "text": f"Reject {ref}"[:24]},
-        "submit": {"type": "plain_text", "text": "Reject draft"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({**metadata, "ref": ref}),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": {"type": "plain_text", "text": "Why is the draft wrong?"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "e.g. wrong article, wrong tone, needs the billing team",
-                },
-                "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
-            }
-        ],
+    field = {
+        "type": "input",
+        "block_id": "reason",
+        "label": {"type": "plain_text", "text": "Why is the draft wrong?"},
+        "hint": {
+            "type": "plain_text",
+            "text": "e.g. wrong article, wrong tone, needs the billing team",
+        },
+        "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
     }
+    return modal(
+        REPLY_REJECT_VIEW, f"Reject {ref}", "Reject draft", {**metadata, "ref": ref}, [field]
+    )
