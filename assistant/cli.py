@@ -14,21 +14,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.prompt import Prompt
 
 from assistant.api.commands import tickets_app, tokens_app
-from assistant.settings import Settings
+from assistant.commandline import database, emit, err, load_settings
 
 app = typer.Typer(
     help="Flowdraft: turn business goals into safe, approvable automations.",
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
 log = logging.getLogger("flowdraft")
 
 
@@ -41,23 +39,6 @@ def setup_logging(verbose: bool = False) -> None:
     )
     for noisy in ("chromadb", "httpx", "urllib3", "llama_index"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def load_settings() -> Settings:
-    """Read settings, turning a bad value into a clear message and exit code 2."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = "FLOWDRAFT_" + "_".join(str(p) for p in error["loc"]).upper()
-            err.print(f"[red]configuration error[/] {name}: {error['msg']}")
-        raise typer.Exit(2) from None
-
-
-def emit(data: Any) -> None:
-    """Write one JSON document as a line on stdout."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 def services(progress: bool = True) -> Any:
@@ -431,15 +412,6 @@ app.add_typer(workflows_app, name="workflows")
 app.add_typer(audit_app, name="audit")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(tickets_app, name="tickets")
-
-
-def database() -> Any:
-    """Return an engine on the configured app database."""
-    from assistant.db.engine import make_engine
-
-    settings = load_settings()
-    settings.ensure_home()
-    return make_engine(settings.database_url)
 
 
 @users_app.command("add")

@@ -6,55 +6,30 @@ references, ``--json`` documents), messages go to stderr.
 
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import Engine
 
+from assistant.commandline import database, emit, err, load_settings
 from assistant.db.tables import ApiToken
 from assistant.db.tickets import TicketError, describe_ticket, list_tickets, store_ticket, utc_iso
 from assistant.db.tokens import TokenError, create_token, list_tokens, revoke_token
 from assistant.schemas import Customer, Ticket
-from assistant.settings import Settings
 from connectors.tickets import ticket_label
 
 tokens_app = typer.Typer(help="Manage bearer tokens for the JSON API.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Take in support tickets and list them.", no_args_is_help=True)
-err = Console(stderr=True)
-
-
-def database() -> Engine:
-    """Return an engine on the configured app database, or exit 2 on bad settings."""
-    from assistant.db.engine import make_engine
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = "FLOWDRAFT_" + "_".join(str(p) for p in error["loc"]).upper()
-            err.print(f"[red]configuration error[/] {name}: {escape(error['msg'])}")
-        raise typer.Exit(2) from None
-    settings.ensure_home()
-    return make_engine(settings.database_url)
 
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` in red on stderr and return the exit to raise (code 1)."""
     err.print(f"[red]{escape(message)}[/]")
     return typer.Exit(1)
-
-
-def emit(data: Any) -> None:
-    """Write one JSON document as a line on stdout."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 @tokens_app.command("create")
@@ -235,7 +210,7 @@ def with_desk(work: Any) -> Any:
     from assistant.services import build_services, open_runner
     from assistant.support.desk import SupportDesk
 
-    services = build_services(Settings())
+    services = build_services(load_settings())
 
     async def run() -> Any:
         async with open_runner(services) as runner:
