@@ -53,11 +53,29 @@ class WebhookReceiver(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _WebhookHandler(BaseHTTPRequestHandler):
-    server: WebhookReceiver
+class _JsonHandler(BaseHTTPRequestHandler):
+    """Answers in JSON, and keeps quiet in the test output."""
+
+    content_type = "application/json"
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    def _answer(
+        self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        payload = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _WebhookHandler(_JsonHandler):
+    server: WebhookReceiver
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -86,18 +104,6 @@ class _WebhookHandler(BaseHTTPRequestHandler):
             if not duplicate:
                 server.delivered[key] = {"path": self.path, "payload": json.loads(body or b"{}")}
         self._answer(200, {"ok": True, "duplicate": duplicate})
-
-    def _answer(
-        self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 class FakeSlack(ThreadingHTTPServer):
@@ -175,11 +181,9 @@ class FakeSlack(ThreadingHTTPServer):
             return [c["method"] for c in self.calls]
 
 
-class _SlackHandler(BaseHTTPRequestHandler):
+class _SlackHandler(_JsonHandler):
     server: FakeSlack
-
-    def log_message(self, *args: Any) -> None:
-        pass
+    content_type = "application/json; charset=utf-8"
 
     def do_GET(self) -> None:
         # slack_sdk sends a few read methods (users.info) as GET with a query string.
@@ -277,18 +281,6 @@ class _SlackHandler(BaseHTTPRequestHandler):
         if email is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": {"id": user, "profile": {"email": email}}}
-
-    def _answer(
-        self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 class SocketModeServer:
