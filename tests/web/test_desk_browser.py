@@ -17,30 +17,21 @@ from assistant.db.tokens import create_token
 from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
+from tests.assistant.support import test_desk_api as api
 from tests.support.servers import SmtpInbox, smtp_server
 from tests.web.test_browser import browser, click_until, login, make_home, send, shot
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser"]  # the fixture, shared with the other browser tests
 
-REFUND = {
-    "id": "W-1",
-    "subject": "How long does a refund take?",
-    "body": "I sent my order back last week. When will the refund reach my card?",
-    "customer": {"email": "jo@customer.example", "name": "Jo Park"},
-}
+# The API tests' tickets, under ids of their own.
+REFUND = {**api.REFUND, "id": "W-1"}
 DELETION = {
+    **api.DELETION,
     "id": "W-2",
-    "subject": "Delete my account",
-    "body": "Please delete my account and erase all my personal data.",
-    "customer": {"email": "al@customer.example", "name": "Al Reyes"},
+    "customer": {**api.DELETION["customer"], "name": "Al Reyes"},
 }
-PASSWORD = {
-    "id": "W-3",
-    "subject": "Can't log in",
-    "body": "I forgot my password and the reset email never arrives. How do I reset it?",
-    "customer": {"email": "lee@customer.example"},
-}
+PASSWORD = {**api.PASSWORD, "id": "W-3"}
 
 
 @dataclass
