@@ -1,47 +1,14 @@
 """Approvals in the graph: roles, separation of duties, two-role approvals, audit trail."""
 
-from collections.abc import Iterator
-
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
 from assistant.db.journal import MemoryJournal
-from assistant.db.users import MemoryDirectory
 from assistant.schemas import ReviewResponse
-from assistant.services import Services
-from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
-from graphs.chat import build_chat_graph
 from graphs.runner import ChatRunner, ThreadNotWaiting
 from tests.conftest import collect, of_type
 
 PAYMENT = "Vendor payments over $10,000: release the payment after CFO sign-off; post a summary in #finance"
-USERS = {
-    "ana": ["manager"],
-    "carla": ["cfo"],
-    "dan": ["ceo"],
-    "lee": ["support_lead"],
-    "root": ["admin"],
-}
-
-
-@pytest.fixture
-def journal() -> MemoryJournal:
-    return MemoryJournal()
-
-
-@pytest.fixture
-def roles_runner(
-    services: Services, action_log: ActionLog, journal: MemoryJournal
-) -> Iterator[ChatRunner]:
-    context = services.context()
-    context.registry = ConnectorRegistry.sandboxed(action_log)
-    context.directory = MemoryDirectory(USERS)
-    context.journal = journal
-    from connectors.ledger import MemoryLedger
-
-    context.ledger = MemoryLedger()
-    yield ChatRunner(build_chat_graph(InMemorySaver()), context)
 
 
 def accept(user: str) -> ReviewResponse:

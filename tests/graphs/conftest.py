@@ -1,0 +1,48 @@
+"""Fixtures for the graph tests: a runner with known users, an in-memory journal and ledger."""
+
+from collections.abc import Iterator
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from assistant.db.journal import MemoryJournal
+from assistant.db.users import MemoryDirectory
+from assistant.policy import PolicyChecker
+from assistant.services import Services
+from connectors.ledger import MemoryLedger
+from connectors.registry import ConnectorRegistry
+from connectors.sandbox import ActionLog
+from graphs.chat import build_chat_graph
+from graphs.context import Context
+from graphs.runner import ChatRunner
+
+USERS = {
+    "ana": ["manager"],
+    "carla": ["cfo"],
+    "dan": ["ceo"],
+    "lee": ["support_lead"],
+    "root": ["admin"],
+}
+
+
+@pytest.fixture
+def journal() -> MemoryJournal:
+    return MemoryJournal()
+
+
+@pytest.fixture
+def roles_context(services: Services, action_log: ActionLog, journal: MemoryJournal) -> Context:
+    """Return a graph context with the users above and its own policy checker."""
+    context = services.context()
+    context.registry = ConnectorRegistry.sandboxed(action_log)
+    context.directory = MemoryDirectory(USERS)
+    context.journal = journal
+    context.ledger = MemoryLedger()
+    # Its own checker, so a test may change the policy without touching other tests.
+    context.policy = PolicyChecker()
+    return context
+
+
+@pytest.fixture
+def roles_runner(roles_context: Context) -> Iterator[ChatRunner]:
+    yield ChatRunner(build_chat_graph(InMemorySaver()), roles_context)
