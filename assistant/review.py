@@ -1,7 +1,9 @@
-"""Build review requests (Agent Inbox shape) and apply reviewers' edits to drafts."""
+"""Build review requests (Agent Inbox shape), bind decisions to them, apply reviewers' edits."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,6 +13,7 @@ from assistant.schemas import (
     ReplyDraft,
     ReviewConfig,
     ReviewRequest,
+    ReviewResponse,
     Step,
     Ticket,
     Trigger,
@@ -99,6 +102,43 @@ def reply_review(ticket: Ticket, reply: ReplyDraft) -> ReviewRequest:
         ),
         config=ReviewConfig(allow_respond=False),
         description=description,
+    )
+
+
+def review_hash(request: ReviewRequest) -> str:
+    """Return the content hash of what ``request`` shows: its workflow version's, else its args'."""
+    workflow = request.action_request.args.get("workflow")
+    if isinstance(workflow, dict) and workflow.get("content_hash"):
+        return str(workflow["content_hash"])
+    canonical = json.dumps(
+        request.action_request.args, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def review_version(request: ReviewRequest) -> int | None:
+    """Return the workflow version ``request`` shows (None when it is not about a workflow)."""
+    workflow = request.action_request.args.get("workflow")
+    version = workflow.get("version") if isinstance(workflow, dict) else None
+    return int(version) if isinstance(version, int) else None
+
+
+def stale_reason(request: ReviewRequest, decision: ReviewResponse) -> str | None:
+    """Return why ``decision`` was not made on what ``request`` shows, or None if it was.
+
+    A decision that names no hash and no version answers whatever is pending.
+    """
+    version = review_version(request)
+    same_hash = decision.content_hash is None or decision.content_hash == review_hash(request)
+    same_version = decision.version is None or decision.version == version
+    if same_hash and same_version:
+        return None
+    if version is None:
+        return "That decision was made on another draft than the one under review; review it and decide again."
+    seen = f" (v{decision.version})" if decision.version and decision.version != version else ""
+    return (
+        f"That decision was made on another version{seen}: v{version} is current; "
+        "review it and decide again."
     )
 
 

@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IntentKind = Literal["automate", "revise", "question", "reply", "clarify", "chitchat"]
 StepKind = Literal["action", "approval", "condition", "human_task"]
@@ -188,21 +188,27 @@ class ReviewRequest(Contract):
 
 
 class ReviewResponse(Contract):
-    """A reviewer's answer to a ``ReviewRequest``."""
+    """A reviewer's answer to a ``ReviewRequest``.
+
+    ``content_hash`` and ``version`` name what the reviewer saw; a decision carrying either
+    is refused unless it matches the review it answers. Without them (Agent Inbox clients)
+    it answers the pending review.
+    """
 
     type: DecisionType
     args: Any = None
     user: str = "anonymous"
+    content_hash: str | None = Field(default=None, max_length=128)
+    version: int | None = Field(default=None, ge=1)
 
-    @field_validator("args")
-    @classmethod
-    def _args_shape(cls, value: Any, info: Any) -> Any:
-        kind = info.data.get("type")
-        if kind == "response" and not (isinstance(value, str) and value.strip()):
+    @model_validator(mode="after")
+    def _args_shape(self) -> ReviewResponse:
+        # After the fields, so that a missing ``args`` is checked too, not only a given one.
+        if self.type == "response" and not (isinstance(self.args, str) and self.args.strip()):
             raise ValueError("a 'response' decision needs args: the instruction as text")
-        if kind == "edit" and not isinstance(value, dict):
+        if self.type == "edit" and not isinstance(self.args, dict):
             raise ValueError("an 'edit' decision needs args: the edited action args object")
-        return value
+        return self
 
 
 class StepResult(Contract):

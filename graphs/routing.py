@@ -33,8 +33,10 @@ def route_retrieved(state: ChatState) -> Literal["draft_workflow", "answer", "dr
 
 def route_decision(
     state: ChatState,
-) -> Literal["approve", "revise_workflow", "edit_workflow", "discard"]:
-    """Act on the reviewer's decision."""
+) -> Literal["approve", "revise_workflow", "edit_workflow", "discard", "review"]:
+    """Act on the reviewer's decision; a refused one goes back to the same review."""
+    if state.get("decision_refused"):
+        return "review"
     kind = (state.get("decision") or {}).get("type")
     if kind == "accept":
         return "approve"
@@ -47,12 +49,12 @@ def route_decision(
 
 def route_approval(state: ChatState) -> Literal["dispatch", "review"]:
     """Dispatch once approval is complete; otherwise keep waiting for the right approver."""
-    return "review" if state.get("notice") else "dispatch"
+    return "dispatch" if state.get("approval_complete") else "review"
 
 
 def route_revised(state: ChatState) -> Literal["check_policy", "review"]:
     """A new version is checked again; a failed revision goes back to the reviewer as is."""
-    return "review" if state.get("message") else "check_policy"
+    return "review" if state.get("revision_failed") else "check_policy"
 
 
 def route_reply_decision(state: ChatState) -> Literal["send_reply", "discard"]:

@@ -9,11 +9,12 @@ from typing import Any
 
 from langgraph.types import Command
 
+from assistant.review import review_hash, stale_reason
 from assistant.schemas import ReviewRequest, ReviewResponse, Ticket
 from connectors.dispatcher import DispatchBusy
 from graphs.context import Context
+from graphs.events import Event, events_for, progress_event
 
-Event = dict[str, Any]
 MAX_TEXT_CHARS = 20_000
 
 APPROVE = re.compile(
@@ -34,6 +35,10 @@ class ThreadNotWaiting(InputError):
     """Raised when a decision arrives for a thread that is not waiting for one."""
 
 
+class StaleDecision(InputError):
+    """Raised when a decision names another version than the one waiting for review."""
+
+
 def check_text(text: Any) -> str:
     """Return ``text`` stripped, or raise ``InputError`` saying what is wrong with it."""
     if not isinstance(text, str):
@@ -50,13 +55,16 @@ def check_text(text: Any) -> str:
     return stripped
 
 
-def decision_from_text(text: str, user: str) -> ReviewResponse:
-    """Read a typed reply to a pending review: approve, reject, or an edit in plain words."""
+def decision_from_text(text: str, user: str, content_hash: str | None = None) -> ReviewResponse:
+    """Read a typed reply to a pending review: approve, reject, or an edit in plain words.
+
+    ``content_hash`` binds the decision to the version it answers.
+    """
     if APPROVE.match(text):
-        return ReviewResponse(type="accept", user=user)
+        return ReviewResponse(type="accept", user=user, content_hash=content_hash)
     if REJECT.match(text):
-        return ReviewResponse(type="ignore", user=user)
-    return ReviewResponse(type="response", args=text, user=user)
+        return ReviewResponse(type="ignore", user=user, content_hash=content_hash)
+    return ReviewResponse(type="response", args=text, user=user, content_hash=content_hash)
 
 
 class ChatRunner:
@@ -108,6 +116,25 @@ class ChatRunner:
             )
         return key
 
+    def check_version(self, thread: str, request: ReviewRequest, decision: ReviewResponse) -> None:
+        """Refuse, before it claims the review, a decision made on another version.
+
+        The graph checks again; refusing here also covers reviews of replies and keeps a
+        stale click from holding the review another person is answering.
+        """
+        stale = stale_reason(request, decision)
+        if stale is None:
+            return
+        self.context.journal.event(
+            "decision_refused",
+            actor=decision.user,
+            thread=thread,
+            content_hash=review_hash(request),
+            type=decision.type,
+            reason=stale,
+        )
+        raise StaleDecision(stale)
+
     async def _answer(
         self, thread: str, key: str, command: Any, progress: bool = False
     ) -> AsyncIterator[Event]:
@@ -137,7 +164,8 @@ class ChatRunner:
             pending = await self.pending(thread) if is_unfinished(snapshot) else review_of(snapshot)
             if pending is not None:
                 review_id, request = pending
-                decision = decision_from_text(text, user)
+                # Typed under the review shown now, so it answers that version and no other.
+                decision = decision_from_text(text, user, review_hash(request))
                 if decision.type == "response" and not request.config.allow_respond:
                     raise InputError(
                         "this review takes approve, reject or an edit of the text; "
@@ -174,6 +202,7 @@ class ChatRunner:
                 raise InputError(f"this review does not allow a '{decision.type}' decision")
             if decision.type == "response":
                 check_text(decision.args)
+            self.check_version(thread, request, decision)
             key = self.claim(thread, review_id, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
             async for event in self._answer(thread, key, command, progress):
@@ -244,59 +273,3 @@ def review_of(snapshot: Any) -> tuple[str, ReviewRequest] | None:
 def is_unfinished(snapshot: Any) -> bool:
     """Tell whether a snapshot shows a run that stopped midway (nodes left, no review)."""
     return bool(snapshot.next) and not (getattr(snapshot, "interrupts", ()) or ())
-
-
-def progress_event(task: dict[str, Any]) -> Event:
-    """Turn a LangGraph task start/result into a progress event with a short summary."""
-    node = str(task.get("name", ""))
-    if "result" not in task:
-        return {"type": "progress", "node": node, "phase": "start", "summary": ""}
-    result = task.get("result")
-    update = dict(result) if isinstance(result, dict) else dict(result or [])
-    return {"type": "progress", "node": node, "phase": "end", "summary": summarize(node, update)}
-
-
-def summarize(node: str, update: dict[str, Any]) -> str:
-    """Say in one line what a node found or did."""
-    if node == "capture_intent" and update.get("intent"):
-        intent = update["intent"]
-        slots = ", ".join(f"{k}: {v}" for k, v in intent["slots"].items()) or "none stated"
-        return f"intent {intent['kind']} ({intent['confidence']:.2f}); slots: {slots}"
-    if node == "retrieve_context":
-        found = [f"{p['title']} ({p['score']:.2f})" for p in update.get("passages") or []]
-        return "sources: " + ("; ".join(found) or "none")
-    if node == "draft_workflow" and update.get("workflow"):
-        workflow = update["workflow"]
-        return f"drafted '{workflow['title']}' with {len(workflow['steps'])} steps"
-    if node == "check_policy":
-        roles = ", ".join(update.get("required_roles") or []) or "any team member"
-        blocked = sum(
-            1 for s in (update.get("workflow") or {}).get("steps", []) if s.get("blocked_reason")
-        )
-        return f"risk {update.get('risk')}; approval from {roles}; {blocked} step(s) blocked"
-    if node == "dispatch":
-        results = update.get("results") or []
-        return ", ".join(f"{r['step_id']} {r['status']}" for r in results) or "nothing dispatched"
-    return ""
-
-
-def events_for(node: str, update: Any) -> list[Event]:
-    """Translate one node's state update into contract events."""
-    if node == "__interrupt__":
-        return [{"type": "review", "request": item.value} for item in update]
-    if not isinstance(update, dict):
-        return []
-    events: list[Event] = []
-    if node == "capture_intent":
-        events.append({"type": "intent", "intent": update["intent"]})
-    if node == "check_policy":
-        events.append({"type": "draft", "workflow": update["workflow"]})
-    if node in ("dispatch", "send_reply"):
-        events.append({"type": "dispatched", "results": update["results"]})
-    message = update.get("message")
-    if message:
-        event: Event = {"type": "message", "text": message["text"]}
-        if message.get("sources"):
-            event["sources"] = message["sources"]
-        events.append(event)
-    return events

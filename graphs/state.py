@@ -22,8 +22,18 @@ class ChatState(TypedDict, total=False):
     workflow: dict[str, Any] | None
     versions: list[dict[str, Any]]
     decision: dict[str, Any] | None
+    decision_refused: bool
+    """The last answer to the review was refused (malformed, stale or not allowed)."""
+    approval_complete: bool
+    """Every approval the current version needs is recorded."""
+    revision_failed: bool
+    """The last edit or plain-language change could not be applied."""
+    edited_by: str | None
+    """Who made the version waiting for its policy check, if it came from an edit."""
     approved_by: str | None
     requester: str
+    requesters: list[str]
+    """Who asked for the current version: the requester and whoever changed a high-risk step."""
     risk: str
     required_roles: list[str]
     approvals: list[dict[str, Any]]

@@ -239,13 +239,15 @@ class PolicyChecker:
         *,
         approver: str,
         approver_roles: list[str] | None,
-        requester: str,
+        requesters: list[str],
         prior: list[dict[str, object]],
         open_mode: bool,
     ) -> Authorization:
         """Decide whether ``approver`` may approve, and whether approval is now complete.
 
-        ``approver_roles`` is None for an unknown user. ``prior`` are earlier partial
+        ``approver_roles`` is None for an unknown user. ``requesters`` are who asked for this
+        version: the original requester and whoever changed a high-risk step of it (none of
+        them may approve a high-risk version). ``prior`` are earlier partial
         approvals of the same content (``{"user", "roles"}``). In ``open_mode`` (no users
         configured) any approval counts, and the result says so.
         """
@@ -257,13 +259,14 @@ class PolicyChecker:
         if approver_roles is None:
             return Authorization(False, False, [], required, f"{approver} is not a known user")
         sod = self.policy.separation_of_duties.requester_may_not_approve_high_risk
-        if sod and verdict.risk == "high" and approver == requester:
+        if sod and verdict.risk == "high" and approver in requesters:
             return Authorization(
                 False,
                 False,
                 [],
                 required,
-                f"{approver} requested this high-risk workflow and may not approve it (separation of duties)",
+                f"{approver} requested or changed this high-risk workflow and may not approve it "
+                "(separation of duties)",
             )
         if any(p.get("user") == approver for p in prior):
             return Authorization(
@@ -288,12 +291,12 @@ class PolicyChecker:
         )
 
     def approvals_suffice(
-        self, verdict: Verdict, approvals: list[tuple[str, list[str]]], requester: str
+        self, verdict: Verdict, approvals: list[tuple[str, list[str]]], requesters: list[str]
     ) -> str | None:
         """Return why ``approvals`` (user, current roles) do not cover ``verdict``, or None."""
         sod = self.policy.separation_of_duties.requester_may_not_approve_high_risk
-        if sod and verdict.risk == "high" and any(user == requester for user, _ in approvals):
-            return "the requester approved a high-risk workflow (separation of duties)"
+        if sod and verdict.risk == "high" and any(user in requesters for user, _ in approvals):
+            return "a requester approved a high-risk workflow (separation of duties)"
         groups = verdict.groups or [[role] for role in verdict.required_roles]
         missing = self.cover(groups, approvals).missing
         if missing:

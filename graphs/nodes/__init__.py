@@ -1,5 +1,6 @@
 """The chat graph's nodes: each reads state, calls one service and returns a partial update."""
 
+from graphs.nodes.deciding import approve, review
 from graphs.nodes.support import draft_reply, review_reply, send_reply
 from graphs.nodes.understanding import (
     answer,
@@ -10,14 +11,12 @@ from graphs.nodes.understanding import (
     small_talk,
 )
 from graphs.nodes.workflow import (
-    approve,
     check_policy,
     discard,
     dispatch,
     draft_workflow,
     edit_workflow,
     report,
-    review,
     revise_workflow,
 )
 

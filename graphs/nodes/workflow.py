@@ -1,16 +1,16 @@
-"""Nodes of the workflow path: draft, policy, review, approval, revision, dispatch."""
+"""Nodes of the workflow path: draft, policy, revision, dispatch (review: ``deciding``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
 
-from assistant.review import EditError, apply_edit, workflow_review
+from assistant.review import EditError, apply_edit
 from assistant.schemas import Intent, ReviewResponse, Step, StepResult, WorkflowDraft
 from connectors.dispatcher import Dispatcher
 from graphs.context import Context
+from graphs.decisions import changed_high_risk, requesters_of
 from graphs.nodes.common import current_workflow, message, passages_of
 from graphs.state import ChatState
 
@@ -30,12 +30,17 @@ async def draft_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[st
         "workflow": draft.model_dump(mode="json"),
         "approved_by": None,
         "requester": state["user"],
+        "requesters": [state["user"]],
         "approvals": [],
+        "edited_by": None,
     }
 
 
 async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Mark every step with risk, approver role and blocked reason; store the version."""
+    """Mark every step with risk, approver role and blocked reason; store the version.
+
+    An editor who changed what a high-risk workflow does becomes one of its requesters.
+    """
     verdict = runtime.context.policy.verdict(current_workflow(state))
     checked = verdict.draft
     thread = state["thread"]
@@ -61,88 +66,22 @@ async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str,
         a for a in state.get("approvals") or [] if a.get("content_hash") == checked.content_hash
     ]
     notice = " ".join(filter(None, [state.get("notice"), *verdict.warnings])) or None
+    requesters = requesters_of(state)
+    editor = state.get("edited_by")
+    if editor and history and editor not in requesters:
+        previous = WorkflowDraft.model_validate(history[-1])
+        if changed_high_risk(previous, checked):
+            requesters.append(editor)
     return {
         "workflow": dumped,
         "versions": [*history, dumped],
+        "requesters": requesters,
+        "edited_by": None,
         "risk": verdict.risk,
         "required_roles": verdict.required_roles,
         "approvals": approvals,
         "notice": notice,
     }
-
-
-async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Pause for a person to accept, edit, answer or reject the draft."""
-    draft = current_workflow(state)
-    request = workflow_review(draft, state.get("notice"), state.get("required_roles") or [])
-    decision = ReviewResponse.model_validate(interrupt(request.model_dump(mode="json")))
-    # Code after interrupt() runs once per answer, so the decision is journaled once.
-    runtime.context.journal.event(
-        "decision",
-        actor=decision.user,
-        thread=state["thread"],
-        content_hash=draft.content_hash,
-        type=decision.type,
-    )
-    return {"decision": decision.model_dump(mode="json"), "notice": None, "message": None}
-
-
-async def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Check the approver's roles; record the approval, or refuse it and keep waiting."""
-    context = runtime.context
-    draft = current_workflow(state)
-    user = ReviewResponse.model_validate(state["decision"]).user
-    prior = list(state.get("approvals") or [])
-    auth = context.policy.authorize(
-        context.policy.verdict(draft),
-        approver=user,
-        approver_roles=context.directory.roles_of(user),
-        requester=state.get("requester", ""),
-        prior=prior,
-        open_mode=context.directory.is_open(),
-    )
-    thread, content_hash = state["thread"], draft.content_hash
-    if not auth.allowed:
-        can = [n for n in context.directory.who_can(auth.missing) if n != state.get("requester")]
-        who = (
-            f" Who can approve: {', '.join(can)}."
-            if can
-            else " Nobody with that role is set up yet."
-        )
-        text = f"Approval by {user} refused: {auth.reason}.{who if auth.missing else ''}"
-        context.journal.event(
-            "approval_refused",
-            actor=user,
-            thread=thread,
-            content_hash=content_hash,
-            reason=auth.reason,
-        )
-        return {"notice": text, "message": message(text)}
-    record = {
-        "user": user,
-        "roles": context.directory.roles_of(user) or [],
-        "content_hash": content_hash,
-    }
-    approvals = [*prior, record]
-    if not auth.complete:
-        text = f"Approved by {user} for {', '.join(auth.covered)}; still needs {', '.join(auth.missing)}."
-        context.journal.event(
-            "approval_partial",
-            actor=user,
-            thread=thread,
-            content_hash=content_hash,
-            missing=auth.missing,
-        )
-        return {"approvals": approvals, "notice": text, "message": message(text)}
-    context.journal.event(
-        "approved",
-        actor=user,
-        thread=thread,
-        content_hash=content_hash,
-        note=auth.reason,
-        approvers=[a["user"] for a in approvals],
-    )
-    return {"approvals": approvals, "notice": None, "message": None}
 
 
 async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -158,7 +97,11 @@ async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[s
         journal.event(
             "edit_refused", actor=user, thread=state["thread"], instruction=str(instruction)[:500]
         )
-        return {"notice": revision.problem, "message": message(revision.problem or "")}
+        return {
+            "notice": revision.problem,
+            "revision_failed": True,
+            "message": message(revision.problem or ""),
+        }
     summary = "; ".join(revision.changes)
     journal.event(
         "edit",
@@ -171,6 +114,8 @@ async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[s
     return {
         "workflow": revision.draft.model_dump(mode="json"),
         "notice": f"v{revision.draft.version}: {summary}" if summary else None,
+        "revision_failed": False,
+        "edited_by": user,
         "message": None,
     }
 
@@ -183,7 +128,11 @@ async def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str
         draft = apply_edit(current_workflow(state), decision.args)
     except EditError as exc:
         journal.event("edit_refused", actor=decision.user, thread=state["thread"], reason=str(exc))
-        return {"notice": str(exc), "message": message(f"That edit was not applied: {exc}")}
+        return {
+            "notice": str(exc),
+            "revision_failed": True,
+            "message": message(f"That edit was not applied: {exc}"),
+        }
     journal.event(
         "edit",
         actor=decision.user,
@@ -195,6 +144,8 @@ async def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str
     return {
         "workflow": draft.model_dump(mode="json"),
         "notice": f"v{draft.version}: edited by {decision.user}",
+        "revision_failed": False,
+        "edited_by": decision.user,
         "message": None,
     }
 
@@ -261,7 +212,7 @@ def recheck(
     current = [
         (str(a["user"]), context.directory.roles_of(str(a["user"])) or []) for a in approvals
     ]
-    return context.policy.approvals_suffice(verdict, current, state.get("requester", ""))
+    return context.policy.approvals_suffice(verdict, current, requesters_of(state))
 
 
 async def report(state: ChatState) -> dict[str, Any]:

@@ -22,6 +22,7 @@ USERS = {
     "dan": ["ceo"],
     "lee": ["support_lead"],
     "root": ["admin"],
+    "bo": [],
 }
 
 

@@ -139,7 +139,7 @@ def authorize(verdict, user: str, roles: list[str] | None, *, requester: str = "
         verdict,
         approver=user,
         approver_roles=roles,
-        requester=requester,
+        requesters=[requester],
         prior=prior or [],
         open_mode=False,
     )
@@ -171,12 +171,12 @@ def test_a_role_covered_in_one_group_is_still_missing_in_a_joint_group() -> None
 
 def test_dispatch_recheck_sees_separation_of_duties_and_joint_groups() -> None:
     verdict = check("pay", condition("amount > 150000"), action("Release the payment"))
-    assert checker.approvals_suffice(verdict, [("dan", ["ceo"])], requester="ana")
+    assert checker.approvals_suffice(verdict, [("dan", ["ceo"])], requesters=["ana"])
     assert checker.approvals_suffice(
-        verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requester="carla"
+        verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requesters=["carla"]
     )
     assert (
-        checker.approvals_suffice(verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requester="ana")
+        checker.approvals_suffice(verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requesters=["ana"])
         is None
     )
 
