@@ -12,7 +12,7 @@ from chainlit.types import ThreadDict
 from assistant.db.users import check_password, get_user
 from assistant.db.versions import recent_threads
 from assistant.diagram import workflow_svg
-from assistant.review import action_target, edited_steps
+from assistant.review import action_target, edited_steps, review_hash, review_version
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from assistant.web import desk as support_queue
 from assistant.web import runtime
@@ -95,10 +95,15 @@ def draft_message(draft: WorkflowDraft, graph_thread: str) -> cl.Message:
     )
 
 
-def review_actions(graph_thread: str) -> list[cl.Action]:
-    """Return the Approve / Edit / Reject buttons for ``graph_thread``'s pending review."""
+def review_actions(request: ReviewRequest, graph_thread: str) -> list[cl.Action]:
+    """Return the Approve / Edit / Reject buttons for ``request`` of ``graph_thread``.
+
+    Each carries the content hash of what it was shown with: pressed under an older
+    version, it is refused rather than applied to the newer one.
+    """
+    payload = {"thread": graph_thread, "content_hash": review_hash(request)}
     return [
-        cl.Action(name=name, payload={"thread": graph_thread}, label=name.title())
+        cl.Action(name=name, payload=payload, label=name.title())
         for name in ("approve", "edit", "reject")
     ]
 
@@ -113,7 +118,7 @@ def review_message(request: ReviewRequest, graph_thread: str) -> cl.Message:
     text = "\n".join(notes) or "Review the draft."
     return cl.Message(
         content=f"{text}\n\nApprove, edit (or type a change), or reject:",
-        actions=review_actions(graph_thread),
+        actions=review_actions(request, graph_thread),
         metadata=marker("review", graph_thread, request),
     )
 
@@ -260,7 +265,7 @@ async def resume(thread: ThreadDict) -> None:
         steps = [m.to_dict() for m in messages]
         add_to_thread(thread, steps, [e.to_dict() for m in messages for e in m.elements])
         return
-    for action in review_actions(graph_thread):
+    for action in review_actions(pending, graph_thread):
         await action.send(for_id=review_id)
     draft = reviewed_draft(pending)
     draft_id = find_marked(thread, marker("draft", graph_thread, draft)) if draft else None
@@ -286,32 +291,69 @@ async def on_message(message: cl.Message) -> None:
     await render(runner.send_text(thread, message.content, who(), progress=True), thread)
 
 
-async def decide(action: cl.Action, decision: ReviewResponse) -> None:
-    """Send a decision for the thread the button belongs to."""
-    thread = str(action.payload.get("thread") or thread_id())
-    await render(runtime.current().runner.send_decision(thread, decision, progress=True), thread)
+def button_thread(action: cl.Action) -> str:
+    """Return the graph thread a button belongs to."""
+    return str(action.payload.get("thread") or thread_id())
+
+
+def button_hash(action: cl.Action) -> str:
+    """Return the content hash a button was shown with ("" for a button that names none).
+
+    The browser sends the payload, so it is only a claim: the graph checks it against the
+    review that is pending and the user is always the one logged in.
+    """
+    return str(action.payload.get("content_hash") or "")[:128]
+
+
+async def decide(action: cl.Action, kind: str, args: Any = None, bound: str = "") -> str | None:
+    """Send the logged-in user's decision, bound to the version the button was shown with.
+
+    Return the content hash of the new version the decision made, if it made one.
+    """
+    thread = button_thread(action)
+    decision = ReviewResponse.model_validate(
+        {"type": kind, "args": args, "user": who(), "content_hash": bound or button_hash(action)}
+    )
+    made: list[str] = []
+
+    async def watched() -> AsyncIterator[dict[str, Any]]:
+        async for event in runtime.current().runner.send_decision(thread, decision, progress=True):
+            if event["type"] == "draft":
+                made.append(str(event["workflow"]["content_hash"]))
+            yield event
+
+    await render(watched(), thread)
+    return made[-1] if made else None
 
 
 @cl.action_callback("approve")
 async def on_approve(action: cl.Action) -> None:
     """Approve the pending draft (the graph checks the user's roles)."""
-    await decide(action, ReviewResponse(type="accept", user=who()))
+    await decide(action, "accept")
 
 
 @cl.action_callback("reject")
 async def on_reject(action: cl.Action) -> None:
-    """Reject the pending draft."""
-    await decide(action, ReviewResponse(type="ignore", user=who()))
+    """Reject the pending draft (the graph checks the user may)."""
+    await decide(action, "ignore")
 
 
 @cl.action_callback("edit")
 async def on_edit(action: cl.Action) -> None:
     """Open a form over the steps; save renames and removals as a new version."""
-    thread = str(action.payload.get("thread") or thread_id())
-    state = await runtime.current().runner.state(thread)
-    if not state.get("workflow"):
+    runner = runtime.current().runner
+    thread = button_thread(action)
+    pending = await runner.pending_review(thread)
+    current = reviewed_draft(pending) if pending else None
+    if pending is None or current is None:
+        await cl.Message(content="This draft is no longer waiting for review.").send()
         return
-    current = WorkflowDraft.model_validate(state["workflow"])
+    if review_hash(pending) != button_hash(action):
+        await cl.Message(
+            content=f"⚠️ This button is for an older version: v{review_version(pending)} is "
+            "current; review it and decide again."
+        ).send()
+        return
     form = cl.CustomElement(
         name="StepsForm",
         props={"steps": [{"id": s.id, "title": s.title, "kind": s.kind} for s in current.steps]},
@@ -324,11 +366,12 @@ async def on_edit(action: cl.Action) -> None:
             return
         submitted: Any = answer.get("steps") or []
         edited = edited_steps(current, list(submitted))
+        bound = button_hash(action)
         if edited is not None:
-            args = {"workflow": {"steps": edited}}
-            await decide(action, ReviewResponse(type="edit", args=args, user=who()))
+            # The typed change below applies on top of the version this edit makes.
+            bound = await decide(action, "edit", {"workflow": {"steps": edited}}) or bound
         instruction = str(answer.get("instruction") or "").strip()
         if instruction:
-            await decide(action, ReviewResponse(type="response", args=instruction, user=who()))
+            await decide(action, "response", instruction, bound)
     finally:
         await support_queue.end_task()  # else the chat input stays busy after the form

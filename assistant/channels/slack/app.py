@@ -57,7 +57,7 @@ from assistant.channels.slack.blocks import (
 )
 from assistant.db.tickets import TicketError, store_ticket
 from assistant.db.users import user_for_slack
-from assistant.review import edited_steps
+from assistant.review import edited_steps, review_hash
 from assistant.schemas import Customer, ReviewRequest, ReviewResponse, Ticket, WorkflowDraft
 from assistant.services import Services
 from assistant.support import answer_question
@@ -327,10 +327,12 @@ class SlackChannel:
     # -- review buttons --------------------------------------------------------------
 
     async def _approve(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await self.decide(body, client, MessageRef.of_click(body), "accept")
+        ref = MessageRef.of_click(body)
+        await self.decide(body, client, ref, "accept", shown=clicked_value(body))
 
     async def _reject(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await self.decide(body, client, MessageRef.of_click(body), "ignore")
+        ref = MessageRef.of_click(body)
+        await self.decide(body, client, ref, "ignore", shown=clicked_value(body))
 
     async def decide(
         self,
@@ -339,18 +341,30 @@ class SlackChannel:
         ref: MessageRef,
         kind: str,
         args: Any = None,
-    ) -> None:
-        """Resume the message's thread with a decision and show what came of it."""
+        *,
+        shown: str,
+    ) -> str | None:
+        """Resume the message's thread with a decision on the version ``shown`` (its content
+        hash) and show what came of it; return the hash of the new version it made, if any.
+
+        Whether the person may decide is the graph's call; a refusal is told to them alone.
+        """
         person = await self.person(client, str(body["user"]["id"]))
-        decision = ReviewResponse.model_validate({"type": kind, "args": args, "user": person.name})
+        decision = ReviewResponse.model_validate(
+            {"type": kind, "args": args, "user": person.name, "content_hash": shown[:128]}
+        )
         runner = self.current().runner
+        hint = "" if person.linked else "\n" + self.link_hint(person)
         try:
             outcome = await Outcome.of(runner.send_decision(ref.thread, decision))
         except InputError as exc:
-            await self.whisper(client, ref, person, f":information_source: {exc}")
-            return
+            await self.whisper(client, ref, person, f":information_source: {exc}{hint}")
+            return None
         state = await runner.state(ref.thread)
-        if outcome.results is not None:
+        made = (outcome.draft or {}).get("content_hash")
+        if state.get("decision_refused"):
+            await self.whisper(client, ref, person, f":no_entry: {outcome.said}{hint}")
+        elif outcome.results is not None:
             approvers = ", ".join(a["user"] for a in state.get("approvals") or []) or person.name
             await self.show(
                 client,
@@ -374,10 +388,9 @@ class SlackChannel:
         elif kind == "accept" and self._approved_by(state, person.name):
             await self.show(client, ref)
             await client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=outcome.said)
-        else:
-            # Refused (wrong role, own request, unknown user) or an edit that did not apply.
-            hint = "" if person.linked else "\n" + self.link_hint(person)
+        else:  # an edit that did not apply
             await self.whisper(client, ref, person, f":no_entry: {outcome.said}{hint}")
+        return str(made) if made else None
 
     @staticmethod
     def _approved_by(state: dict[str, Any], name: str) -> bool:
@@ -395,11 +408,21 @@ class SlackChannel:
         ref = MessageRef.of_click(body)
         runner = self.current().runner
         state = await runner.state(ref.thread)
-        if not state.get("workflow") or await runner.pending_review(ref.thread) is None:
-            person = Person(str(body["user"]["id"]), "", linked=True)
+        pending = await runner.pending_review(ref.thread)
+        person = Person(str(body["user"]["id"]), "", linked=True)
+        if not state.get("workflow") or pending is None:
             await self.whisper(client, ref, person, "This draft is no longer waiting for review.")
             return
         draft = WorkflowDraft.model_validate(state["workflow"])
+        if clicked_value(body) != review_hash(pending):
+            await self.whisper(
+                client,
+                ref,
+                person,
+                f"That button was for another version: v{draft.version} is current; "
+                "review it and decide again.",
+            )
+            return
         metadata = {
             "team": ref.team,
             "channel": ref.channel,
@@ -449,10 +472,13 @@ class SlackChannel:
             return
         kept = [t for t in titles if t["id"] not in removed]
         steps = edited_steps(current, kept)
+        shown = current.content_hash
         if steps is not None:
-            await self.decide(body, client, ref, "edit", {"workflow": {"steps": steps}})
+            edit = {"workflow": {"steps": steps}}
+            # The typed change below applies on top of the version this edit makes.
+            shown = await self.decide(body, client, ref, "edit", edit, shown=shown) or shown
         if instruction:
-            await self.decide(body, client, ref, "response", instruction)
+            await self.decide(body, client, ref, "response", instruction, shown=shown)
 
     # -- support desk ------------------------------------------------------------------
 
@@ -673,6 +699,12 @@ class SlackChannel:
     ) -> None:
         """Tell one person something, in the message's channel, that only they see."""
         await client.chat_postEphemeral(channel=ref.channel, user=person.slack_id, text=message)
+
+
+def clicked_value(body: dict[str, Any]) -> str:
+    """Return the value of the clicked button: the content hash of the version it was shown with."""
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
 
 
 def ref_of(metadata: dict[str, str]) -> MessageRef:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assistant.review import action_target
+from assistant.review import action_target, review_hash
 from assistant.schemas import ReviewRequest, Source, Step, Ticket, WorkflowDraft
 
 Block = dict[str, Any]
@@ -133,24 +133,30 @@ def versioned(title: str, version: int, limit: int = 150) -> str:
 
 
 def review_actions(request: ReviewRequest) -> Block:
-    """Return the buttons a review allows."""
+    """Return the buttons a review allows, each carrying the content hash it was shown with."""
+    shown = review_hash(request)
     buttons: list[Block] = []
     if request.config.allow_accept:
-        buttons.append(button(APPROVE, "Approve", style="primary"))
+        buttons.append(button(APPROVE, "Approve", style="primary", value=shown))
     if request.config.allow_edit or request.config.allow_respond:
-        buttons.append(button(EDIT, "Edit"))
+        buttons.append(button(EDIT, "Edit", value=shown))
     if request.config.allow_ignore:
-        buttons.append(button(REJECT, "Reject", style="danger"))
+        buttons.append(button(REJECT, "Reject", style="danger", value=shown))
     return {"type": "actions", "block_id": "review", "elements": buttons}
 
 
-def button(action_id: str, label: str, style: str | None = None) -> Block:
-    """Return a button; the thread comes from the message it sits on, not from its value."""
+def button(
+    action_id: str, label: str, style: str | None = None, *, value: str | None = None
+) -> Block:
+    """Return a button; the thread comes from the message it sits on, not from its value.
+
+    ``value`` is what a click sends back (the action id when none is given).
+    """
     element: Block = {
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": label},
-        "value": action_id,
+        "value": value or action_id,
     }
     if style:
         element["style"] = style

@@ -75,6 +75,33 @@ def draft_message(slack: LiveSlack, goal: str = GOAL, user: str = "U0ANA") -> di
     return slack.fake.message(CHANNEL, ts) | {"ts": ts}
 
 
+def button_value(message: dict[str, Any], action_id: str) -> str:
+    """Return what a click on the message's ``action_id`` button sends back."""
+    return next(
+        e["value"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    )
+
+
+def click_payload(
+    slack: LiveSlack, action_id: str, ts: str, *, user: str, value: str | None = None
+) -> dict[str, Any]:
+    """Return a click on a review button of message ``ts`` as it is shown now (or ``value``)."""
+    payload = SlackWire.click_payload(action_id, ts, user=user)
+    shown = slack.fake.message(CHANNEL, ts)
+    payload["actions"][0]["value"] = value or button_value(shown, action_id)
+    return payload
+
+
+def click(slack: LiveSlack, action_id: str, ts: str, *, user: str, value: str | None = None) -> Any:
+    """Click a review button of message ``ts`` as it is shown now (or with ``value``)."""
+    payload = click_payload(slack, action_id, ts, user=user, value=value)
+    return slack.wire.send(slack.wire.interaction_body(payload))
+
+
 def thread_replies(slack: LiveSlack, ts: str) -> list[dict[str, Any]]:
     return [p for p in slack.fake.posted if p.get("thread_ts") == ts]
 
@@ -107,11 +134,11 @@ def test_a_goal_is_drafted_refused_then_approved_with_results_in_the_thread(
     assert thread in recent_threads(slack.services.engine, author="ben", limit=20)
 
     # Someone without the role is told privately why, and who can approve; buttons stay.
-    assert slack.wire.click(APPROVE, ts, user="U0BEN").status_code == 200
+    assert click(slack, APPROVE, ts, user="U0BEN").status_code == 200
     whisper = slack.fake.wait_for(lambda: [e for e in slack.fake.ephemeral if e["user"] == "U0BEN"])
     assert "refused" in whisper[-1]["text"] and "Who can approve: ana" in whisper[-1]["text"]
     # A Slack user linked to nobody is told how to get linked.
-    slack.wire.click(APPROVE, ts, user="U0NOBODY")
+    click(slack, APPROVE, ts, user="U0NOBODY")
     stranger = slack.fake.wait_for(
         lambda: [e for e in slack.fake.ephemeral if e["user"] == "U0NOBODY"]
     )
@@ -119,7 +146,7 @@ def test_a_goal_is_drafted_refused_then_approved_with_results_in_the_thread(
     assert buttons(slack.fake.message(CHANNEL, ts)) and not thread_replies(slack, ts)
 
     # The CFO approves: the thread resumes, the action runs, results go in the thread.
-    slack.wire.click(APPROVE, ts, user="U0CARLA")
+    click(slack, APPROVE, ts, user="U0CARLA")
     results = slack.fake.wait_for(lambda: thread_replies(slack, ts))
     assert "approved by carla" in results[0]["text"]
     assert "ok" in blocks_text(results[0]["blocks"])
@@ -133,8 +160,8 @@ def test_double_clicks_and_slack_retries_dispatch_once(slack: LiveSlack) -> None
     message = draft_message(slack)
     ts = message["ts"]
     finance_before = len([p for p in slack.fake.posted if p["channel"] == "#finance"])
-    first = slack.wire.interaction_body(slack.wire.click_payload(APPROVE, ts, user="U0CARLA"))
-    second = slack.wire.interaction_body(slack.wire.click_payload(APPROVE, ts, user="U0CARLA"))
+    first = slack.wire.interaction_body(click_payload(slack, APPROVE, ts, user="U0CARLA"))
+    second = slack.wire.interaction_body(click_payload(slack, APPROVE, ts, user="U0CARLA"))
     with ThreadPoolExecutor(4) as pool:
         sent = [
             pool.submit(slack.wire.send, first),
@@ -164,7 +191,7 @@ def test_edit_opens_a_modal_and_saves_new_versions(slack: LiveSlack) -> None:
     message = draft_message(slack)
     ts = message["ts"]
     views_before = len(slack.fake.views)
-    slack.wire.click(EDIT, ts, user="U0ANA")
+    click(slack, EDIT, ts, user="U0ANA")
     opened = slack.fake.wait_for(lambda: slack.fake.views[views_before:])[0]
     view = opened["view"]
     assert view["type"] == "modal" and opened["trigger_id"]
@@ -211,7 +238,7 @@ def test_edit_opens_a_modal_and_saves_new_versions(slack: LiveSlack) -> None:
     assert "changed (now v2)" in changed[0]["text"]
 
     # A plain-language change typed in a fresh modal makes version 3.
-    slack.wire.click(EDIT, ts, user="U0ANA")
+    click(slack, EDIT, ts, user="U0ANA")
     view = slack.fake.wait_for(lambda: slack.fake.views[views_before + 1 :])[0]["view"]
     values = {
         "instruction": {"text": {"type": "plain_text_input", "value": "send it to #ops instead"}}
@@ -224,13 +251,14 @@ def test_edit_opens_a_modal_and_saves_new_versions(slack: LiveSlack) -> None:
 def test_reject_ends_the_draft_and_unknown_actions_are_answered(slack: LiveSlack) -> None:
     message = draft_message(slack)
     ts = message["ts"]
-    slack.wire.click(REJECT, ts, user="U0ANA")
+    approve = button_value(message, APPROVE)
+    click(slack, REJECT, ts, user="U0ANA")
     slack.fake.wait_for(
         lambda: "Rejected" in blocks_text(slack.fake.messages[(CHANNEL, ts)]["blocks"])
     )
     assert not buttons(slack.fake.message(CHANNEL, ts)) and not thread_replies(slack, ts)
     # A late approval is told the draft is no longer waiting.
-    slack.wire.click(APPROVE, ts, user="U0CARLA")
+    click(slack, APPROVE, ts, user="U0CARLA", value=approve)
     slack.fake.wait_for(
         lambda: [
             e for e in slack.fake.ephemeral if e["user"] == "U0CARLA" and "not waiting" in e["text"]
@@ -240,6 +268,65 @@ def test_reject_ends_the_draft_and_unknown_actions_are_answered(slack: LiveSlack
     slack.fake.wait_for(
         lambda: [e for e in slack.fake.ephemeral if "don't know that action" in e["text"]]
     )
+
+
+def test_a_reject_by_an_unlinked_user_or_one_without_a_role_is_refused(
+    slack: LiveSlack,
+) -> None:
+    message = draft_message(slack)
+    ts = message["ts"]
+    click(slack, REJECT, ts, user="U0STRANGER")
+    stranger = slack.fake.wait_for(
+        lambda: [e for e in slack.fake.ephemeral if e["user"] == "U0STRANGER"]
+    )
+    text = stranger[-1]["text"]
+    assert "may not reject" in text and "not a known user" in text and "Who can decide" in text
+    assert "link-slack NAME U0STRANGER" in text
+    click(slack, REJECT, ts, user="U0BEN")
+    slack.fake.wait_for(
+        lambda: [
+            e
+            for e in slack.fake.ephemeral
+            if e["user"] == "U0BEN" and "may not reject" in e["text"]
+        ]
+    )
+    after = slack.fake.message(CHANNEL, ts)
+    assert buttons(after) == [APPROVE, EDIT, REJECT] and "Rejected" not in blocks_text(
+        after["blocks"]
+    )
+
+
+def test_a_button_of_an_older_version_does_nothing_but_say_which_is_current(
+    slack: LiveSlack,
+) -> None:
+    message = draft_message(slack)
+    ts = message["ts"]
+    v1_approve = button_value(message, APPROVE)
+    views = len(slack.fake.views)
+    click(slack, EDIT, ts, user="U0ANA")
+    view = slack.fake.wait_for(lambda: slack.fake.views[views:])[0]["view"]
+    change = {
+        "instruction": {"text": {"type": "plain_text_input", "value": "send it to #ops instead"}}
+    }
+    slack.wire.submit(view, change)
+    slack.fake.wait_for(lambda: "v2" in blocks_text(slack.fake.messages[(CHANNEL, ts)]["blocks"]))
+    assert button_value(slack.fake.message(CHANNEL, ts), APPROVE) != v1_approve
+
+    click(slack, APPROVE, ts, user="U0CARLA", value=v1_approve)
+    told = slack.fake.wait_for(
+        lambda: [e for e in slack.fake.ephemeral if "v2 is current" in e["text"]]
+    )
+    assert told[-1]["user"] == "U0CARLA"
+    assert not thread_replies(slack, ts) and buttons(slack.fake.message(CHANNEL, ts))
+    # An Edit button of the older version opens nothing either.
+    views = len(slack.fake.views)
+    click(slack, EDIT, ts, user="U0ANA", value=v1_approve)
+    slack.fake.wait_for(
+        lambda: [
+            e for e in slack.fake.ephemeral if e["user"] == "U0ANA" and "v2 is current" in e["text"]
+        ]
+    )
+    assert len(slack.fake.views) == views
 
 
 def test_forged_and_stale_requests_get_401_and_change_nothing(slack: LiveSlack) -> None:

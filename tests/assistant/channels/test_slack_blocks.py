@@ -172,6 +172,8 @@ def test_buttons_only_while_a_review_is_pending_and_a_status_line_otherwise() ->
     assert pending[-1]["type"] == "actions"
     styles = {e["action_id"]: e.get("style") for e in pending[-1]["elements"]}
     assert styles == {APPROVE: "primary", EDIT: None, REJECT: "danger"}
+    # Each button sends back the content hash of the version it is shown with.
+    assert {e["value"] for e in pending[-1]["elements"]} == {draft.content_hash}
 
     approved = draft_blocks(draft, None, status=":white_check_mark: Approved by carla.")
     assert not buttons(approved)

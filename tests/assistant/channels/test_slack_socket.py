@@ -95,6 +95,14 @@ async def test_socket_mode_drafts_and_approves_over_a_loopback_websocket(
 
             # Carla (CFO) approves: an empty ack, then the results in the message's thread.
             click = SlackWire.click_payload(APPROVE, ts, user="U0CARLA")
+            # The button sends back the content hash of the version it was shown with.
+            click["actions"][0]["value"] = next(
+                e["value"]
+                for b in draft["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["action_id"] == APPROVE
+            )
             assert set(await server.deliver("interactive", click)) == {"envelope_id"}
             replies = await fake.wait_for_async(
                 lambda: [p for p in fake.posted if p.get("thread_ts") == ts]
