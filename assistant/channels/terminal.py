@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.review import action_target
+from assistant.review import action_target, review_hash
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from graphs.runner import ChatRunner, InputError
 
@@ -130,23 +130,27 @@ class TerminalChat:
         return None
 
     async def review(self, request: ReviewRequest) -> None:
-        """Ask for Approve / Edit / Reject and send the decision."""
+        """Ask for Approve / Edit / Reject and send the decision on the version shown."""
+        shown = review_hash(request)
         while True:
             raw = self.ask("[a]pprove / [e]dit / [r]eject").strip()
             choice = raw.lower()
             if choice in ("a", "approve"):
-                decision = ReviewResponse(type="accept", user=self.user)
+                kind, args = "accept", None
             elif choice in ("r", "reject"):
-                decision = ReviewResponse(type="ignore", user=self.user)
+                kind, args = "ignore", None
             elif choice in ("e", "edit"):
                 instruction = self.ask("what should change (e.g. 'remove step 2')").strip()
                 if not instruction:
                     continue
-                decision = ReviewResponse(type="response", args=instruction, user=self.user)
+                kind, args = "response", instruction
             elif choice:
                 # Anything else typed here is taken as a plain-language edit.
-                decision = ReviewResponse(type="response", args=raw, user=self.user)
+                kind, args = "response", raw
             else:
                 continue
+            decision = ReviewResponse.model_validate(
+                {"type": kind, "args": args, "user": self.user, "content_hash": shown}
+            )
             await self.turn(self.runner.send_decision(self.thread, decision))
             return

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from rich.console import Console
 
 from assistant.channels.terminal import TerminalChat
+from assistant.schemas import ReviewRequest
 from connectors.sandbox import ActionLog
 from graphs.runner import ChatRunner
 
@@ -49,3 +50,17 @@ async def test_reject_dispatches_nothing(runner: ChatRunner, action_log: ActionL
     await TerminalChat(runner, thread="term2", user="ana", console=console, ask=ask).run()
     assert "nothing was dispatched" in console.export_text()
     assert action_log.actions == []
+
+
+async def test_a_decision_is_made_on_the_version_shown(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    goal = "Post the weekly ticket summary in #support"
+    first = [e async for e in runner.send_text("term3", goal, "ana")]
+    shown = ReviewRequest.model_validate(next(e for e in first if e["type"] == "review")["request"])
+    [_ async for _ in runner.send_text("term3", "send it to #ops instead", "ana")]
+    console = Console(record=True, width=200)
+    _, ask = scripted("a")
+    await TerminalChat(runner, thread="term3", user="ana", console=console, ask=ask).review(shown)
+    assert "v2 is current; review it and decide again" in console.export_text()
+    assert action_log.actions == [] and await runner.pending_review("term3") is not None

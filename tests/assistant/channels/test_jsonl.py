@@ -1,0 +1,33 @@
+"""The ``chat --json`` channel: decisions name the version they were made on."""
+
+import json
+from typing import Any
+
+from assistant.channels.jsonl import handle_line
+from connectors.sandbox import ActionLog
+from graphs.runner import ChatRunner
+
+
+async def line(runner: ChatRunner, data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e async for e in handle_line(runner, json.dumps(data).encode())]
+
+
+async def test_a_decision_on_an_older_version_is_an_error_naming_the_current_one(
+    runner: ChatRunner, action_log: ActionLog
+) -> None:
+    goal = {"text": "Post the weekly ticket summary in #support", "user": "ana", "thread": "j1"}
+    v1 = next(e for e in await line(runner, goal) if e["type"] == "draft")["workflow"]
+    change = {"text": "send it to #ops instead", "user": "ana", "thread": "j1"}
+    v2 = next(e for e in await line(runner, change) if e["type"] == "draft")["workflow"]
+    for stale in ({"content_hash": v1["content_hash"]}, {"version": 1}):
+        decision = {"decision": {"type": "accept", **stale}, "user": "ana", "thread": "j1"}
+        events = await line(runner, decision)
+        assert [e["type"] for e in events] == ["error"]
+        assert "v2 is current; review it and decide again" in events[0]["message"]
+    assert action_log.actions == []
+    bound = {"type": "accept", "content_hash": v2["content_hash"], "version": 2}
+    done = await line(runner, {"decision": bound, "user": "ana", "thread": "j1"})
+    assert [e["type"] for e in done][:1] == ["dispatched"]
+    assert {a.params.get("channel") for a in action_log.actions if a.connector == "slack"} == {
+        "#ops"
+    }
