@@ -117,6 +117,22 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     await shot(page, "3-dispatched")
 
 
+async def test_an_approve_button_of_an_older_version_only_says_which_is_current(  # type: ignore[no-untyped-def]
+    server: str, browser
+) -> None:
+    page = await login(browser, server, "ana", "ana-pass")
+    await send(page, "Post the weekly ticket summary in #support")
+    await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+    await send(page, "send it to #ops instead")
+    await page.get_by_text("— v2").first.wait_for(timeout=30_000)
+    approve = page.get_by_role("button", name="Approve")
+    assert await approve.count() == 2
+    await click_until(page, approve.first, "v2 is current; review it and decide again")
+    assert await page.get_by_text("dispatched").count() == 0
+    await click_until(page, approve.last, "Approved by ana and dispatched")
+    assert await page.get_by_text("sandbox: would slack.post_message channel=#ops").count() > 0
+
+
 async def test_a_user_without_the_role_is_told_who_can_approve(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = await login(browser, server, "ivan", "ivan-pass")
     await send(page, GOAL)
