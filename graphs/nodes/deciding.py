@@ -6,6 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import ValidationError
 
 from assistant.review import workflow_review
 from assistant.schemas import ReviewResponse
@@ -29,10 +30,9 @@ async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     thread, content_hash = state["thread"], draft.content_hash
     try:
         decision = ReviewResponse.model_validate(answer)
-    except ValueError as exc:
+    except ValidationError as exc:
         problem = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'decision'}: {e['msg']}"
-            for e in getattr(exc, "errors", lambda: [])()
+            f"{'.'.join(str(p) for p in e['loc']) or 'decision'}: {e['msg']}" for e in exc.errors()
         )
         user = answer.get("user") if isinstance(answer, dict) else None
         context.journal.event(
@@ -42,10 +42,7 @@ async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
             content_hash=content_hash,
             problem=problem[:500],
         )
-        return refused(
-            f"That decision was not understood ({problem or 'not a decision'}); "
-            "the review is still open."
-        )
+        return refused(f"That decision was not understood ({problem}); the review is still open.")
     denied = refusal(decision, request, state, context)
     if denied:
         context.journal.event(

@@ -25,6 +25,7 @@ def test_topology_snapshot() -> None:
         "review -.-> approve",
         "approve -.-> dispatch",
         "approve -.-> review",
+        "review -.-> review",
         "review -.-> revise_workflow",
         "review -.-> discard",
         "capture_intent -.-> clarify",

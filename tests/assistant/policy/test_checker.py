@@ -176,7 +176,9 @@ def test_dispatch_recheck_sees_separation_of_duties_and_joint_groups() -> None:
         verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requesters=["carla"]
     )
     assert (
-        checker.approvals_suffice(verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requesters=["ana"])
+        checker.approvals_suffice(
+            verdict, [("dan", ["ceo"]), ("carla", ["cfo"])], requesters=["ana"]
+        )
         is None
     )
 
