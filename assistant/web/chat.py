@@ -344,9 +344,11 @@ async def on_edit(action: cl.Action) -> None:
     runner = runtime.current().runner
     thread = button_thread(action)
     pending = await runner.pending_review(thread)
-    current = reviewed_draft(pending) if pending else None
-    if pending is None or current is None:
+    if pending is None:
         await cl.Message(content="This draft is no longer waiting for review.").send()
+        return
+    current = reviewed_draft(pending)
+    if current is None:  # a reply is edited in the support queue, not with this form
         return
     if review_hash(pending) != button_hash(action):
         await cl.Message(
