@@ -72,6 +72,13 @@ async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str,
         previous = WorkflowDraft.model_validate(history[-1])
         if changed_high_risk(previous, checked):
             requesters.append(editor)
+            journal.event(
+                "requester_added",
+                actor=editor,
+                thread=thread,
+                content_hash=checked.content_hash,
+                reason="changed a high-risk step; may not approve this version",
+            )
     return {
         "workflow": dumped,
         "versions": [*history, dumped],

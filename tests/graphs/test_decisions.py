@@ -163,7 +163,7 @@ async def test_a_malformed_resume_keeps_the_thread_waiting_on_a_valid_review(
 
 
 async def test_an_editor_who_adds_a_money_step_cannot_approve_her_own_edit(
-    roles_runner: ChatRunner, action_log: ActionLog
+    roles_runner: ChatRunner, action_log: ActionLog, journal: MemoryJournal
 ) -> None:
     await collect(roles_runner.send_text("d7", SUMMARY, "ana"))
     steps = [*(await workflow_of(roles_runner, "d7"))["steps"], MONEY_STEP]
@@ -173,6 +173,7 @@ async def test_an_editor_who_adds_a_money_step_cannot_approve_her_own_edit(
     edit = ReviewResponse(type="edit", args={"workflow": {"steps": steps}}, user="carla")
     edited = await collect(roles_runner.send_decision("d7", edit))
     assert of_type(edited, "draft")[0]["workflow"]["version"] == 2
+    assert "requester_added" in [e["event"] for e in journal.events if e["actor"] == "carla"]
     own = await collect(
         roles_runner.send_decision("d7", ReviewResponse(type="accept", user="carla"))
     )
