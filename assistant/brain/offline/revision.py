@@ -22,12 +22,12 @@ import re
 
 from assistant.brain.base import Revision
 from assistant.brain.offline.slots import (
-    extract_amount,
     extract_channel,
     extract_email,
     extract_role,
     extract_schedule,
 )
+from assistant.policy.amounts import extract_amount
 from assistant.schemas import Step, Trigger, WorkflowDraft
 
 HELP = (

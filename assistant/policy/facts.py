@@ -1,0 +1,100 @@
+"""The facts a draft's approvals rest on: the amounts it handles and the actions it is.
+
+Facts only ever add requirements. The request (the draft's ``goal``) is kept across every
+edit, so the amounts it states and the high-risk actions it asks for still count after a
+step is removed or a threshold is edited down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.policy.amounts import largest_amount, money_value
+from assistant.policy.conditions import ConditionError, comparisons, parse
+from assistant.policy.endpoints import action_text, decoded, same_endpoint, urls
+from assistant.policy.rules import DoNotAutomate, Policy
+from assistant.schemas import Step, WorkflowDraft
+
+
+def condition_amounts(step: Step, policy: Policy) -> list[float]:
+    """Return the amounts a step's condition compares money fields with."""
+    if not step.condition:
+        return []
+    try:
+        parsed = parse(step.condition)
+    except ConditionError:
+        return []
+    return [
+        float(c.value)
+        for c in comparisons(parsed)
+        if policy.is_money_field(c.field)
+        and isinstance(c.value, int | float)
+        and not isinstance(c.value, bool)
+    ]
+
+
+def param_amounts(params: dict[str, Any], policy: Policy, prefix: str = "") -> list[float]:
+    """Return the money values in action params (``amount``, ``payload.total``, ...)."""
+    found: list[float] = []
+    for key, value in params.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found += param_amounts(value, policy, f"{path}.")
+        elif policy.is_money_field(path) or policy.is_money_field(str(key)):
+            amount = money_value(value)
+            if amount is not None:
+                found.append(amount)
+    return found
+
+
+def workflow_amount(draft: WorkflowDraft, policy: Policy) -> float | None:
+    """Return the largest amount the draft handles: money conditions, params and request.
+
+    Example:
+        >>> from assistant.policy.rules import load_policy
+        >>> draft = WorkflowDraft(title="t", goal="wire fifty grand", steps=[
+        ...     Step(id="s1", title="Filter", kind="condition",
+        ...          condition="mention.author_followers > 250000")])
+        >>> workflow_amount(draft, load_policy())
+        50000.0
+    """
+    amounts = [a for step in draft.steps for a in condition_amounts(step, policy)]
+    amounts += [
+        a
+        for step in draft.steps
+        if step.kind == "action"
+        for a in param_amounts(step.params, policy)
+    ]
+    stated = largest_amount(draft.goal)
+    if stated is not None:
+        amounts.append(stated)
+    return max(amounts) if amounts else None
+
+
+def step_items(step: Step, policy: Policy) -> list[DoNotAutomate]:
+    """Return the Do-Not-Automate items an action step is, judged by what it does.
+
+    The endpoint it calls and its ``connector.operation`` decide, however the URL is
+    encoded; the patterns then run over its decoded title, operation and params, so a
+    harmless title on a money endpoint is still money.
+    """
+    operation = f"{step.connector}.{step.operation}"
+    targets = urls(step.params)
+    text = action_text(step.title, operation, step.params)
+    return [
+        item
+        for item in policy.do_not_automate
+        if operation in item.operations
+        or any(same_endpoint(url, item.endpoint) for url in targets)
+        or item.matches(text)
+    ]
+
+
+def request_items(goal: str, policy: Policy) -> list[DoNotAutomate]:
+    """Return the Do-Not-Automate items the request itself asks for."""
+    return policy.risky(decoded(goal))
+
+
+def is_refund(text: str) -> bool:
+    """Tell whether money moved by this text is a refund (the refund tiers apply)."""
+    return "refund" in decoded(text).lower()
