@@ -222,7 +222,7 @@ def comparisons(condition: Condition) -> list[Comparison]:
 def replace_value(condition: Condition, target: Comparison, value: Value) -> Condition:
     """Return ``condition`` with the comparison ``target`` comparing against ``value``."""
     if isinstance(condition, Comparison):
-        return replace(condition, value=value) if condition is target else condition
+        return replace(condition, value=value) if condition == target else condition
     return Junction(
         condition.joiner, tuple(replace_value(p, target, value) for p in condition.parts)
     )
