@@ -8,15 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.policy import conditions
-from assistant.policy.endpoints import normalize_url
-from assistant.policy.facts import is_refund, request_items, step_items
+from assistant.policy.destinations import (
+    destination_problem,
+    internal_email,
+    params_problem,
+)
+from assistant.policy.facts import (
+    is_refund,
+    item_roles,
+    missing_sign_off,
+    required_items,
+    step_items,
+)
 from assistant.policy.facts import workflow_amount as facts_amount
 from assistant.policy.rules import DoNotAutomate, Policy, load_policy
 from assistant.schemas import Risk, Step, WorkflowDraft
-from connectors.operations import CATALOG, is_runtime
+from connectors.operations import CATALOG
 
 DO_NOT_AUTOMATE = "policies/do-not-automate.md"
-APPROVAL_MATRIX = "policies/approval-matrix.md"
 RISK_ORDER: dict[Risk, int] = {"low": 0, "medium": 1, "high": 2}
 OWNER = "owner"
 
@@ -29,15 +38,6 @@ def higher(a: Risk, b: Risk) -> Risk:
 def workflow_amount(draft: WorkflowDraft, policy: Policy | None = None) -> float | None:
     """Return the largest amount the draft handles (money fields, params, the request)."""
     return facts_amount(draft, policy or load_policy())
-
-
-def email_addresses(step: Step) -> list[str]:
-    """Return an email step's recipients, ``to`` and ``cc``, each given as a string or a list."""
-    addresses: list[str] = []
-    for key in ("to", "cc"):
-        value = step.params.get(key) or []
-        addresses += [str(a) for a in ([value] if isinstance(value, str) else value)]
-    return addresses
 
 
 @dataclass
@@ -178,87 +178,36 @@ class PolicyChecker:
     def item_roles(
         self, item: DoNotAutomate, amount: float | None, *, refund: bool = False
     ) -> list[str]:
-        """Return the roles that must approve a do-not-automate action.
-
-        The item's own role always counts; for money, the Approval Matrix tier for the
-        amount is added, and whichever is stricter wins: a tier never lowers the item's role.
-        """
-        tier = self.policy.roles_for_amount(amount, refund=refund) if item.amount_roles else []
-        if any(self.policy.satisfies([role], item.role) for role in tier):
-            return tier
-        return [item.role, *(r for r in tier if not self.policy.satisfies([item.role], r))]
+        """Return the roles that must approve a do-not-automate action (see ``facts``)."""
+        return item_roles(self.policy, item, amount, refund=refund)
 
     def required_items(self, draft: WorkflowDraft) -> list[tuple[DoNotAutomate, list[str]]]:
-        """Return each held-for-approval item the draft is, with what makes it that item.
-
-        An item counts when an unblocked action step performs it, and when the request asks
-        for it, whether or not a step for it is still in the draft.
-        """
-        found: dict[str, tuple[DoNotAutomate, list[str]]] = {}
-        for step in draft.steps:
-            if step.kind == "action" and not step.blocked_reason:
-                for item in step_items(step, self.policy):
-                    if item.action == "require":
-                        found.setdefault(item.name, (item, []))[1].append(f"step {step.id}")
-        for item in request_items(draft.goal, self.policy):
-            if item.action == "require":
-                found.setdefault(item.name, (item, []))[1].append("the request")
-        return list(found.values())
+        """Return each held-for-approval item the draft is, with what makes it that item."""
+        return required_items(draft, self.policy)
 
     def missing_sign_offs(self, draft: WorkflowDraft, amount: float | None) -> list[str]:
         """Explain each required sign-off the draft has no approval step for."""
         approvers = [
-            (f"{s.id}", [s.approver_role])
+            (s.id, [s.approver_role])
             for s in draft.steps
             if s.kind == "approval" and s.approver_role and not s.blocked_reason
         ]
         warnings = []
         for item, sources in self.required_items(draft):
             group = self.item_roles(item, amount, refund=is_refund(draft.goal))
-            missing = [r for r in group if r not in self.match(group, approvers)]
-            if not missing:
-                continue
-            sized = f" of {amount:,.0f}" if item.amount_roles and amount is not None else ""
-            warnings.append(
-                f"Missing sign-off: {' and '.join(sources)} ({item.heading.lower()}{sized}) "
-                f"needs approval by {' and '.join(group)} on every run ({APPROVAL_MATRIX}), "
-                f"but the draft has no approval step for {', '.join(missing)}. "
-                f"Approving this version still needs {' and '.join(group)}."
-            )
+            covered = self.match(group, approvers)
+            missing = [r for r in group if r not in covered]
+            if missing:
+                warnings.append(missing_sign_off(item, sources, group, missing, amount))
         return warnings
 
     def internal_email(self, step: Step) -> bool:
         """Tell whether every recipient of an email step is an internal address."""
-        addresses = email_addresses(step)
-        return bool(addresses) and all(
-            not is_runtime(a) and self.policy.destinations.email_allowed(a) for a in addresses
-        )
+        return internal_email(step, self.policy.destinations)
 
     def destination_problem(self, step: Step) -> str | None:
         """Return why a step's destination is not allowed, if it is not."""
-        where = self.policy.destinations
-        params = step.params
-        if step.connector == "slack":
-            channel = str(params.get("channel", ""))
-            if not is_runtime(channel) and not where.slack_channel.match(channel):
-                return f"Slack channel {channel!r} is not allowed: only public #channels ({APPROVAL_MATRIX})"
-        if step.connector == "email":
-            for address in email_addresses(step):
-                if not is_runtime(address) and not where.email_allowed(address):
-                    return (
-                        f"Email to {address} is not allowed: outside {', '.join(where.email_domains)}; "
-                        f"customer addresses must come from ticket data ({APPROVAL_MATRIX})"
-                    )
-        if step.connector == "webhook":
-            url = str(params.get("url", ""))
-            if is_runtime(url):
-                return f"Webhook URL {url} is only known at run time, so its host cannot be checked"
-            host = normalize_url(url).split("://", 1)[-1].split("/", 1)[0]
-            if not where.host_allowed(host):
-                return (
-                    f"Webhook host {host or url!r} is not on the allowed list ({APPROVAL_MATRIX})"
-                )
-        return None
+        return destination_problem(step, self.policy.destinations)
 
     def requirement_groups(
         self, draft: WorkflowDraft, amount: float | None = None
@@ -390,21 +339,3 @@ class PolicyChecker:
 
         search(0, frozenset(), [], 0)
         return best[2]
-
-
-def params_problem(step: Step) -> str | None:
-    """Return a one-line description of why a step's params fail its operation's schema."""
-    operation = CATALOG.get(step.connector or "", {}).get(step.operation or "")
-    if operation is None:
-        return None
-    try:
-        operation.params.model_validate(step.params)
-    except ValueError as exc:
-        errors = getattr(exc, "errors", None)
-        if callable(errors):
-            parts = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in errors()
-            ]
-            return "Invalid params: " + "; ".join(parts)
-        return f"Invalid params: {exc}"
-    return None

@@ -38,7 +38,10 @@ def normalize_url(url: str) -> str:
         'https://payments.internal.northwind.example/api/transfers'
     """
     text = INVISIBLE.sub("", decoded(url)).replace("\\", "/")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # a malformed host ("[::1") is still compared, as plain text
+        return text.lower()
     host = (parts.hostname or "").rstrip(".").lower()
     path = re.sub(r"/{2,}", "/", parts.path)
     path = posixpath.normpath(path) if path else ""

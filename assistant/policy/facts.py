@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.policy.amounts import largest_amount, money_value
 from assistant.policy.conditions import ConditionError, comparisons, parse
+from assistant.policy.destinations import APPROVAL_MATRIX
 from assistant.policy.endpoints import action_text, decoded, same_endpoint, urls
 from assistant.policy.rules import DoNotAutomate, Policy
 from assistant.schemas import Step, WorkflowDraft
@@ -93,6 +94,55 @@ def step_items(step: Step, policy: Policy) -> list[DoNotAutomate]:
 def request_items(goal: str, policy: Policy) -> list[DoNotAutomate]:
     """Return the Do-Not-Automate items the request itself asks for."""
     return policy.risky(decoded(goal))
+
+
+def item_roles(
+    policy: Policy, item: DoNotAutomate, amount: float | None, *, refund: bool = False
+) -> list[str]:
+    """Return the roles that must approve a do-not-automate action.
+
+    The item's own role always counts; for money, the Approval Matrix tier for the amount
+    is added, and whichever is stricter wins: a tier never lowers the item's role.
+    """
+    tier = policy.roles_for_amount(amount, refund=refund) if item.amount_roles else []
+    if any(policy.satisfies([role], item.role) for role in tier):
+        return tier
+    return [item.role, *(r for r in tier if not policy.satisfies([item.role], r))]
+
+
+def required_items(draft: WorkflowDraft, policy: Policy) -> list[tuple[DoNotAutomate, list[str]]]:
+    """Return each held-for-approval item the draft is, with what makes it that item.
+
+    An item counts when an unblocked action step performs it, and when the request asks
+    for it, whether or not a step for it is still in the draft.
+    """
+    found: dict[str, tuple[DoNotAutomate, list[str]]] = {}
+    for step in draft.steps:
+        if step.kind == "action" and not step.blocked_reason:
+            for item in step_items(step, policy):
+                if item.action == "require":
+                    found.setdefault(item.name, (item, []))[1].append(f"step {step.id}")
+    for item in request_items(draft.goal, policy):
+        if item.action == "require":
+            found.setdefault(item.name, (item, []))[1].append("the request")
+    return list(found.values())
+
+
+def missing_sign_off(
+    item: DoNotAutomate,
+    sources: list[str],
+    group: list[str],
+    missing: list[str],
+    amount: float | None,
+) -> str:
+    """Say which sign-off a draft lacks, why it is required, and that approval still needs it."""
+    sized = f" of {amount:,.0f}" if item.amount_roles and amount is not None else ""
+    return (
+        f"Missing sign-off: {' and '.join(sources)} ({item.heading.lower()}{sized}) "
+        f"needs approval by {' and '.join(group)} on every run ({APPROVAL_MATRIX}), "
+        f"but the draft has no approval step for {', '.join(missing)}. "
+        f"Approving this version still needs {' and '.join(group)}."
+    )
 
 
 def is_refund(text: str) -> bool:
