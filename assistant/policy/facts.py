@@ -136,11 +136,11 @@ def missing_sign_off(
     amount: float | None,
 ) -> str:
     """Say which sign-off a draft lacks, why it is required, and that approval still needs it."""
-    sized = f" of {amount:,.0f}" if item.amount_roles and amount is not None else ""
+    sized = f", for {amount:,.0f}," if item.amount_roles and amount is not None else ""
     return (
-        f"Missing sign-off: {' and '.join(sources)} ({item.heading.lower()}{sized}) "
-        f"needs approval by {' and '.join(group)} on every run ({APPROVAL_MATRIX}), "
-        f"but the draft has no approval step for {', '.join(missing)}. "
+        f"Missing sign-off: {item.step_title} ({' and '.join(sources)}){sized} needs approval "
+        f"by {' and '.join(group)} on every run ({APPROVAL_MATRIX}), but the draft has no "
+        f"approval step for {', '.join(missing)}. "
         f"Approving this version still needs {' and '.join(group)}."
     )
 
