@@ -25,8 +25,8 @@ def shown(amount: float) -> str:
     return f"{int(amount):,}" if float(amount).is_integer() else f"{amount:,.2f}"
 
 
-def threshold_of(step: Step) -> Comparison | None:
-    """Return the numeric comparison a condition step sets its threshold with, if any."""
+def threshold_of(step: Step, policy: Policy) -> Comparison | None:
+    """Return the money comparison a condition step sets its threshold with, if any."""
     if step.kind != "condition" or not step.condition:
         return None
     try:
@@ -37,20 +37,32 @@ def threshold_of(step: Step) -> Comparison | None:
         (
             c
             for c in comparisons(parsed)
-            if c.operator in ORDERING and isinstance(c.value, int | float)
+            if c.operator in ORDERING
+            and isinstance(c.value, int | float)
+            and policy.is_money_field(c.field)
         ),
         None,
     )
 
 
-def is_co_signature(index: int, steps: list[Step], policy: Policy) -> bool:
+def guarded_approval(index: int, steps: list[Step]) -> Step | None:
+    """Return the approval the condition at ``index`` gates: the next one before any condition."""
+    for step in steps[index + 1 :]:
+        if step.kind == "condition":
+            return None
+        if step.kind == "approval":
+            return step
+    return None
+
+
+def is_co_signature(index: int, guarded: Step, steps: list[Step], policy: Policy) -> bool:
     """Tell whether the threshold at ``index`` adds a joint tier's second signer.
 
     That is a check at a tier's bound (the "cfo and ceo" tier above 100,000) guarding one
     of the tier's roles after an approval by another of them: the Approval Matrix's
     co-signature, which the draft's own sign-off threshold never is.
     """
-    threshold, guarded = threshold_of(steps[index]), steps[index + 1]
+    threshold = threshold_of(steps[index], policy)
     earlier = {s.approver_role for s in steps[:index] if s.kind == "approval"}
     return threshold is not None and any(
         float(threshold.value) == tier.above  # type: ignore[arg-type]
@@ -62,11 +74,12 @@ def is_co_signature(index: int, steps: list[Step], policy: Policy) -> bool:
 
 def sign_off_threshold(steps: list[Step], policy: Policy) -> int | None:
     """Return the index of the condition guarding the sign-off approval, if there is one."""
-    for i, step in enumerate(steps[:-1]):
+    for i, step in enumerate(steps):
+        guarded = guarded_approval(i, steps)
         if (
-            threshold_of(step)
-            and steps[i + 1].kind == "approval"
-            and not is_co_signature(i, steps, policy)
+            threshold_of(step, policy)
+            and guarded is not None
+            and not is_co_signature(i, guarded, steps, policy)
         ):
             return i
     return None
@@ -78,14 +91,14 @@ def change_threshold(steps: list[Step], amount: float, policy: Policy) -> str:
     at = sign_off_threshold(steps, policy)
     if at is not None:
         step = steps[at]
-        threshold = threshold_of(step)
+        threshold = threshold_of(step, policy)
         assert threshold is not None and step.condition is not None
         old = float(threshold.value)  # type: ignore[arg-type]
         condition = render(replace_value(parse(step.condition), threshold, value))
         title = step.title.replace(shown(old), shown(amount))
         steps[at] = step.model_copy(update={"condition": condition, "title": title})
         return f"sign-off threshold (s{at + 1}) {shown(old)} → {shown(amount)}"
-    fields = [t.field for s in steps if (t := threshold_of(s))]
+    fields = [t.field for s in steps if (t := threshold_of(s, policy))]
     field = fields[0] if fields else "amount"
     where = next((i for i, s in enumerate(steps) if s.kind == "approval"), None)
     if where is None:
