@@ -162,7 +162,9 @@ class PolicyChecker:
         items = step_items(step, self.policy)
         if items:
             risk = "high"
-            role = self.item_roles(items[0], amount, refund=is_refund(step.title))[0]
+            role = self.item_roles(
+                items[0], amount, refund=is_refund(f"{step.title} {step.params}")
+            )[0]
             blocking = next((i for i in items if i.action == "block"), None)
             if blocking is not None:
                 blocked = f"{blocking.reason} ({DO_NOT_AUTOMATE})"
@@ -228,7 +230,9 @@ class PolicyChecker:
             items = step_items(step, self.policy)
             group = [step.approver_role] if step.approver_role else []
             if items:
-                group = self.item_roles(items[0], amount, refund=is_refund(step.title))
+                group = self.item_roles(
+                    items[0], amount, refund=is_refund(f"{step.title} {step.params}")
+                )
             if group and group not in groups:
                 groups.append(group)
         for item, _ in self.required_items(draft):
