@@ -5,19 +5,29 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
+from assistant.policy import conditions
+from assistant.policy.destinations import (
+    destination_problem,
+    internal_email,
+    params_problem,
+)
+from assistant.policy.facts import (
+    is_refund,
+    item_roles,
+    missing_sign_off,
+    required_items,
+    step_items,
+)
+from assistant.policy.facts import workflow_amount as facts_amount
 from assistant.policy.rules import DoNotAutomate, Policy, load_policy
 from assistant.schemas import Risk, Step, WorkflowDraft
-from connectors.operations import CATALOG, is_runtime
+from connectors.operations import CATALOG
 
 DO_NOT_AUTOMATE = "policies/do-not-automate.md"
-APPROVAL_MATRIX = "policies/approval-matrix.md"
 RISK_ORDER: dict[Risk, int] = {"low": 0, "medium": 1, "high": 2}
 OWNER = "owner"
-NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 
 
 def higher(a: Risk, b: Risk) -> Risk:
@@ -25,28 +35,9 @@ def higher(a: Risk, b: Risk) -> Risk:
     return a if RISK_ORDER[a] >= RISK_ORDER[b] else b
 
 
-def workflow_amount(draft: WorkflowDraft) -> float | None:
-    """Return the largest amount the draft's conditions compare against, if any."""
-    amounts = []
-    for step in draft.steps:
-        if step.kind == "condition" and step.condition:
-            for number in NUMBER.findall(step.condition):
-                amounts.append(float(number.replace(",", "")))
-    return max(amounts) if amounts else None
-
-
-def email_addresses(step: Step) -> list[str]:
-    """Return an email step's recipients, ``to`` and ``cc``, each given as a string or a list."""
-    addresses: list[str] = []
-    for key in ("to", "cc"):
-        value = step.params.get(key) or []
-        addresses += [str(a) for a in ([value] if isinstance(value, str) else value)]
-    return addresses
-
-
-def step_text(step: Step) -> str:
-    """Return the text of a step that policy patterns are matched against."""
-    return f"{step.title} {step.operation or ''} {step.params}"
+def workflow_amount(draft: WorkflowDraft, policy: Policy | None = None) -> float | None:
+    """Return the largest amount the draft handles (money fields, params, the request)."""
+    return facts_amount(draft, policy or load_policy())
 
 
 @dataclass
@@ -109,9 +100,14 @@ class PolicyChecker:
         return self.verdict(draft).draft
 
     def verdict(self, draft: WorkflowDraft) -> Verdict:
-        """Mark every step and work out the draft's risk and required approver roles."""
+        """Mark every step and work out the draft's risk and required approver roles.
+
+        The whole draft is checked on every call, so an edit is judged like a new draft;
+        requirements come from facts (amounts, the actions steps perform, what the request
+        asks for) and the approval steps present never lower them.
+        """
         skip = self.skip_requested(draft.goal)
-        amount = workflow_amount(draft)
+        amount = workflow_amount(draft, self.policy)
         steps = [self.check_step(step, skip_requested=skip, amount=amount) for step in draft.steps]
         marked = draft.model_copy(update={"steps": steps}).sealed()
         warnings = []
@@ -123,18 +119,29 @@ class PolicyChecker:
             )
         if skip:
             warnings.append("The request asks to skip approval; policy does not allow that.")
+        warnings += [
+            f"Step {s.id} is marked: {s.blocked_reason}."
+            for s in marked.steps
+            if s.kind != "action" and s.blocked_reason
+        ]
         risk: Risk = "low"
         for step in steps:
             if step.kind == "action" and not step.blocked_reason:
                 risk = higher(risk, step.risk)
+        if self.required_items(marked):
+            risk = "high"
         groups = self.requirement_groups(marked, amount)
+        warnings += self.missing_sign_offs(marked, amount)
         roles = list(dict.fromkeys(role for group in groups for role in group))
         return Verdict(marked, risk, roles, warnings, groups)
 
     def check_step(self, step: Step, *, skip_requested: bool, amount: float | None) -> Step:
         """Return ``step`` marked by policy."""
         if step.kind != "action":
-            return step.model_copy(update={"blocked_reason": None})
+            problem = None
+            if step.kind == "condition" or step.condition is not None:
+                problem = conditions.problem(step.condition)
+            return step.model_copy(update={"blocked_reason": problem})
         key = f"{step.connector}.{step.operation}"
         operation = CATALOG.get(step.connector or "", {}).get(step.operation or "")
         if step.connector is None or operation is None:
@@ -152,15 +159,17 @@ class PolicyChecker:
             risk = "low"
         blocked = params_problem(step) or self.destination_problem(step)
         role: str | None = None
-        for item in self.find_risky(step_text(step)):
+        items = step_items(step, self.policy)
+        if items:
             risk = "high"
-            roles = self.item_roles(item, step, amount)
-            role = roles[0]
-            if item.action == "block":
-                blocked = f"{item.reason} ({DO_NOT_AUTOMATE})"
+            role = self.item_roles(
+                items[0], amount, refund=is_refund(f"{step.title} {step.params}")
+            )[0]
+            blocking = next((i for i in items if i.action == "block"), None)
+            if blocking is not None:
+                blocked = f"{blocking.reason} ({DO_NOT_AUTOMATE})"
             elif skip_requested:
-                blocked = f"{item.reason}; the request asks to skip approval, which policy does not allow ({DO_NOT_AUTOMATE})"
-            break
+                blocked = f"{items[0].reason}; the request asks to skip approval, which policy does not allow ({DO_NOT_AUTOMATE})"
         if role is None:
             needed = self.policy.approvals.by_risk.get(risk, OWNER)
             role = None if needed == OWNER else needed
@@ -168,47 +177,39 @@ class PolicyChecker:
             update={"risk": risk, "approver_role": role, "blocked_reason": blocked}
         )
 
-    def item_roles(self, item: DoNotAutomate, step: Step, amount: float | None) -> list[str]:
-        """Return the roles that must approve a do-not-automate step."""
-        if item.amount_roles and amount is not None:
-            refund = "refund" in step_text(step).lower()
-            roles = self.policy.roles_for_amount(amount, refund=refund)
-            if roles:
-                return roles
-        return [item.role]
+    def item_roles(
+        self, item: DoNotAutomate, amount: float | None, *, refund: bool = False
+    ) -> list[str]:
+        """Return the roles that must approve a do-not-automate action (see ``facts``)."""
+        return item_roles(self.policy, item, amount, refund=refund)
+
+    def required_items(self, draft: WorkflowDraft) -> list[tuple[DoNotAutomate, list[str]]]:
+        """Return each held-for-approval item the draft is, with what makes it that item."""
+        return required_items(draft, self.policy)
+
+    def missing_sign_offs(self, draft: WorkflowDraft, amount: float | None) -> list[str]:
+        """Explain each required sign-off the draft has no approval step for."""
+        approvers = [
+            (s.id, [s.approver_role])
+            for s in draft.steps
+            if s.kind == "approval" and s.approver_role and not s.blocked_reason
+        ]
+        warnings = []
+        for item, sources in self.required_items(draft):
+            group = self.item_roles(item, amount, refund=is_refund(draft.goal))
+            covered = self.match(group, approvers)
+            missing = [r for r in group if r not in covered]
+            if missing:
+                warnings.append(missing_sign_off(item, sources, group, missing, amount))
+        return warnings
 
     def internal_email(self, step: Step) -> bool:
         """Tell whether every recipient of an email step is an internal address."""
-        addresses = email_addresses(step)
-        return bool(addresses) and all(
-            not is_runtime(a) and self.policy.destinations.email_allowed(a) for a in addresses
-        )
+        return internal_email(step, self.policy.destinations)
 
     def destination_problem(self, step: Step) -> str | None:
         """Return why a step's destination is not allowed, if it is not."""
-        where = self.policy.destinations
-        params = step.params
-        if step.connector == "slack":
-            channel = str(params.get("channel", ""))
-            if not is_runtime(channel) and not where.slack_channel.match(channel):
-                return f"Slack channel {channel!r} is not allowed: only public #channels ({APPROVAL_MATRIX})"
-        if step.connector == "email":
-            for address in email_addresses(step):
-                if not is_runtime(address) and not where.email_allowed(address):
-                    return (
-                        f"Email to {address} is not allowed: outside {', '.join(where.email_domains)}; "
-                        f"customer addresses must come from ticket data ({APPROVAL_MATRIX})"
-                    )
-        if step.connector == "webhook":
-            url = str(params.get("url", ""))
-            if is_runtime(url):
-                return f"Webhook URL {url} is only known at run time, so its host cannot be checked"
-            host = urlparse(url).hostname or ""
-            if not where.host_allowed(host):
-                return (
-                    f"Webhook host {host or url!r} is not on the allowed list ({APPROVAL_MATRIX})"
-                )
-        return None
+        return destination_problem(step, self.policy.destinations)
 
     def requirement_groups(
         self, draft: WorkflowDraft, amount: float | None = None
@@ -216,20 +217,27 @@ class PolicyChecker:
         """Return the approval requirements of ``draft``, strictest first.
 
         A group of several roles (the "cfo and ceo" tier) needs that many different people;
-        separate groups may be satisfied by the same person.
+        separate groups may be satisfied by the same person. Actions the request asks for
+        count even when their step was removed.
         """
-        amount = workflow_amount(draft) if amount is None else amount
+        amount = workflow_amount(draft, self.policy) if amount is None else amount
         groups: list[list[str]] = []
         ordered = sorted(
             (s for s in draft.steps if s.kind == "action" and not s.blocked_reason),
             key=lambda s: -RISK_ORDER[s.risk],
         )
         for step in ordered:
+            items = step_items(step, self.policy)
             group = [step.approver_role] if step.approver_role else []
-            for item in self.find_risky(step_text(step)):
-                group = self.item_roles(item, step, amount)
-                break
+            if items:
+                group = self.item_roles(
+                    items[0], amount, refund=is_refund(f"{step.title} {step.params}")
+                )
             if group and group not in groups:
+                groups.append(group)
+        for item, _ in self.required_items(draft):
+            group = self.item_roles(item, amount, refund=is_refund(draft.goal))
+            if group not in groups:
                 groups.append(group)
         return groups
 
@@ -338,21 +346,3 @@ class PolicyChecker:
 
         search(0, frozenset(), [], 0)
         return best[2]
-
-
-def params_problem(step: Step) -> str | None:
-    """Return a one-line description of why a step's params fail its operation's schema."""
-    operation = CATALOG.get(step.connector or "", {}).get(step.operation or "")
-    if operation is None:
-        return None
-    try:
-        operation.params.model_validate(step.params)
-    except ValueError as exc:
-        errors = getattr(exc, "errors", None)
-        if callable(errors):
-            parts = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in errors()
-            ]
-            return "Invalid params: " + "; ".join(parts)
-        return f"Invalid params: {exc}"
-    return None

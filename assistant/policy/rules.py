@@ -81,6 +81,8 @@ class DoNotAutomate(Rule):
     amount_roles: bool = False
     step_title: str
     endpoint: str
+    operations: list[str] = Field(default_factory=list)
+    """Connector operations (``connector.operation``) that are this action whatever their params."""
     reason: str
     patterns: list[str]
 
@@ -117,6 +119,8 @@ class Policy(Rule):
     destinations: Destinations
     skip_approval_patterns: list[str] = Field(default_factory=list)
     injection_patterns: list[str] = Field(default_factory=list)
+    money_fields: list[str] = Field(default_factory=list)
+    """Event fields and param names that hold money (``fnmatch`` patterns, e.g. ``*.amount``)."""
     do_not_automate: list[DoNotAutomate]
 
     @cached_property
@@ -132,6 +136,11 @@ class Policy(Rule):
     def risky(self, text: str) -> list[DoNotAutomate]:
         """Return the do-not-automate items ``text`` asks for."""
         return [item for item in self.do_not_automate if item.matches(text)]
+
+    def is_money_field(self, name: str) -> bool:
+        """Tell whether the field or param ``name`` (dotted path) holds a money amount."""
+        name = name.lower()
+        return any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in self.money_fields)
 
     def roles_for_amount(self, amount: float | None, *, refund: bool = False) -> list[str]:
         """Return the roles the tiers require for ``amount`` (the top tier it exceeds)."""

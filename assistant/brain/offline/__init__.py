@@ -87,7 +87,7 @@ class OfflineBrain:
 
     async def revise_workflow(self, draft: WorkflowDraft, instruction: str) -> Revision:
         """Apply the instruction language (see ``revision``) to ``draft``."""
-        return revise(draft, instruction)
+        return revise(draft, instruction, self.policy)
 
     async def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer by quoting the best passages."""

@@ -7,7 +7,7 @@ Understood instructions, several per message when separated by ";", a new line o
 - ``move step 4 before step 2`` / ``move step 1 after step 3`` / ``move step 5 to the top``
 - ``add an approval by legal before step 3`` (no position: before the first action)
 - ``send it to #ops instead`` / ``change the channel to #ops``
-- ``change the threshold to $5,000``
+- ``change the threshold to $5,000`` (the sign-off threshold; see ``thresholds``)
 - ``also email ana@northwind.example``
 - ``run it every Monday at 9am`` / ``change the schedule to daily``
 
@@ -22,12 +22,14 @@ import re
 
 from assistant.brain.base import Revision
 from assistant.brain.offline.slots import (
-    extract_amount,
     extract_channel,
     extract_email,
     extract_role,
     extract_schedule,
 )
+from assistant.brain.offline.thresholds import change_threshold
+from assistant.policy import Policy, load_policy
+from assistant.policy.amounts import extract_amount
 from assistant.schemas import Step, Trigger, WorkflowDraft
 
 HELP = (
@@ -115,7 +117,7 @@ class InstructionError(ValueError):
     """Raised when an instruction names something the draft does not have."""
 
 
-def revise(draft: WorkflowDraft, instruction: str) -> Revision:
+def revise(draft: WorkflowDraft, instruction: str, policy: Policy | None = None) -> Revision:
     """Apply every instruction in ``instruction`` to ``draft`` and return the new version.
 
     Example:
@@ -129,6 +131,7 @@ def revise(draft: WorkflowDraft, instruction: str) -> Revision:
         >>> new.version, [s.title for s in new.steps], new.steps[0].params["channel"]
         (2, ['Notify'], '#ops')
     """
+    policy = policy or load_policy()
     steps = [s.model_copy(deep=True) for s in draft.steps]
     trigger = draft.trigger.model_copy()
     changes: list[str] = []
@@ -137,7 +140,7 @@ def revise(draft: WorkflowDraft, instruction: str) -> Revision:
         return Revision(None, problem=f"Tell me what to change. {HELP}")
     try:
         for part in parts:
-            change, steps, trigger = apply_one(part, steps, trigger)
+            change, steps, trigger = apply_one(part, steps, trigger, policy)
             changes.append(change)
     except InstructionError as exc:
         return Revision(None, problem=str(exc))
@@ -146,7 +149,9 @@ def revise(draft: WorkflowDraft, instruction: str) -> Revision:
     return Revision(draft.next_version(steps=steps, trigger=trigger), changes=changes)
 
 
-def apply_one(part: str, steps: list[Step], trigger: Trigger) -> tuple[str, list[Step], Trigger]:
+def apply_one(
+    part: str, steps: list[Step], trigger: Trigger, policy: Policy
+) -> tuple[str, list[Step], Trigger]:
     """Apply one instruction; return a description of the change and the new steps."""
     if match := RENAME.search(part):
         index = resolve(match, "a", steps)
@@ -202,7 +207,7 @@ def apply_one(part: str, steps: list[Step], trigger: Trigger) -> tuple[str, list
         amount, _ = extract_amount(re.sub(r"^.*?\b(?:to|at)\b", "over", part, count=1))
         if amount is None:
             raise InstructionError("Which amount? For example: 'change the threshold to $5,000'.")
-        return change_threshold(steps, amount), steps, trigger
+        return change_threshold(steps, amount, policy), steps, trigger
     if ALSO_EMAIL.search(part):
         address = extract_email(part)
         if address is None:
@@ -239,35 +244,6 @@ def resolve(match: re.Match[str], name: str, steps: list[Step]) -> int:
     if not 0 <= index < count:
         raise InstructionError(f"There is no step {index + 1}; this draft has {count} steps.")
     return index
-
-
-AMOUNT_IN_TEXT = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.{])\d{3,}(?:\.\d+)?")
-
-
-def change_threshold(steps: list[Step], amount: float) -> str:
-    """Replace the threshold in conditions (the first amount each mentions)."""
-    shown = f"{int(amount):,}" if float(amount).is_integer() else f"{amount:,.2f}"
-    value = str(int(amount)) if float(amount).is_integer() else str(amount)
-    changed = 0
-    for i, step in enumerate(steps):
-        if step.kind == "condition" and step.condition and AMOUNT_IN_TEXT.search(step.condition):
-            condition = AMOUNT_IN_TEXT.sub(value, step.condition, count=1)
-            title = AMOUNT_IN_TEXT.sub(shown, step.title, count=1)
-            steps[i] = step.model_copy(update={"condition": condition, "title": title})
-            changed += 1
-            break
-    if not changed:
-        at = next((i for i, s in enumerate(steps) if s.kind in ("approval", "action")), 0)
-        steps.insert(
-            at,
-            Step(
-                id="new",
-                title=f"Check the amount is over {shown}",
-                kind="condition",
-                condition=f"amount > {value}",
-            ),
-        )
-    return f"threshold is now {shown}"
 
 
 def slack_step(channel: str, title: str, text: str = "{{workflow.summary}}") -> Step:

@@ -1,46 +1,16 @@
-"""Pull slots out of free text: money thresholds, channels, emails, roles, schedules, systems."""
+"""Pull slots out of free text: money thresholds, channels, emails, roles, schedules, systems.
+
+Amounts, in digits or in words, are read by ``assistant.policy.amounts``, the reader the
+policy uses too.
+"""
 
 from __future__ import annotations
 
 import re
 
+from assistant.policy.amounts import extract_amount
 from assistant.schemas import Slots
 
-CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
-CURRENCY_WORDS = {
-    "usd": "USD",
-    "dollar": "USD",
-    "dollars": "USD",
-    "bucks": "USD",
-    "eur": "EUR",
-    "euro": "EUR",
-    "euros": "EUR",
-    "gbp": "GBP",
-    "pound": "GBP",
-    "pounds": "GBP",
-    "quid": "GBP",
-}
-MULTIPLIERS = {
-    "k": 1_000,
-    "thousand": 1_000,
-    "grand": 1_000,
-    "m": 1_000_000,
-    "mm": 1_000_000,
-    "million": 1_000_000,
-}
-
-AMOUNT = re.compile(
-    r"(?P<pre>usd|eur|gbp|[$€£])?\s?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?:,\d+)?(?!\d)|\d+(?:\.\d+)?)"
-    r"(?:\s?(?P<mult>k|thousand|grand|mm|m|million)\b)?"
-    r"(?:\s?(?P<post>usd|eur|gbp|dollars?|euros?|pounds?|bucks|quid)\b)?",
-    re.IGNORECASE,
-)
-THRESHOLD_CUE = re.compile(
-    r"(over|above|exceed\w*|more than|greater than|larger than|bigger than|at least|"
-    r"upwards of|threshold|>=?|north of|beyond|under|below|less than|up to|limit|worth)\W*$",
-    re.IGNORECASE,
-)
 CHANNEL = re.compile(r"(?<![\w&])#([a-z][a-z0-9._-]*[a-z0-9]|[a-z])", re.IGNORECASE)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
@@ -145,52 +115,6 @@ def extract_slots(text: str) -> Slots:
         schedule=extract_schedule(text),
         systems=extract_systems(text),
     )
-
-
-def extract_amount(text: str) -> tuple[float | None, str | None]:
-    """Return the first money amount that reads as a threshold, and its currency."""
-    for match in AMOUNT.finditer(text):
-        pre, post, mult = match["pre"], match["post"], match["mult"]
-        before = text[max(0, match.start() - 30) : match.start()]
-        after = text[match.end() : match.end() + 1]
-        if after in ("%", ":") or (match.start() > 0 and text[match.start() - 1] in "#@:/"):
-            continue
-        if re.search(r"\b(score|rating|credit score|fico)\W+\w*\W*$", before, re.IGNORECASE):
-            continue
-        has_money = bool(pre or post)
-        cued = bool(THRESHOLD_CUE.search(before))
-        if not (has_money or (mult and cued)) and (not cued or looks_like_count(text, match.end())):
-            continue
-        value = parse_number(match["num"])
-        if mult:
-            value *= MULTIPLIERS[mult.lower()]
-        currency = None
-        if pre:
-            currency = CURRENCY_SYMBOLS.get(pre, pre.upper())
-        elif post:
-            currency = CURRENCY_WORDS[post.lower()]
-        return value, currency
-    return None, None
-
-
-def parse_number(text: str) -> float:
-    """Read '10,000', '2,500.50' and the European '1.000' / '2.500,50' alike."""
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", text):
-        return float(text.replace(".", "").replace(",", "."))
-    return float(text.replace(",", ""))
-
-
-COUNT_UNITS = re.compile(
-    r"\s*(%|percent|days?|hours?|hrs?|minutes?|mins?|weeks?|months?|years?|times?|people|"
-    r"employees?|users?|tickets?|items?|requests?|attempts?|mentions?|stars?|seats?|"
-    r"points?|words?|pages?|am|pm|a\.m|p\.m)\b",
-    re.IGNORECASE,
-)
-
-
-def looks_like_count(text: str, end: int) -> bool:
-    """Tell whether the number ending at ``end`` counts something other than money."""
-    return bool(COUNT_UNITS.match(text[end : end + 12]))
 
 
 def extract_channel(text: str) -> str | None:

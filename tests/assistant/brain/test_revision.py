@@ -93,3 +93,73 @@ def test_unclear_instructions_are_explained_not_ignored(
     result = revise(draft, instruction)
     assert result.draft is None
     assert problem in (result.problem or "")
+
+
+def test_the_threshold_change_names_the_sign_off_threshold(draft: WorkflowDraft) -> None:
+    result = revise(draft, "change the threshold to $5,000")
+    assert result.draft is not None and result.draft.steps[1].condition == "invoice.amount > 5000"
+    assert result.changes == ["sign-off threshold (s2) 10,000 → 5,000"]
+    assert result.draft.steps[1].title == "Check over 5,000"
+
+
+def test_the_threshold_change_leaves_the_ceo_tier_alone(draft: WorkflowDraft) -> None:
+    tiered = draft.next_version(
+        steps=[
+            *draft.steps,
+            Step(
+                id="s5", title="Over 100,000", kind="condition", condition="invoice.amount > 100000"
+            ),
+            Step(id="s6", title="CEO co-signature", kind="approval", approver_role="ceo"),
+        ]
+    )
+    new = revise(tiered, "remove step 2; change the threshold to $500").draft
+    assert new is not None
+    assert [s.condition for s in new.steps if s.kind == "condition"] == [
+        "invoice.amount > 500",
+        "invoice.amount > 100000",
+    ]
+    assert new.steps[1].kind == "condition" and new.steps[2].approver_role == "cfo"
+
+
+def test_the_threshold_is_the_money_comparison_not_a_score_or_a_count() -> None:
+    slack = Step(
+        id="s2",
+        title="Tell the team",
+        kind="action",
+        connector="slack",
+        operation="post_message",
+        params={"channel": "#cs", "text": "hi"},
+    )
+    approve = Step(id="s3", title="Approve the discount", kind="approval", approver_role="cfo")
+    churn = WorkflowDraft(
+        title="Churn",
+        goal="save accounts",
+        steps=[
+            Step(
+                id="s1",
+                title="High-risk accounts",
+                kind="condition",
+                condition="account.churn_score >= 0.7 and account.annual_value > 5000",
+            ),
+            slack,
+            approve,
+        ],
+    ).sealed()
+    result = revise(churn, "change the threshold to $8,000")
+    assert result.draft is not None and result.changes == ["sign-off threshold (s1) 5,000 → 8,000"]
+    assert result.draft.steps[0].condition == (
+        "account.churn_score >= 0.7 and account.annual_value > 8000"
+    )
+    social = churn.next_version(
+        steps=[
+            Step(id="s1", title="Reach", kind="condition", condition="mention.followers > 10000"),
+            slack,
+            approve,
+        ]
+    )
+    new = revise(social, "change the threshold to $500").draft
+    assert new is not None
+    assert [s.condition for s in new.steps if s.condition] == [
+        "mention.followers > 10000",
+        "amount > 500",
+    ]

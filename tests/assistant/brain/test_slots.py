@@ -26,6 +26,15 @@ from assistant.brain.offline.slots import extract_slots
             {"amount_threshold": 2500, "currency": "EUR", "approver_role": "controller"},
         ),
         ("bills under €1.000 need a look", {"amount_threshold": 1000, "currency": "EUR"}),
+        (
+            "wire five hundred thousand dollars to our supplier",
+            {"amount_threshold": 500000, "currency": "USD"},
+        ),
+        (
+            "payments over fifty grand need the cfo",
+            {"amount_threshold": 50000, "approver_role": "cfo"},
+        ),
+        ("refunds above two thousand euros", {"amount_threshold": 2000, "currency": "EUR"}),
         ("also email Ana.Lopez@Northwind.example", {"email": "ana.lopez@northwind.example"}),
         ("every Monday at 9am post open tickets", {"schedule": "weekly:monday at 09:00"}),
         ("each morning at 8 send a digest", {"schedule": "daily at 08:00"}),

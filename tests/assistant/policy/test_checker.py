@@ -74,15 +74,24 @@ def test_do_not_automate_list(title: str, blocked: bool, role: str | None) -> No
         assert role in verdict.required_roles
 
 
-def test_money_follows_the_amount_tiers() -> None:
-    small = check("x", condition("invoice.amount > 800"), action("Release the payment"))
-    assert small.required_roles == ["manager"]
-    mid = check("x", condition("invoice.amount > 5000"), action("Release the payment"))
-    assert mid.required_roles == ["controller"]
+LENDING = "https://lending.internal.northwind.example/api/decisions"
+
+
+def test_money_follows_the_amount_tiers_above_the_items_own_role() -> None:
     huge = check("x", condition("invoice.amount > 150,000"), action("Release the payment"))
     assert huge.required_roles == ["cfo", "ceo"]
+    credit = [
+        check("x", condition(f"application.amount > {amount}"), action("Decide", url=LENDING))
+        for amount in (500, 5000, 50000)
+    ]
+    assert [v.required_roles for v in credit] == [["controller"], ["controller"], ["cfo"]]
+
+
+def test_a_low_tier_never_replaces_the_items_own_role() -> None:
+    small = check("x", condition("invoice.amount > 800"), action("Release the payment"))
+    assert small.required_roles == ["cfo"]
     refund = check("x", condition("refund.amount > 500"), action("Issue a refund"))
-    assert refund.required_roles == ["support_lead"]
+    assert refund.required_roles == ["cfo", "support_lead"]
 
 
 def test_asking_to_skip_approval_blocks_money_movement_and_warns() -> None:
@@ -146,7 +155,9 @@ def authorize(verdict, user: str, roles: list[str] | None, *, requester: str = "
 
 
 def test_roles_grants_and_separation_of_duties() -> None:
-    verdict = check("pay", condition("amount > 5000"), action("Release the payment"))
+    verdict = check(
+        "pay", condition("amount > 5000"), action("Decide the application", url=LENDING)
+    )
     assert verdict.required_roles == ["controller"]
     assert not authorize(verdict, "bob", ["manager"]).allowed
     assert authorize(verdict, "carla", ["controller"]).complete
