@@ -118,7 +118,7 @@ def test_the_requests_money_intent_counts_after_its_step_is_removed() -> None:
         verdict,
         approver="bob",
         approver_roles=["manager"],
-        requester="ana",
+        requesters=["ana"],
         prior=[],
         open_mode=False,
     )
