@@ -72,15 +72,22 @@ def load_audit_key(settings: Settings) -> bytes:
         return settings.audit_key.encode()
     path = settings.ensure_home() / KEY_FILE
     if not path.exists():
-        # O_EXCL: two processes starting at once must not each write a different key.
+        # Written aside, then linked into place: a process starting at the same moment sees
+        # either no key or the whole key, and two never keep different keys.
+        spare = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        descriptor = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(spare, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+        finally:
+            spare.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"the audit key file {path} is empty: restore it from your backup")
+    return key.encode()
 
 
 @dataclass
