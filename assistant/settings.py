@@ -49,7 +49,10 @@ class Settings(BaseSettings):
         description="HMAC key of the audit chain; empty = the audit-key file in home. "
         "Replicas sharing one database must all set the same value.",
     )
-    login_failures: int = Field(default=5, ge=1, description="Failed logins before a lockout.")
+    login_failures: int = Field(default=5, ge=1, description="Failed logins per user name.")
+    login_address_failures: int = Field(
+        default=20, ge=1, description="Failed logins per client address (offices share one)."
+    )
     login_window: float = Field(default=900.0, gt=0, description="Seconds failures are counted.")
     login_lockout: float = Field(default=30.0, gt=0, description="First lockout, in seconds.")
     login_lockout_max: float = Field(default=3600.0, gt=0, description="Longest lockout.")
