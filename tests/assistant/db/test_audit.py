@@ -296,3 +296,21 @@ def test_a_chain_from_before_the_key_still_verifies_and_gets_keyed(database_url:
     execute(log, "UPDATE auditrecord SET actor = 'mallory' WHERE seq = 2")
     recompute(log, from_seq=2)
     assert verify(log)[0].seq == 4
+
+
+def test_the_cli_names_a_cut_tail_and_says_what_seals_an_intact_log() -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.settings import Settings
+
+    settings = Settings()
+    settings.ensure_home()
+    log = AuditLog(make_engine(settings.database_url))
+    for n in range(3):
+        log.append("decision", actor="ana", thread="t1", data={"n": n})
+    intact = CliRunner().invoke(app, ["audit", "verify"])
+    assert intact.exit_code == 0 and "sealed with the audit key" in intact.output
+    execute(log, "DELETE FROM auditrecord WHERE seq = 3")
+    cut = CliRunner().invoke(app, ["audit", "verify"])
+    assert cut.exit_code == 1 and "record 3: record(s) 3 were deleted from the end" in cut.output
