@@ -566,7 +566,7 @@ def audit_show(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit chain; name any altered, inserted or deleted record (exit 1)."""
+    """Check the audit chain against its key and anchor; name any tampering (exit 1)."""
     from assistant.db.audit import AuditLog, verify
 
     log = AuditLog(database())
@@ -575,7 +575,13 @@ def audit_verify() -> None:
         for finding in findings:
             Console().print(f"[red]{finding}[/]")
         raise typer.Exit(1)
-    Console().print(f"audit log intact: {len(log.records())} records")
+    snapshot = log.snapshot()
+    note = "sealed with the audit key"
+    if snapshot.anchor is None and snapshot.records:
+        note = "written before the audit key; the next event seals them under it"
+    elif snapshot.anchor is not None and snapshot.anchor.legacy_until:
+        note += f"; records 1..{snapshot.anchor.legacy_until} predate the key (plain hashes)"
+    Console().print(f"audit log intact: {len(snapshot.records)} records ({note})")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from assistant.brain import build_brain
 from assistant.brain.base import Brain
+from assistant.db.audit_seal import bind_audit_seal
 from assistant.db.engine import make_engine
 from assistant.db.journal import SqlJournal
 from assistant.db.users import Directory, UserDirectory
@@ -85,6 +86,7 @@ def build_services(
     settings.ensure_home()
     policy = PolicyChecker(load_policy(settings.policy))
     engine = make_engine(settings.database_url)
+    bind_audit_seal(engine, settings)
     embedding = build_embedder(settings.embeddings)
     client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
     collection = open_collection(client, settings.collection)

@@ -44,6 +44,28 @@ class Settings(BaseSettings):
     )
     connector_timeout: float = Field(default=10.0, gt=0)
     connector_attempts: int = Field(default=3, ge=1, le=10)
+    audit_key: str = Field(
+        default="",
+        description="HMAC key of the audit chain; empty = the audit-key file in home. "
+        "Replicas sharing one database must all set the same value.",
+    )
+    login_failures: int = Field(default=5, ge=1, description="Failed logins per user name.")
+    login_address_failures: int = Field(
+        default=20, ge=1, description="Failed logins per client address (offices share one)."
+    )
+    login_window: float = Field(default=900.0, gt=0, description="Seconds failures are counted.")
+    login_lockout: float = Field(default=30.0, gt=0, description="First lockout, in seconds.")
+    login_lockout_max: float = Field(default=3600.0, gt=0, description="Longest lockout.")
+
+    @field_validator("audit_key")
+    @classmethod
+    def _check_audit_key(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError(
+                "FLOWDRAFT_AUDIT_KEY must be at least 32 characters, "
+                "e.g. the output of 'openssl rand -hex 32'"
+            )
+        return value
 
     @field_validator("home", mode="after")
     @classmethod

@@ -168,3 +168,28 @@ class TicketReply(SQLModel, table=True):
     reason: str | None = None
     decided_at: datetime | None = None
     delivery: str = ""
+
+
+class AuditAnchor(SQLModel, table=True):
+    """The audit chain's head (newest seq and hash), sealed with the key kept outside the DB.
+
+    Updated in the same transaction as every append, so deleting records from the end of the
+    chain leaves an anchor that points past it. ``legacy_until`` is the last record written
+    before the chain was keyed: those were sealed with plain sha256.
+    """
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str
+    legacy_until: int = 0
+    mac: str
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed logins of one user name or one client address, kept to throttle guessing."""
+
+    subject: str = Field(sa_column=Column(String(300), primary_key=True))
+    failures: int = 0
+    first_at: datetime = Field(default_factory=utcnow)
+    lockouts: int = 0
+    locked_until: datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import chainlit as cl
 from chainlit.types import ThreadDict
 
-from assistant.db.users import check_password, get_user
+from assistant.db.users import verify_login
 from assistant.db.versions import recent_threads
 from assistant.diagram import workflow_svg
 from assistant.review import action_target, edited_steps, review_hash, review_version
@@ -32,9 +33,11 @@ def history() -> Any:
 
 @cl.password_auth_callback
 async def login(username: str, password: str) -> cl.User | None:
-    """Log in against the users table (hashed passwords)."""
-    user = get_user(runtime.current().services.engine, name=username.strip())
-    if user is None or not check_password(password, user.password_hash):
+    """Log in against the users table (hashed passwords; throttled in ``assistant.web.login``)."""
+    engine = runtime.current().services.engine
+    # scrypt takes tens of milliseconds: keep it off the event loop.
+    user = await asyncio.to_thread(verify_login, engine, name=username.strip(), password=password)
+    if user is None:
         return None
     return cl.User(identifier=user.name, metadata={"roles": user.role_list})
 

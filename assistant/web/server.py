@@ -19,6 +19,7 @@ from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web import runtime
 from assistant.web.history import prepare_history
+from assistant.web.login import LoginThrottle, LoginThrottleMiddleware
 from assistant.web.setup import ensure_auth_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +88,9 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     from chainlit.utils import mount_chainlit
 
     mount_chainlit(app=app, target=str(CHAINLIT_APP), path=CHAT_PATH)
+    # Chainlit's password callback never sees the client address: throttle in front of it.
+    throttle = LoginThrottle.from_settings(services.engine, services.settings)
+    app.add_middleware(LoginThrottleMiddleware, path=f"{CHAT_PATH}/login", throttle=throttle)
     return app
 
 

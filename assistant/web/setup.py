@@ -1,4 +1,8 @@
-"""First start of the server: data directory, database, library, an admin login, auth secret."""
+"""First start of the server: data directory, database, library, an admin login, secrets.
+
+Two secrets are made on first start and kept in the data directory with 0600 permissions:
+the Chainlit auth secret and the audit key (``assistant.db.audit_seal``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.db.audit_seal import load_audit_key
 from assistant.db.users import add_user, list_users
 from assistant.services import Services
 
@@ -47,4 +52,5 @@ def ensure_admin(services: Services) -> str | None:
 def first_start(services: Services) -> FirstStart:
     """Prepare a fresh machine (idempotent: later starts change nothing)."""
     ensure_auth_secret(services.settings.home)
+    load_audit_key(services.settings)
     return FirstStart(admin_password=ensure_admin(services))

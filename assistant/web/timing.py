@@ -57,7 +57,7 @@ async def with_ui(base: str, runs: int, chromium: str) -> list[float]:
             page = await context.new_page()
             await page.goto(f"{base}/chat/")
             if i == 0:
-                await page.get_by_label("Email address").fill("bench")
+                await page.get_by_label("User name").fill("bench")
                 await page.get_by_label("Password", exact=True).fill("bench-pass")
                 await page.get_by_role("button", name="Sign In").click()
             await page.get_by_text("Describe a process to automate").wait_for(timeout=60_000)

@@ -58,7 +58,7 @@ async def browser() -> AsyncIterator[object]:
 async def login(browser, base: str, user: str, password: str):  # type: ignore[no-untyped-def]
     page = await browser.new_page(viewport={"width": 1300, "height": 1000})
     await page.goto(f"{base}/chat/")
-    await page.get_by_label("Email address").fill(user)
+    await page.get_by_label("User name").fill(user)
     await page.get_by_label("Password", exact=True).fill(password)
     await page.get_by_role("button", name="Sign In").click()
     await page.locator("#chat-input").wait_for(timeout=30_000)
@@ -153,7 +153,7 @@ async def test_a_user_without_the_role_is_told_who_can_approve(server: str, brow
 async def test_wrong_password_is_refused(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = await browser.new_page()
     await page.goto(f"{server}/chat/")
-    await page.get_by_label("Email address").fill("ana")
+    await page.get_by_label("User name").fill("ana")
     await page.get_by_label("Password", exact=True).fill("wrong")
     await page.get_by_role("button", name="Sign In").click()
     await page.wait_for_timeout(1500)
