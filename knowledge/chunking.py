@@ -15,7 +15,7 @@ from llama_index.core import Document
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
@@ -26,6 +26,9 @@ from knowledge.store import chunk_id
 CHUNK_SIZE = 256
 CHUNK_OVERLAP = 32
 ADD_BATCH = 2048
+SECTION_CHARS = 64 * 1024
+"""A long body is split in sections of about this size, at paragraph breaks, before chunking:
+the sentence splitter's working memory then follows a section, not the whole file."""
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # Ingestion never calls an LLM: stop llama-index looking for one. It announces this with a
@@ -90,40 +93,86 @@ class Chunker:
             chunking_tokenizer_fn=split_sentences,
         )
 
-    def chunk(self, doc: LibraryDoc, metadata: dict[str, Any]) -> list[TextNode]:
-        """Split ``doc`` into nodes with deterministic ids ``<root>::<doc>#<n>``.
+    def split(self, doc: LibraryDoc, metadata: dict[str, Any]) -> list[str]:
+        """Return the body chunks of ``doc`` as text, section by section.
+
+        Chunk sizes leave room for the metadata, as llama-index's own node parsing does, so a
+        document shorter than a section splits exactly as it would in one piece.
+        """
+        source = Document(text="", metadata=metadata)
+        metadata_str = max(
+            source.get_metadata_str(MetadataMode.EMBED),
+            source.get_metadata_str(MetadataMode.LLM),
+            key=len,
+        )
+        bodies: list[str] = []
+        for section in sections(f"{doc.title}\n\n{doc.body}"):
+            bodies += self.splitter.split_text_metadata_aware(section, metadata_str=metadata_str)
+        return bodies
+
+    def write(
+        self, doc: LibraryDoc, metadata: dict[str, Any], *, extra: dict[str, Any] | None = None
+    ) -> int:
+        """Split ``doc`` into chunks with ids ``<root>::<doc>#<n>``, embed and store them.
 
         The title, summary and example phrasings form one extra "header" chunk (``#h``): it
         helps a short question find the document, and is never quoted as if it were the
         document. Every chunk records how many body chunks its document has, so the whole
-        body can be fetched by id (fast) instead of by a metadata filter (a scan).
+        body can be fetched by id (fast) instead of by a metadata filter (a scan). Nodes are
+        built a batch at a time, so a long document never holds all its vectors at once.
+        ``extra`` is bookkeeping stored with every chunk that does not shape the chunks.
+        Returns how many chunks were written.
         """
-        source = Document(text=f"{doc.title}\n\n{doc.body}", metadata=metadata)
-        bodies = [n.get_content() for n in self.splitter.get_nodes_from_documents([source])]
+        bodies = self.split(doc, metadata)
         header = " ".join([doc.title + ".", doc.summary, *doc.examples]).strip()
-        meta = {**metadata, "chunks": len(bodies)}
+        meta = {**metadata, **(extra or {}), "chunks": len(bodies)}
         parts = [(str(i), "body", text) for i, text in enumerate(bodies)]
         parts.append(("h", "header", header))
-        return [
-            TextNode(
-                id_=chunk_id(metadata["root"], doc.doc, suffix),
-                text=text,
-                metadata={**meta, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
-                excluded_embed_metadata_keys=[*meta, "part", "seq"],
-                excluded_llm_metadata_keys=[*meta, "part", "seq"],
+        for start in range(0, len(parts), ADD_BATCH):
+            self.add(
+                [
+                    TextNode(
+                        id_=chunk_id(metadata["root"], doc.doc, suffix),
+                        text=text,
+                        metadata={
+                            **meta,
+                            "part": part,
+                            "seq": -1 if suffix == "h" else int(suffix),
+                        },
+                        excluded_embed_metadata_keys=[*meta, "part", "seq"],
+                        excluded_llm_metadata_keys=[*meta, "part", "seq"],
+                    )
+                    for suffix, part, text in parts[start : start + ADD_BATCH]
+                ]
             )
-            for suffix, part, text in parts
-        ]
+        return len(parts)
 
     def add(self, nodes: list[TextNode]) -> None:
-        """Embed ``nodes`` in batches and add them to the store.
+        """Embed ``nodes`` and add them to the store.
 
         Chroma's persistent add dominates (about 1 ms a chunk here); a writer thread that
         overlapped it with embedding measured no faster, so this stays sequential.
         """
-        for start in range(0, len(nodes), ADD_BATCH):
-            batch = nodes[start : start + ADD_BATCH]
-            vectors = self.embedding.get_text_embedding_batch([n.get_content() for n in batch])
-            for node, vector in zip(batch, vectors, strict=True):
-                node.embedding = vector
-            self.store.add(list[BaseNode](batch))
+        vectors = self.embedding.get_text_embedding_batch([n.get_content() for n in nodes])
+        for node, vector in zip(nodes, vectors, strict=True):
+            node.embedding = vector
+        self.store.add(list[BaseNode](nodes))
+
+
+def sections(text: str, size: int = SECTION_CHARS) -> list[str]:
+    """Cut ``text`` into pieces of about ``size`` characters at paragraph breaks.
+
+    A paragraph longer than ``size`` stays whole; the splitter cuts it further.
+    """
+    if len(text) <= size:
+        return [text]
+    out: list[str] = []
+    start = 0
+    while start < len(text):
+        cut = text.rfind("\n\n", start, start + size) if start + size < len(text) else -1
+        end = cut + 2 if cut > start else min(len(text), text.find("\n\n", start + size) + 2)
+        if end <= start + 1:
+            end = len(text)
+        out.append(text[start:end])
+        start = end
+    return out
