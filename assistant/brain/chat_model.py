@@ -4,6 +4,11 @@ Structured output first uses the model's native support (tool or JSON-schema cal
 without it are asked for JSON and parsed. Invalid output is sent back with the error, up to
 ``retries`` times; a timeout, an error or output that stays invalid falls back to the offline
 brain for that call, so a flaky model never loses a turn.
+
+Documents reach the model as data (see ``knowledge.screening``): sentences the policy's
+injection patterns flag are withheld from the prompt, approval questions list the policy
+documents first, and an answer or reply that itself relaxes a rule is not given: the offline
+brain, which quotes the policy, answers instead.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.brain import prompts
 from assistant.brain.base import Answer, Brain, Revision
+from assistant.policy import Policy, load_policy
 from assistant.schemas import (
     ROLES,
     Intent,
@@ -37,6 +43,7 @@ from assistant.schemas import (
 from connectors.operations import CATALOG
 from knowledge.library import LibraryDoc
 from knowledge.retrieval import Passage
+from knowledge.screening import DocumentScreen, authority_first
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -170,8 +177,10 @@ class ChatModelBrain:
         playbooks: list[LibraryDoc],
         timeout: float = 30.0,
         retries: int = 2,
+        policy: Policy | None = None,
     ) -> None:
         self.model = model
+        self.screen = DocumentScreen((policy or load_policy()).injection)
         self.fallback = fallback
         self.playbooks = {d.slug: d for d in playbooks}
         self.timeout = timeout
@@ -221,6 +230,15 @@ class ChatModelBrain:
             log.warning("model %s %s; using the offline brain", what, reason)
             return await fallback()
 
+    def refuse_relaxing(self, text: str) -> None:
+        """Raise when model text gives orders or relaxes a rule, so the offline brain answers.
+
+        Raises:
+            InvalidOutput: ``text`` matches one of the policy's injection patterns.
+        """
+        if self.screen.flags(text):
+            raise InvalidOutput("the model's text relaxes a rule the policy sets")
+
     async def classify(self, text: str, *, has_draft: bool = False) -> Intent:
         """Classify with the model; offline on failure."""
         prompt = prompts.CLASSIFY.format(roles=", ".join(ROLES), has_draft=has_draft, text=text)
@@ -249,7 +267,7 @@ class ChatModelBrain:
             playbooks=", ".join(self.playbooks),
             slots=json.dumps(intent.slots),
             goal=goal,
-            documents=documents(passages),
+            documents=documents(passages, self.screen),
         )
 
         async def ask() -> WorkflowDraft:
@@ -292,10 +310,14 @@ class ChatModelBrain:
 
     async def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer with the model from the passages; offline on failure."""
-        prompt = prompts.ANSWER.format(question=question, documents=documents(passages))
+        passages = authority_first(question, passages)
+        prompt = prompts.ANSWER.format(
+            question=question, documents=documents(passages, self.screen)
+        )
 
         async def ask() -> Answer:
             out = await self.structured(AnswerOut, prompt)
+            self.refuse_relaxing(out.answer)
             return Answer(out.answer, cited(passages, out.cited_docs))
 
         return await self.guarded("answer", ask(), lambda: self.fallback.answer(question, passages))
@@ -303,11 +325,12 @@ class ChatModelBrain:
     async def draft_reply(self, ticket: Ticket, passages: list[Passage]) -> ReplyDraft:
         """Draft a reply with the model from the passages; offline on failure."""
         prompt = prompts.REPLY.format(
-            subject=ticket.subject, body=ticket.body, documents=documents(passages)
+            subject=ticket.subject, body=ticket.body, documents=documents(passages, self.screen)
         )
 
         async def ask() -> ReplyDraft:
             out = await self.structured(ReplyOut, prompt)
+            self.refuse_relaxing(out.body)
             citations = cited(passages, out.cited_docs)
             route = "human" if out.route != "draft" or not citations else "draft"
             return ReplyDraft(
@@ -323,9 +346,14 @@ class ChatModelBrain:
         )
 
 
-def documents(passages: list[Passage]) -> str:
-    """Render passages for a prompt (whole document when known, else the best chunk)."""
-    return prompts.documents_block([(p.doc, p.title, p.document or p.text) for p in passages])
+def documents(passages: list[Passage], screen: DocumentScreen) -> str:
+    """Render passages for a prompt (whole document when known, else the best chunk).
+
+    Sentences ``screen`` flags are withheld, whatever the store holds.
+    """
+    return prompts.documents_block(
+        [(p.doc, p.kind, p.title, screen.clean(p.document or p.text)) for p in passages]
+    )
 
 
 def cited(passages: list[Passage], docs: list[str]) -> list[Source]:
