@@ -92,6 +92,7 @@ class Chunker:
             chunk_overlap=CHUNK_OVERLAP,
             chunking_tokenizer_fn=split_sentences,
         )
+        self.pending: list[TextNode] = []
 
     def split(self, doc: LibraryDoc, metadata: dict[str, Any]) -> list[str]:
         """Return the body chunks of ``doc`` as text, section by section.
@@ -113,13 +114,14 @@ class Chunker:
     def write(
         self, doc: LibraryDoc, metadata: dict[str, Any], *, extra: dict[str, Any] | None = None
     ) -> int:
-        """Split ``doc`` into chunks with ids ``<root>::<doc>#<n>``, embed and store them.
+        """Split ``doc`` into chunks with ids ``<root>::<doc>#<n>`` and queue them for storing.
 
         The title, summary and example phrasings form one extra "header" chunk (``#h``): it
         helps a short question find the document, and is never quoted as if it were the
         document. Every chunk records how many body chunks its document has, so the whole
-        body can be fetched by id (fast) instead of by a metadata filter (a scan). Nodes are
-        built a batch at a time, so a long document never holds all its vectors at once.
+        body can be fetched by id (fast) instead of by a metadata filter (a scan). Every
+        ``ADD_BATCH`` queued chunks are embedded and stored, so a long document never holds
+        all its nodes and vectors at once; ``flush`` stores the rest.
         ``extra`` is bookkeeping stored with every chunk that does not shape the chunks.
         Returns how many chunks were written.
         """
@@ -128,31 +130,30 @@ class Chunker:
         meta = {**metadata, **(extra or {}), "chunks": len(bodies)}
         parts = [(str(i), "body", text) for i, text in enumerate(bodies)]
         parts.append(("h", "header", header))
-        for start in range(0, len(parts), ADD_BATCH):
-            self.add(
-                [
-                    TextNode(
-                        id_=chunk_id(metadata["root"], doc.doc, suffix),
-                        text=text,
-                        metadata={
-                            **meta,
-                            "part": part,
-                            "seq": -1 if suffix == "h" else int(suffix),
-                        },
-                        excluded_embed_metadata_keys=[*meta, "part", "seq"],
-                        excluded_llm_metadata_keys=[*meta, "part", "seq"],
-                    )
-                    for suffix, part, text in parts[start : start + ADD_BATCH]
-                ]
+        for suffix, part, text in parts:
+            self.pending.append(
+                TextNode(
+                    id_=chunk_id(metadata["root"], doc.doc, suffix),
+                    text=text,
+                    metadata={**meta, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
+                    excluded_embed_metadata_keys=[*meta, "part", "seq"],
+                    excluded_llm_metadata_keys=[*meta, "part", "seq"],
+                )
             )
+            if len(self.pending) >= ADD_BATCH:
+                self.flush()
         return len(parts)
 
-    def add(self, nodes: list[TextNode]) -> None:
-        """Embed ``nodes`` and add them to the store.
+    def flush(self) -> None:
+        """Embed the chunks written since the last flush and add them to the store.
 
-        Chroma's persistent add dominates (about 1 ms a chunk here); a writer thread that
-        overlapped it with embedding measured no faster, so this stays sequential.
+        Chroma's persistent add dominates (about 1 ms a chunk here) and each call has its own
+        overhead, so small documents share batches; a writer thread that overlapped adding
+        with embedding measured no faster, so this stays sequential.
         """
+        nodes, self.pending = self.pending, []
+        if not nodes:
+            return
         vectors = self.embedding.get_text_embedding_batch([n.get_content() for n in nodes])
         for node, vector in zip(nodes, vectors, strict=True):
             node.embedding = vector

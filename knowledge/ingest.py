@@ -7,8 +7,8 @@ in Chroma, the same logic works against a Chroma server shared by many replicas.
 
 Only markdown and text files are read, none larger than the size limit, and no symlink that
 leads out of the root; sentences the policy's injection patterns flag are withheld before
-anything is stored (see ``knowledge.screening``). Each changed document is split, embedded
-and written in batches on its own, so memory follows the largest batch, not the whole run.
+anything is stored (see ``knowledge.screening``). Chunks are embedded and written a batch at
+a time as documents are split, so memory follows a batch, not the whole run.
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ class Ingestor:
                 seen.add(stored_as)
             if progress:
                 progress(index, len(paths), name)
+        if self._chunker is not None:
+            self.chunker.flush()
         stale: list[str] = []
         if not root.is_file():
             for doc_name, (_, ids) in stored.items():
