@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     @property
     def ingest_max_bytes(self) -> int:
         """Return the ingestion size limit in bytes."""
-        return int(self.ingest_max_mb * 1024 * 1024)
+        return round(self.ingest_max_mb * 1024 * 1024)
 
     @property
     def chroma_path(self) -> Path:

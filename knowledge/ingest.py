@@ -62,7 +62,8 @@ class IngestReport:
         if self.skipped:
             line += f"; {len(self.skipped)} skipped"
         if self.withheld:
-            line += f"; {len(self.withheld)} sentences withheld as instructions"
+            plural = "s" if len(self.withheld) != 1 else ""
+            line += f"; {len(self.withheld)} sentence{plural} withheld as instructions"
         return line
 
 

@@ -1,5 +1,8 @@
 """Incremental ingestion: unchanged files write nothing, changes replace, deletions remove."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +178,26 @@ def test_a_large_file_is_stored_whole_in_order(tmp_path: Path, ingestor: Ingesto
     assert report.added == ingestor.collection.count()
     assert "Section 0 says" in whole and "Section 3999 says parcels wait 3999 hours" in whole
     assert whole.index("Section 1999 says") < whole.index("Section 2000 says")
+
+
+@pytest.mark.integration
+def test_the_ingest_command_refuses_other_files_and_reports_skips(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write(docs, "ok.md", "Fine", "A fine document about returns. " * 10)
+    (docs / "passwd.md").symlink_to("/etc/passwd")
+    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
+    env = {**os.environ, "FLOWDRAFT_HOME": str(tmp_path / "home")}
+
+    def flowdraft(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "assistant.cli", "ingest", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    refused = flowdraft(str(tmp_path / "slides.pptx"))
+    assert refused.returncode == 1
+    assert "slides.pptx: only markdown and text files can be ingested" in refused.stderr
+
+    done = flowdraft(str(docs))
+    assert done.returncode == 0, done.stderr
+    assert "1 files" in done.stdout and "1 skipped" in done.stdout
+    assert "passwd.md: a symlink to a file outside" in " ".join(done.stderr.split())
