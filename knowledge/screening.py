@@ -22,6 +22,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class DocumentScreen:
         kept: list[str] = []
         withheld: list[str] = []
         start = 0
-        for end in [*UNIT_END.finditer(text), None]:
+        for end in chain(UNIT_END.finditer(text), [None]):
             stop = end.end() if end else len(text)
             unit = text[start:stop]
             start = stop

@@ -7,12 +7,14 @@ from pathlib import Path
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.brain.chat_model import ChatModelBrain
+from assistant.policy import load_policy
 from assistant.services import Services, build_services
 from assistant.settings import Settings
 from assistant.support import answer_question
 from knowledge.embeddings import WordLlamaEmbedder
 from knowledge.ingest import Ingestor
 from knowledge.retrieval import QUESTION_BOOST, Retriever
+from knowledge.screening import DocumentScreen
 from knowledge.store import chroma_client, open_collection
 
 EVIL = """---
@@ -132,3 +134,18 @@ async def test_stored_text_that_relaxes_an_approval_is_not_quoted(
     assert answer.text.startswith("From ") and "Wire transfer" not in answer.text.split(":")[0]
     assert answer.sources[0].doc.startswith("policies/")
     assert "policies/approval-matrix.md" in [s.doc for s in answer.sources]
+
+
+def test_a_store_written_before_screening_is_screened_on_the_next_ingest(tmp_path: Path) -> None:
+    library = library_with_notice(tmp_path)
+    collection = open_collection(chroma_client(path=tmp_path / "chroma"), "old_docs")
+    Ingestor(collection, WordLlamaEmbedder()).ingest(library)
+    screen = DocumentScreen(load_policy().injection)
+
+    report = Ingestor(collection, WordLlamaEmbedder(), screen=screen).ingest(library)
+
+    assert report.updated > 0 and [w.split(":")[0] for w in report.withheld] == [
+        "finance/wire-update.md"
+    ]
+    texts = " ".join(collection.get(include=["documents"])["documents"])
+    assert RELAXING not in texts and "before 2 pm" in texts
