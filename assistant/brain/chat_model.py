@@ -142,7 +142,9 @@ class ChatModelBrain:
 
     async def classify(self, text: str, *, has_draft: bool = False) -> Intent:
         """Classify with the model; offline on failure."""
-        prompt = prompts.CLASSIFY.format(roles=", ".join(ROLES), has_draft=has_draft, text=text)
+        prompt = prompts.CLASSIFY.format(
+            roles=", ".join(ROLES), has_draft=has_draft, text=prompts.defuse(text)
+        )
 
         async def ask() -> Intent:
             out = await self.structured(IntentOut, prompt)
@@ -167,7 +169,7 @@ class ChatModelBrain:
             operations=operations,
             playbooks=", ".join(self.playbooks),
             slots=json.dumps(intent.slots),
-            goal=goal,
+            goal=prompts.defuse(goal),
             documents=documents(passages, self.screen),
         )
 
@@ -191,7 +193,7 @@ class ChatModelBrain:
         """Revise with the model; offline on failure."""
         prompt = prompts.REVISE.format(
             workflow=draft.model_dump_json(include={"title", "trigger", "steps"}),
-            instruction=instruction,
+            instruction=prompts.defuse(instruction),
         )
 
         async def ask() -> Revision:
@@ -213,7 +215,7 @@ class ChatModelBrain:
         """Answer with the model from the passages; offline on failure."""
         passages = authority_first(question, passages)
         prompt = prompts.ANSWER.format(
-            question=question, documents=documents(passages, self.screen)
+            question=prompts.defuse(question), documents=documents(passages, self.screen)
         )
 
         async def ask() -> Answer:
@@ -226,7 +228,9 @@ class ChatModelBrain:
     async def draft_reply(self, ticket: Ticket, passages: list[Passage]) -> ReplyDraft:
         """Draft a reply with the model from the passages; offline on failure."""
         prompt = prompts.REPLY.format(
-            subject=ticket.subject, body=ticket.body, documents=documents(passages, self.screen)
+            subject=prompts.defuse(ticket.subject),
+            body=prompts.defuse(ticket.body),
+            documents=documents(passages, self.screen),
         )
 
         async def ask() -> ReplyDraft:

@@ -79,5 +79,9 @@ def documents_block(passages: list[tuple[str, str, str, str]]) -> str:
 
 
 def defuse(text: str) -> str:
-    """Return ``text`` with any ``<document>`` or ``<request>`` tag made inert."""
+    """Return ``text`` with any ``<document>`` or ``<request>`` tag made inert.
+
+    Requests and tickets are wrapped in ``<request>`` the same way documents are wrapped, so
+    a customer's ticket cannot close its block and pose as a policy document either.
+    """
     return TAG.sub(r"&lt;\1\2", text)
