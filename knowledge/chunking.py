@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from llama_index.core import Document
@@ -107,8 +108,9 @@ class Chunker:
             key=len,
         )
         bodies: list[str] = []
-        for section in sections(f"{doc.title}\n\n{doc.body}"):
-            bodies += self.splitter.split_text_metadata_aware(section, metadata_str=metadata_str)
+        for index, section in enumerate(sections(doc.body)):
+            text = f"{doc.title}\n\n{section}" if index == 0 else section
+            bodies += self.splitter.split_text_metadata_aware(text, metadata_str=metadata_str)
         return bodies
 
     def write(
@@ -160,20 +162,23 @@ class Chunker:
         self.store.add(list[BaseNode](nodes))
 
 
-def sections(text: str, size: int = SECTION_CHARS) -> list[str]:
-    """Cut ``text`` into pieces of about ``size`` characters at paragraph breaks.
+def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:
+    """Yield ``text`` in pieces of about ``size`` characters, cut at paragraph breaks.
 
-    A paragraph longer than ``size`` stays whole; the splitter cuts it further.
+    A paragraph longer than ``size`` stays whole; the splitter cuts it further. Empty text is
+    one empty piece, so a document with no body still gets its title chunk.
     """
-    if len(text) <= size:
-        return [text]
-    out: list[str] = []
+    if not text:
+        yield text
     start = 0
     while start < len(text):
-        cut = text.rfind("\n\n", start, start + size) if start + size < len(text) else -1
-        end = cut + 2 if cut > start else min(len(text), text.find("\n\n", start + size) + 2)
-        if end <= start + 1:
-            end = len(text)
-        out.append(text[start:end])
+        end = len(text)
+        if start + size < len(text):
+            cut = text.rfind("\n\n", start, start + size)
+            later = text.find("\n\n", start + size)
+            if cut > start:
+                end = cut + 2
+            elif later != -1:
+                end = later + 2
+        yield text[start:end]
         start = end
-    return out

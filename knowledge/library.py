@@ -71,11 +71,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 def read_doc(path: Path, root: Path) -> LibraryDoc:
     """Read one markdown file under ``root``."""
     raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
+        del raw  # a long file is held once as text, not also as bytes, while it is split
         front, body = split_front_matter(text)
     except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise LibraryError(f"{path}: cannot read front matter: {exc}") from exc
+    del text
     rel = path.relative_to(root).as_posix()
     kind = str(front.get("kind") or FOLDER_KINDS.get(rel.split("/")[0], "doc"))
     if kind not in KINDS:
@@ -87,7 +90,7 @@ def read_doc(path: Path, root: Path) -> LibraryDoc:
         kind=kind,
         body=body,
         front=front,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=digest,
     )
 
 
