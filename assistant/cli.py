@@ -252,12 +252,13 @@ def read_file(path: Path) -> bytes:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Folders or files of markdown.")
+        list[Path] | None, typer.Argument(help="Folders or files of markdown or text.")
     ] = None,
 ) -> None:
     """Ingest markdown into the knowledge base (the shipped library when no PATH is given)."""
     setup_logging()
     from assistant.services import LIBRARY_ROOT_KEY, build_services
+    from knowledge.ingest import UnsupportedFile
 
     settings = load_settings()
     built = build_services(settings, ingest=False)
@@ -268,15 +269,24 @@ def ingest(
             err.print(f"[red]{path} does not exist[/]")
             failed = True
             continue
-        with ingest_progress() as (bar, task):
-            report = built.ingestor.ingest(
-                path,
-                root_key=key,
-                progress=lambda done, total, name: bar.update(task, completed=done, total=total),
-            )
+        try:
+            with ingest_progress() as (bar, task):
+                report = built.ingestor.ingest(
+                    path,
+                    root_key=key,
+                    progress=lambda done, total, name: bar.update(
+                        task, completed=done, total=total
+                    ),
+                )
+        except UnsupportedFile as exc:
+            err.print(f"[red]{escape(str(exc))}[/]")
+            failed = True
+            continue
         Console().print(f"{path}: {report.summary()}")
-        for problem in report.errors:
-            err.print(f"[yellow]skipped {problem}[/]")
+        for problem in [*report.errors, *report.skipped]:
+            err.print(f"[yellow]skipped {escape(problem)}[/]")
+        for sentence in report.withheld:
+            err.print(f"[yellow]withheld {escape(sentence)}[/]")
     if failed:
         raise typer.Exit(1)
 

@@ -28,6 +28,7 @@ from knowledge.embeddings import Embedder, build_embedder
 from knowledge.ingest import Ingestor, IngestReport, ProgressFn
 from knowledge.library import cached_library
 from knowledge.retrieval import Retriever
+from knowledge.screening import DocumentScreen
 from knowledge.store import chroma_client, open_collection
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,12 @@ def build_services(
     embedding = build_embedder(settings.embeddings)
     client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
     collection = open_collection(client, settings.collection)
-    ingestor = Ingestor(collection, embedding)
+    ingestor = Ingestor(
+        collection,
+        embedding,
+        screen=DocumentScreen(policy.policy.injection),
+        max_bytes=settings.ingest_max_bytes,
+    )
     library = list(cached_library(str(settings.library)))
     registry = registry or build_registry(
         settings,

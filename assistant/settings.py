@@ -34,6 +34,7 @@ class Settings(BaseSettings):
         description="Folder of the shipped knowledge library.",
     )
     collection: str = Field(default="flowdraft_library")
+    ingest_max_mb: float = Field(default=5.0, gt=0, description="Largest file ingestion reads.")
     model_timeout: float = Field(default=30.0, gt=0)
     model_retries: int = Field(default=2, ge=0, le=10)
     policy: Path | None = Field(default=None, description="Policy YAML; empty = shipped default.")
@@ -109,6 +110,11 @@ class Settings(BaseSettings):
     def checkpoint_path(self) -> Path:
         """Return the SQLite file holding graph checkpoints."""
         return self.home / "checkpoints.db"
+
+    @property
+    def ingest_max_bytes(self) -> int:
+        """Return the ingestion size limit in bytes."""
+        return round(self.ingest_max_mb * 1024 * 1024)
 
     @property
     def chroma_path(self) -> Path:

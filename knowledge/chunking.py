@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from llama_index.core import Document
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
@@ -26,6 +27,9 @@ from knowledge.store import chunk_id
 CHUNK_SIZE = 256
 CHUNK_OVERLAP = 32
 ADD_BATCH = 2048
+SECTION_CHARS = 64 * 1024
+"""A long body is split in sections of about this size, at paragraph breaks, before chunking:
+the sentence splitter's working memory then follows a section, not the whole file."""
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # Ingestion never calls an LLM: stop llama-index looking for one. It announces this with a
@@ -89,41 +93,92 @@ class Chunker:
             chunk_overlap=CHUNK_OVERLAP,
             chunking_tokenizer_fn=split_sentences,
         )
+        self.pending: list[TextNode] = []
 
-    def chunk(self, doc: LibraryDoc, metadata: dict[str, Any]) -> list[TextNode]:
-        """Split ``doc`` into nodes with deterministic ids ``<root>::<doc>#<n>``.
+    def split(self, doc: LibraryDoc, metadata: dict[str, Any]) -> list[str]:
+        """Return the body chunks of ``doc`` as text, section by section.
+
+        Chunk sizes leave room for the metadata, as llama-index's own node parsing does, so a
+        document shorter than a section splits exactly as it would in one piece.
+        """
+        source = Document(text="", metadata=metadata)
+        metadata_str = max(
+            source.get_metadata_str(MetadataMode.EMBED),
+            source.get_metadata_str(MetadataMode.LLM),
+            key=len,
+        )
+        bodies: list[str] = []
+        for index, section in enumerate(sections(doc.body)):
+            text = f"{doc.title}\n\n{section}" if index == 0 else section
+            bodies += self.splitter.split_text_metadata_aware(text, metadata_str=metadata_str)
+        return bodies
+
+    def write(
+        self, doc: LibraryDoc, metadata: dict[str, Any], *, extra: dict[str, Any] | None = None
+    ) -> int:
+        """Split ``doc`` into chunks with ids ``<root>::<doc>#<n>`` and queue them for storing.
 
         The title, summary and example phrasings form one extra "header" chunk (``#h``): it
         helps a short question find the document, and is never quoted as if it were the
         document. Every chunk records how many body chunks its document has, so the whole
-        body can be fetched by id (fast) instead of by a metadata filter (a scan).
+        body can be fetched by id (fast) instead of by a metadata filter (a scan). Every
+        ``ADD_BATCH`` queued chunks are embedded and stored, so a long document never holds
+        all its nodes and vectors at once; ``flush`` stores the rest.
+        ``extra`` is bookkeeping stored with every chunk that does not shape the chunks.
+        Returns how many chunks were written.
         """
-        source = Document(text=f"{doc.title}\n\n{doc.body}", metadata=metadata)
-        bodies = [n.get_content() for n in self.splitter.get_nodes_from_documents([source])]
+        bodies = self.split(doc, metadata)
         header = " ".join([doc.title + ".", doc.summary, *doc.examples]).strip()
-        meta = {**metadata, "chunks": len(bodies)}
+        meta = {**metadata, **(extra or {}), "chunks": len(bodies)}
         parts = [(str(i), "body", text) for i, text in enumerate(bodies)]
         parts.append(("h", "header", header))
-        return [
-            TextNode(
-                id_=chunk_id(metadata["root"], doc.doc, suffix),
-                text=text,
-                metadata={**meta, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
-                excluded_embed_metadata_keys=[*meta, "part", "seq"],
-                excluded_llm_metadata_keys=[*meta, "part", "seq"],
+        for suffix, part, text in parts:
+            self.pending.append(
+                TextNode(
+                    id_=chunk_id(metadata["root"], doc.doc, suffix),
+                    text=text,
+                    metadata={**meta, "part": part, "seq": -1 if suffix == "h" else int(suffix)},
+                    excluded_embed_metadata_keys=[*meta, "part", "seq"],
+                    excluded_llm_metadata_keys=[*meta, "part", "seq"],
+                )
             )
-            for suffix, part, text in parts
-        ]
+            if len(self.pending) >= ADD_BATCH:
+                self.flush()
+        return len(parts)
 
-    def add(self, nodes: list[TextNode]) -> None:
-        """Embed ``nodes`` in batches and add them to the store.
+    def flush(self) -> None:
+        """Embed the chunks written since the last flush and add them to the store.
 
-        Chroma's persistent add dominates (about 1 ms a chunk here); a writer thread that
-        overlapped it with embedding measured no faster, so this stays sequential.
+        Chroma's persistent add dominates (about 1 ms a chunk here) and each call has its own
+        overhead, so small documents share batches; a writer thread that overlapped adding
+        with embedding measured no faster, so this stays sequential.
         """
-        for start in range(0, len(nodes), ADD_BATCH):
-            batch = nodes[start : start + ADD_BATCH]
-            vectors = self.embedding.get_text_embedding_batch([n.get_content() for n in batch])
-            for node, vector in zip(batch, vectors, strict=True):
-                node.embedding = vector
-            self.store.add(list[BaseNode](batch))
+        nodes, self.pending = self.pending, []
+        if not nodes:
+            return
+        vectors = self.embedding.get_text_embedding_batch([n.get_content() for n in nodes])
+        for node, vector in zip(nodes, vectors, strict=True):
+            node.embedding = vector
+        self.store.add(list[BaseNode](nodes))
+
+
+def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:
+    """Yield ``text`` in pieces of about ``size`` characters, cut at paragraph breaks.
+
+    A paragraph longer than ``size`` stays whole; the splitter cuts it further. Empty text is
+    one empty piece, so a document with no body still gets its title chunk.
+    """
+    if not text:
+        yield text
+    start = 0
+    while start < len(text):
+        end = len(text)
+        if start + size < len(text):
+            cut = text.rfind("\n\n", start, start + size)
+            later = text.find("\n\n", start + size)
+            if cut > start:
+                end = cut + 2
+            elif later != -1:
+                end = later + 2
+        yield text[start:end]
+        start = end

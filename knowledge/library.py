@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import yaml
 
 KINDS = ("playbook", "policy", "faq", "doc")
+TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+"""The only files ingestion reads: markdown and plain text."""
 FOLDER_KINDS = {"playbooks": "playbook", "policies": "policy", "faq": "faq"}
 
 
@@ -68,11 +71,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 def read_doc(path: Path, root: Path) -> LibraryDoc:
     """Read one markdown file under ``root``."""
     raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
+        del raw  # a long file is held once as text, not also as bytes, while it is split
         front, body = split_front_matter(text)
     except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise LibraryError(f"{path}: cannot read front matter: {exc}") from exc
+    del text
     rel = path.relative_to(root).as_posix()
     kind = str(front.get("kind") or FOLDER_KINDS.get(rel.split("/")[0], "doc"))
     if kind not in KINDS:
@@ -84,19 +90,58 @@ def read_doc(path: Path, root: Path) -> LibraryDoc:
         kind=kind,
         body=body,
         front=front,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=digest,
     )
 
 
-def iter_markdown(root: Path) -> list[Path]:
-    """Return the markdown files below ``root`` in a stable order."""
+def find_documents(root: Path) -> tuple[list[Path], list[str]]:
+    """Return the text files below ``root`` in a stable order, and what was left out and why.
+
+    Symlinks are followed only when their target resolves inside ``root``: a link in the
+    library to ``/etc/passwd`` or another folder is reported, never read. Linked folders are
+    not descended into (their files inside ``root`` are found where they really are).
+    """
+    root = root.resolve()
     if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*.md") if p.is_file())
+        return [root], []
+    found: list[Path] = []
+    skipped: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink() and not inside(here / name, root):
+                skipped.append(
+                    f"{relative(here / name, root)}/: a symlink to a folder outside {root}"
+                )
+        for name in files:
+            path = here / name
+            if path.suffix.lower() not in TEXT_SUFFIXES:
+                continue
+            if path.is_symlink() and not inside(path, root):
+                skipped.append(f"{relative(path, root)}: a symlink to a file outside {root}")
+            elif path.is_file():
+                found.append(path)
+    return sorted(found), sorted(skipped)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Tell whether ``path``, with every symlink resolved, lies within ``root``."""
+    return path.resolve().is_relative_to(root)
+
+
+def relative(path: Path, root: Path) -> str:
+    """Return ``path`` relative to ``root`` in posix form."""
+    return path.relative_to(root).as_posix()
+
+
+def iter_markdown(root: Path) -> list[Path]:
+    """Return the text files below ``root`` that may be read, in a stable order."""
+    return find_documents(root)[0]
 
 
 def load_library(root: Path) -> list[LibraryDoc]:
     """Load every markdown document under ``root``."""
+    root = root.resolve()
     return [read_doc(path, root) for path in iter_markdown(root)]
 
 

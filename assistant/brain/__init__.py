@@ -32,4 +32,5 @@ def build_brain(
         playbooks=[d for d in library if d.kind == "playbook"],
         timeout=settings.model_timeout,
         retries=settings.model_retries,
+        policy=policy,
     )

@@ -4,6 +4,11 @@ Structured output first uses the model's native support (tool or JSON-schema cal
 without it are asked for JSON and parsed. Invalid output is sent back with the error, up to
 ``retries`` times; a timeout, an error or output that stays invalid falls back to the offline
 brain for that call, so a flaky model never loses a turn.
+
+Documents reach the model as data (see ``knowledge.screening``): sentences the policy's
+injection patterns flag are withheld from the prompt, approval questions list the policy
+documents first, and an answer or reply that itself relaxes a rule is not given: the offline
+brain, which quotes the policy, answers instead.
 """
 
 from __future__ import annotations
@@ -11,36 +16,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-from typing import Any, TypeVar
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from assistant.brain import prompts
 from assistant.brain.base import Answer, Brain, Revision
-from assistant.schemas import (
-    ROLES,
-    Intent,
-    IntentKind,
-    Priority,
-    ReplyDraft,
-    Slots,
-    Source,
-    Step,
-    Ticket,
-    Triage,
-    Trigger,
-    WorkflowDraft,
+from assistant.brain.model_output import (
+    AnswerOut,
+    DraftOut,
+    IntentOut,
+    InvalidOutput,
+    Model,
+    ReplyOut,
+    RevisionOut,
+    build_steps,
+    parse_json,
 )
+from assistant.policy import Policy, load_policy
+from assistant.schemas import ROLES, Intent, ReplyDraft, Source, Ticket, Triage, WorkflowDraft
 from connectors.operations import CATALOG
 from knowledge.library import LibraryDoc
 from knowledge.retrieval import Passage
+from knowledge.screening import DocumentScreen, authority_first
 
 log = logging.getLogger(__name__)
-Model = TypeVar("Model", bound=BaseModel)
-FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
 class ModelUnavailable(RuntimeError):
@@ -63,100 +65,6 @@ def load_chat_model(spec: str) -> BaseChatModel:
         raise ModelUnavailable(f"FLOWDRAFT_MODEL={spec}: {exc}") from exc
 
 
-class IntentOut(BaseModel):
-    """What the model returns when classifying."""
-
-    kind: IntentKind
-    confidence: float = Field(ge=0, le=1)
-    slots: Slots = Field(default_factory=Slots)
-    missing: list[str] = Field(default_factory=list)
-    question: str | None = None
-
-
-class StepOut(BaseModel):
-    """A step as the model drafts it (ids, risk and blocks are set by Flowdraft)."""
-
-    title: str
-    kind: str
-    connector: str | None = None
-    operation: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    condition: str | None = None
-    approver_role: str | None = None
-
-
-class DraftOut(BaseModel):
-    """A drafted workflow as the model returns it."""
-
-    title: str
-    playbook: str | None = None
-    trigger: Trigger = Field(default_factory=Trigger)
-    steps: list[StepOut] = Field(min_length=1)
-
-
-class RevisionOut(BaseModel):
-    """A revision as the model returns it."""
-
-    understood: bool
-    explanation: str = ""
-    title: str | None = None
-    trigger: Trigger | None = None
-    steps: list[StepOut] | None = None
-
-
-class AnswerOut(BaseModel):
-    """An answer as the model returns it."""
-
-    answer: str = Field(min_length=1)
-    cited_docs: list[str] = Field(default_factory=list)
-
-
-class ReplyOut(BaseModel):
-    """A ticket reply as the model returns it."""
-
-    body: str = Field(min_length=1)
-    confidence: float = Field(ge=0, le=1)
-    route: str = "draft"
-    category: str = "general"
-    priority: Priority = "normal"
-    cited_docs: list[str] = Field(default_factory=list)
-
-
-class InvalidOutput(ValueError):
-    """Raised when the model's reply cannot be parsed into the schema."""
-
-
-def parse_json(message: BaseMessage, schema: type[Model]) -> Model:
-    """Parse a model reply (plain JSON or a fenced block) into ``schema``."""
-    content = message.content if isinstance(message.content, str) else json.dumps(message.content)
-    fenced = FENCE.search(content)
-    text = fenced.group(1) if fenced else content
-    start, end = text.find("{"), text.rfind("}")
-    if start == -1 or end <= start:
-        raise InvalidOutput("no JSON object in the reply")
-    try:
-        return schema.model_validate_json(text[start : end + 1])
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "root"
-        raise InvalidOutput(f"{where}: {first['msg']}") from None
-
-
-def build_steps(raw: list[StepOut]) -> list[Step]:
-    """Turn model steps into contract steps; unknown kinds become human tasks."""
-    steps = []
-    for i, out in enumerate(raw, 1):
-        data = out.model_dump()
-        if data["kind"] not in ("action", "approval", "condition", "human_task"):
-            data["kind"] = "human_task"
-        if data["connector"] not in (None, *CATALOG):
-            # Policy blocks an unknown connector; keep the step visible rather than drop it.
-            data["operation"] = f"{data['connector']}.{data['operation']}"
-            data["connector"] = None
-        steps.append(Step.model_validate({"id": f"s{i}", **data}))
-    return steps
-
-
 class ChatModelBrain:
     """A ``Brain`` backed by a chat model, falling back to ``fallback`` on failure."""
 
@@ -170,8 +78,10 @@ class ChatModelBrain:
         playbooks: list[LibraryDoc],
         timeout: float = 30.0,
         retries: int = 2,
+        policy: Policy | None = None,
     ) -> None:
         self.model = model
+        self.screen = DocumentScreen((policy or load_policy()).injection)
         self.fallback = fallback
         self.playbooks = {d.slug: d for d in playbooks}
         self.timeout = timeout
@@ -221,9 +131,20 @@ class ChatModelBrain:
             log.warning("model %s %s; using the offline brain", what, reason)
             return await fallback()
 
+    def refuse_relaxing(self, text: str) -> None:
+        """Raise when model text gives orders or relaxes a rule, so the offline brain answers.
+
+        Raises:
+            InvalidOutput: ``text`` matches one of the policy's injection patterns.
+        """
+        if self.screen.flags(text):
+            raise InvalidOutput("the model's text relaxes a rule the policy sets")
+
     async def classify(self, text: str, *, has_draft: bool = False) -> Intent:
         """Classify with the model; offline on failure."""
-        prompt = prompts.CLASSIFY.format(roles=", ".join(ROLES), has_draft=has_draft, text=text)
+        prompt = prompts.CLASSIFY.format(
+            roles=", ".join(ROLES), has_draft=has_draft, text=prompts.defuse(text)
+        )
 
         async def ask() -> Intent:
             out = await self.structured(IntentOut, prompt)
@@ -248,8 +169,8 @@ class ChatModelBrain:
             operations=operations,
             playbooks=", ".join(self.playbooks),
             slots=json.dumps(intent.slots),
-            goal=goal,
-            documents=documents(passages),
+            goal=prompts.defuse(goal),
+            documents=documents(passages, self.screen),
         )
 
         async def ask() -> WorkflowDraft:
@@ -272,7 +193,7 @@ class ChatModelBrain:
         """Revise with the model; offline on failure."""
         prompt = prompts.REVISE.format(
             workflow=draft.model_dump_json(include={"title", "trigger", "steps"}),
-            instruction=instruction,
+            instruction=prompts.defuse(instruction),
         )
 
         async def ask() -> Revision:
@@ -292,10 +213,14 @@ class ChatModelBrain:
 
     async def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer with the model from the passages; offline on failure."""
-        prompt = prompts.ANSWER.format(question=question, documents=documents(passages))
+        passages = authority_first(question, passages)
+        prompt = prompts.ANSWER.format(
+            question=prompts.defuse(question), documents=documents(passages, self.screen)
+        )
 
         async def ask() -> Answer:
             out = await self.structured(AnswerOut, prompt)
+            self.refuse_relaxing(out.answer)
             return Answer(out.answer, cited(passages, out.cited_docs))
 
         return await self.guarded("answer", ask(), lambda: self.fallback.answer(question, passages))
@@ -303,11 +228,14 @@ class ChatModelBrain:
     async def draft_reply(self, ticket: Ticket, passages: list[Passage]) -> ReplyDraft:
         """Draft a reply with the model from the passages; offline on failure."""
         prompt = prompts.REPLY.format(
-            subject=ticket.subject, body=ticket.body, documents=documents(passages)
+            subject=prompts.defuse(ticket.subject),
+            body=prompts.defuse(ticket.body),
+            documents=documents(passages, self.screen),
         )
 
         async def ask() -> ReplyDraft:
             out = await self.structured(ReplyOut, prompt)
+            self.refuse_relaxing(out.body)
             citations = cited(passages, out.cited_docs)
             route = "human" if out.route != "draft" or not citations else "draft"
             return ReplyDraft(
@@ -323,9 +251,14 @@ class ChatModelBrain:
         )
 
 
-def documents(passages: list[Passage]) -> str:
-    """Render passages for a prompt (whole document when known, else the best chunk)."""
-    return prompts.documents_block([(p.doc, p.title, p.document or p.text) for p in passages])
+def documents(passages: list[Passage], screen: DocumentScreen) -> str:
+    """Render passages for a prompt (whole document when known, else the best chunk).
+
+    Sentences ``screen`` flags are withheld, whatever the store holds.
+    """
+    return prompts.documents_block(
+        [(p.doc, p.kind, p.title, screen.clean(p.document or p.text)) for p in passages]
+    )
 
 
 def cited(passages: list[Passage], docs: list[str]) -> list[Source]:

@@ -13,6 +13,7 @@ from assistant.schemas import Intent, ReplyDraft, Source, Ticket, WorkflowDraft
 from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
 from knowledge.retrieval import Passage
+from knowledge.screening import DocumentScreen, authority_first
 
 CHITCHAT_REPLY = (
     "Hi! I'm Flowdraft. Describe a process you want automated (for example: 'every vendor "
@@ -42,7 +43,7 @@ class OfflineBrain:
         self.playbooks = {d.slug: d for d in library if d.kind == "playbook"}
         self.matcher = PlaybookMatcher(list(self.playbooks.values()), embedding)
         self.classifier = IntentClassifier(self.matcher, embedding)
-        self.quoter = Quoter(embedding)
+        self.quoter = Quoter(embedding, DocumentScreen(self.policy.injection))
 
     async def classify(self, text: str, *, has_draft: bool = False) -> Intent:
         """Return the intent of ``text``; a vague request gets a clarifying question."""
@@ -93,6 +94,7 @@ class OfflineBrain:
         """Answer by quoting the best passages."""
         if not question.strip():
             return Answer(CHITCHAT_REPLY)
+        passages = authority_first(question, passages)
         return Answer(
             answer_text(question, passages, self.quoter), [p.source() for p in passages[:3]]
         )

@@ -1,7 +1,9 @@
 """Answer questions and draft ticket replies by quoting the passages that were retrieved.
 
 The offline brain never writes a fact of its own: every sentence that states a number or a
-rule is copied from a cited passage, so it cannot invent policy.
+rule is copied from a cited passage, so it cannot invent policy. Passages are data: a sentence
+the policy's injection patterns flag is never quoted, and a question about approvals is
+answered from the policy documents first (see ``knowledge.screening``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from assistant.schemas import Priority, ReplyDraft, Source, Ticket, Triage
 from knowledge.embeddings import Embedder
 from knowledge.library import split_front_matter
 from knowledge.retrieval import Passage
+from knowledge.screening import AUTHORITY_KIND, DocumentScreen, asks_about_approval
 from knowledge.text import terms
 
 FIGURE_QUESTION = re.compile(
@@ -168,17 +171,23 @@ def sentences(text: str) -> list[str]:
 
 
 class Quoter:
-    """Pick the sentences of retrieved passages that best answer a text."""
+    """Pick the sentences of retrieved passages that best answer a text.
 
-    def __init__(self, embedding: Embedder) -> None:
+    Sentences that ``screen`` flags (orders, or statements relaxing an approval) are never
+    candidates, whatever the store holds.
+    """
+
+    def __init__(self, embedding: Embedder, screen: DocumentScreen | None = None) -> None:
         self.embedding = embedding
+        self.screen = screen or DocumentScreen()
 
     def best_sentences(self, text: str, passages: list[Passage], limit: int = 3) -> list[str]:
         """Return up to ``limit`` sentences, in document order within the top passage first."""
         candidates: list[tuple[int, int, str]] = []
         for rank, passage in enumerate(passages[:2]):
             for position, sentence in enumerate(sentences(passage.document or passage.text)):
-                candidates.append((rank, position, sentence))
+                if not self.screen.flags(sentence):
+                    candidates.append((rank, position, sentence))
         if not candidates:
             return []
         query = self.embedding.embed([text])[0]
@@ -195,6 +204,19 @@ class Quoter:
         return [c[2] for c in chosen]
 
 
+def quotable(question: str, passages: list[Passage]) -> list[Passage]:
+    """Return the passages an answer may quote: for approval questions, the policies alone.
+
+    Who must approve is the policy's to say, so when a policy document was retrieved an
+    approval question quotes only policy documents; otherwise the best two passages.
+    """
+    if asks_about_approval(question):
+        policies = [p for p in passages if p.kind == AUTHORITY_KIND]
+        if policies:
+            return policies[:2]
+    return passages[:2]
+
+
 def answer_text(question: str, passages: list[Passage], quoter: Quoter) -> str:
     """Answer ``question`` from the passages, naming the documents it quotes."""
     if not passages:
@@ -202,9 +224,10 @@ def answer_text(question: str, passages: list[Passage], quoter: Quoter) -> str:
             "I couldn't find anything in the company library about that. Try rephrasing, or "
             "ask about a playbook, a policy or a help article."
         )
-    quoted = quoter.best_sentences(question, passages, limit=3)
-    titles = " and ".join(dict.fromkeys(p.title for p in passages[:2]))
-    body = " ".join(quoted) if quoted else passages[0].text.strip()[:400]
+    chosen = quotable(question, passages)
+    quoted = quoter.best_sentences(question, chosen, limit=3)
+    titles = " and ".join(dict.fromkeys(p.title for p in chosen))
+    body = " ".join(quoted) if quoted else quoter.screen.clean(chosen[0].text).strip()[:400]
     return f"From {titles}: {body}"
 
 
