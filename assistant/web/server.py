@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
+from assistant.channels.slack.verification import check_slack_request
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web import runtime
@@ -101,7 +103,8 @@ def mount_slack(
     Without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET the endpoint answers 503 saying so.
     """
     handler: Any = None
-    if connectors.slack_bot_token and connectors.slack_signing_secret:
+    secret = connectors.slack_signing_secret
+    if connectors.slack_bot_token and secret:
         from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
         from assistant.channels.slack.app import SlackChannel
@@ -117,11 +120,17 @@ def mount_slack(
 
     @app.post(SLACK_PATH)
     async def slack_events(request: Request) -> Response:
-        """Take a request from Slack (signature checked by bolt: 401 when forged or stale)."""
+        """Take a request from Slack: 401 when unsigned, forged or stale, 400 when malformed."""
         if handler is None:
             return JSONResponse(
                 {"error": "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"},
                 status_code=503,
             )
+        # Checked over the raw bytes before bolt parses anything (bolt caches the same body).
+        refusal = check_slack_request(
+            await request.body(), request.headers, secret=secret, now=time.time()
+        )
+        if refusal is not None:
+            return JSONResponse({"error": refusal.message}, status_code=refusal.status)
         response: Response = await handler.handle(request)
         return response
