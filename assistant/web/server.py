@@ -18,9 +18,10 @@ from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.verification import check_slack_request
 from assistant.services import Services
-from assistant.settings import ConnectorSettings
+from assistant.settings import ConnectorSettings, WebSettings
 from assistant.web import runtime
 from assistant.web.history import prepare_history
+from assistant.web.protection import allow_origins, answer_unreadable_bodies
 from assistant.web.setup import ensure_auth_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,13 @@ SLACK_PATH = "/slack/events"
 CHAINLIT_APP = Path(__file__).with_name("chat.py")
 
 
-def create_app(services: Services, connectors: ConnectorSettings | None = None) -> FastAPI:
+def create_app(
+    services: Services, connectors: ConnectorSettings | None = None, web: WebSettings | None = None
+) -> FastAPI:
     """Return the server app over ``services`` (already built and ingested).
 
-    ``connectors`` holds Slack's credentials (default: from the environment).
+    ``connectors`` holds Slack's credentials, ``web`` the origins allowed to call the server
+    from other sites' pages (both default to the environment).
     """
     ensure_auth_secret(services.settings.home)
     prepare_history(services.settings)
@@ -89,6 +93,10 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     from chainlit.utils import mount_chainlit
 
     mount_chainlit(app=app, target=str(CHAINLIT_APP), path=CHAT_PATH)
+    from chainlit.server import app as chat_app
+
+    answer_unreadable_bodies(chat_app)
+    allow_origins(app, (web or WebSettings()).origins)
     return app
 
 

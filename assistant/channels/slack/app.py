@@ -275,11 +275,11 @@ class SlackChannel:
         try:
             answer = await answer_question(self.services, check_text(question))
         except InputError as exc:
-            await respond(text=f":warning: {exc}", response_type="ephemeral")
+            await respond(text=f":warning: {escape(str(exc))}", response_type="ephemeral")
             return
         sources = [s.model_dump(mode="json") for s in answer.sources]
         await respond(
-            text=answer.text,
+            text=escape(answer.text),
             blocks=answer_blocks(question, answer.text, sources),
             response_type="ephemeral",
         )
@@ -293,7 +293,7 @@ class SlackChannel:
         try:
             posted = await client.chat_postMessage(
                 channel=channel,
-                text=f"<@{person.slack_id}> asked for a workflow: {goal}",
+                text=f"<@{person.slack_id}> asked for a workflow: {escape(goal)}",
                 blocks=[
                     text(f"<@{person.slack_id}> asked: _{escape(goal)}_\n:hourglass: drafting…")
                 ],
@@ -347,7 +347,7 @@ class SlackChannel:
         try:
             outcome = await Outcome.of(runner.send_decision(ref.thread, decision))
         except InputError as exc:
-            await self.whisper(client, ref, person, f":information_source: {exc}")
+            await self.whisper(client, ref, person, f":information_source: {escape(str(exc))}")
             return
         state = await runner.state(ref.thread)
         if outcome.results is not None:
@@ -360,7 +360,7 @@ class SlackChannel:
             await client.chat_postMessage(
                 channel=ref.channel,
                 thread_ts=ref.ts,
-                text=f"Results (approved by {approvers})",
+                text=f"Results (approved by {escape(approvers)})",
                 blocks=results_blocks(outcome.results, approvers),
             )
         elif kind == "ignore":
@@ -373,11 +373,12 @@ class SlackChannel:
             await self.show(client, ref)
         elif kind == "accept" and self._approved_by(state, person.name):
             await self.show(client, ref)
-            await client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=outcome.said)
+            said = escape(outcome.said)
+            await client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=said)
         else:
             # Refused (wrong role, own request, unknown user) or an edit that did not apply.
             hint = "" if person.linked else "\n" + self.link_hint(person)
-            await self.whisper(client, ref, person, f":no_entry: {outcome.said}{hint}")
+            await self.whisper(client, ref, person, f":no_entry: {escape(outcome.said)}{hint}")
 
     @staticmethod
     def _approved_by(state: dict[str, Any], name: str) -> bool:
@@ -504,7 +505,7 @@ class SlackChannel:
         """Send an agent a ticket with its draft, sources and buttons, in a direct message."""
         blocks = reply_blocks(item.ref, item.ticket, item.record, item.citations)
         await client.chat_postMessage(
-            channel=user, text=f"{item.ref}: {item.ticket.subject}", blocks=blocks
+            channel=user, text=escape(f"{item.ref}: {item.ticket.subject}"), blocks=blocks
         )
 
     async def _accept_reply(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -588,7 +589,7 @@ class SlackChannel:
                 record = await desk.reject(ref, person.name, argument)
         except DeskError as exc:
             hint = "" if person.linked else "\n" + self.link_hint(person)
-            await self.whisper(client, where, person, f":no_entry: {exc}{hint}")
+            await self.whisper(client, where, person, f":no_entry: {escape(str(exc))}{hint}")
             return
         if record.status == "sent":
             status = (
@@ -664,7 +665,7 @@ class SlackChannel:
         client: AsyncWebClient, ref: MessageRef, blocks: list[dict[str, Any]], fallback: str
     ) -> None:
         await client.chat_update(
-            channel=ref.channel, ts=ref.ts, text=fallback[:3000], blocks=blocks
+            channel=ref.channel, ts=ref.ts, text=escape(fallback[:3000]), blocks=blocks
         )
 
     @staticmethod
