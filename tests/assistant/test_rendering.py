@@ -12,7 +12,14 @@ from markdown_it import MarkdownIt
 
 from assistant.channels.slack.blocks import draft_blocks, reply_blocks
 from assistant.db.tables import TicketReply
-from assistant.rendering import code_block, code_span, literal, quoted, safe_markdown
+from assistant.rendering import (
+    WORD_JOINER,
+    code_block,
+    code_span,
+    literal,
+    quoted,
+    safe_markdown,
+)
 from assistant.review import describe_workflow, reply_review
 from assistant.schemas import Customer, ReplyDraft, Step, Ticket, Triage, WorkflowDraft
 from assistant.support.desk import QueueItem
@@ -55,7 +62,7 @@ def test_literal_text_renders_as_the_same_characters_and_nothing_else(text: str)
     assert html.count("<h3>") == 1 and "\n<p>" not in html  # stays in its heading
     # What the reader sees is what was written (line breaks aside).
     shown = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">")
-    shown = shown.replace("&quot;", '"').replace("&amp;", "&").strip()
+    shown = shown.replace("&quot;", '"').replace("&amp;", "&").replace(WORD_JOINER, "").strip()
     assert shown == "Ticket: " + " ".join(text.split("\n")).replace("\n", " ").strip()
 
 
@@ -98,7 +105,7 @@ def test_a_hostile_ticket_card_shows_its_text_and_loads_nothing() -> None:
     )
     html = html_of(card(QueueItem(ref="HD-1", ticket=hostile_ticket(), record=record)))
     assert_inert(html)
-    assert "Refund ![s](https://evil.example/subject.png)" in html
+    assert "Refund ![s](https://evil.example/subject.png)" in html.replace(WORD_JOINER, "")
 
 
 def test_review_descriptions_quote_tickets_and_drafts_inertly() -> None:
