@@ -16,8 +16,9 @@ import pytest
 
 from assistant.db.tickets import list_tickets
 from assistant.db.tokens import create_token
-from assistant.db.users import add_user
+from assistant.db.users import add_user, link_slack
 from assistant.services import Services
+from tests.assistant.test_rendering import mrkdwn_texts
 from tests.support.slack import LiveSlack, SlackWire, live_slack
 
 TICKET = {
@@ -53,6 +54,7 @@ class Server:
 def server(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with live_slack(services, tmp_path_factory.mktemp("hostile-home")) as live:
         add_user(live.services.engine, name="sam", roles=["support"])
+        link_slack(live.services.engine, name="sam", slack_user_id="U0SAM")
         _, token = create_token(live.services.engine, name="helpdesk")
         created = httpx.post(
             f"{live.base_url}/api/tickets",
@@ -245,3 +247,34 @@ def test_a_malformed_slack_timestamp_is_refused_with_a_reason(server: Server, st
 def test_well_formed_slack_requests_still_work(server: Server) -> None:
     answer = server.live.wire.command("help")
     assert answer.status_code == 200 and "Flowdraft" in answer.json()["text"]
+
+
+MENTIONS = "<!channel> <!here|here> <@U0CEO> <https://evil.example/x|click>"
+
+
+def slack_texts(posted: dict[str, Any]) -> str:
+    """Return what Slack parses of a posted message: its text and its blocks' mrkdwn."""
+    return "\n".join([str(posted.get("text", "")), *mrkdwn_texts(posted.get("blocks") or [])])
+
+
+def test_untrusted_text_reaches_slack_without_mentions_or_links(server: Server) -> None:
+    live = server.live
+    ticket = {**TICKET, "id": "ZD-MENTION", "subject": f"Refund {MENTIONS}"}
+    assert server.call("POST", "/api/tickets", json=ticket).status_code == 202
+    deadline = time.monotonic() + 30
+    while server.call("GET", "/api/tickets/ZD-MENTION/reply").status_code != 200:
+        assert time.monotonic() < deadline, "the ticket was never drafted"
+        time.sleep(0.05)
+    posted = len(live.fake.posted)
+    assert live.wire.command("queue", user="U0SAM").status_code == 200
+    live.wire.command(f"pay everyone {MENTIONS}")
+    live.fake.wait_for(
+        lambda: (
+            [p for p in live.fake.posted[posted:] if p.get("channel") == "U0SAM"]
+            and [p for p in live.fake.posted[posted:] if "pay everyone" in str(p.get("text"))]
+        )
+    )
+    for message in live.fake.posted[posted:]:
+        shown = slack_texts(message)
+        for raw in ("<!channel>", "<!here", "<@U0CEO>", "<https://evil"):
+            assert raw not in shown, shown
