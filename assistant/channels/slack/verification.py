@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from assistant.api.bodies import parse_json
-from assistant.api.errors import ApiError
+from assistant.strict_json import JsonInputError, load_json
 
 MAX_SLACK_BODY_BYTES = 1_000_000
 """Far over any command, click or event Slack sends."""
@@ -83,7 +82,7 @@ def shape_problem(body: bytes, content_type: str) -> str | None:
 def object_problem(raw: bytes, what: str) -> str | None:
     """Return why ``raw`` is not a clean JSON object, or None."""
     try:
-        data = parse_json(raw, what=what)
-    except ApiError as exc:
-        return exc.message
+        data = load_json(raw, what=what)
+    except JsonInputError as exc:
+        return str(exc)
     return None if isinstance(data, dict) else f"{what} must be a JSON object"
