@@ -15,6 +15,8 @@ from assistant.api.errors import ApiError
 from assistant.strict_json import JsonInputError, load_json
 
 Model = TypeVar("Model", bound=BaseModel)
+MAX_PROBLEMS_SHOWN = 10
+"""A body with thousands of bad fields gets a short answer, not one line per field."""
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -47,8 +49,11 @@ def parse_model(raw: bytes, model: type[Model], *, what: str) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors()
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or what}: {error['msg']}"
-            for error in exc.errors()
+            f"{'.'.join(str(part) for part in error['loc'])[:100] or what}: {error['msg']}"
+            for error in errors[:MAX_PROBLEMS_SHOWN]
         )
+        if len(errors) > MAX_PROBLEMS_SHOWN:
+            problems += f"; and {len(errors) - MAX_PROBLEMS_SHOWN} more"
         raise ApiError(422, f"{what} does not match the contract: {problems}") from None

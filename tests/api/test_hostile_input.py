@@ -100,6 +100,12 @@ TICKET_BODIES: list[tuple[str, bytes, set[int], tuple[str, ...]]] = [
     ("NUL byte", raw_ticket(b'"a\\u0000b"'), {202, 422}, ()),
     ("number as id", json.dumps(ticket_with(id=10**400)).encode(), {422}, ("id",)),
     ("huge number", raw_ticket(b"1" * 5000), {400, 422}, ()),
+    (
+        "many unknown fields",
+        json.dumps(ticket_with(**{f"x{i}": i for i in range(20_000)})).encode(),
+        {422},
+        ("and 19990 more",),
+    ),
     ("string", b'"ticket"', {422}, ("expected a JSON object",)),
     ("null", b"null", {422}, ("expected a JSON object",)),
     ("truncated", b'{"id": "ZD-1", "subject": "\\u12', {400}, ("not valid JSON",)),
