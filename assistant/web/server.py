@@ -21,7 +21,7 @@ from assistant.services import Services
 from assistant.settings import ConnectorSettings, WebSettings
 from assistant.web import runtime
 from assistant.web.history import prepare_history
-from assistant.web.protection import allow_origins, answer_unreadable_bodies
+from assistant.web.protection import StrictJsonBodies, allow_origins, answer_unreadable_bodies
 from assistant.web.setup import ensure_auth_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +96,7 @@ def create_app(
     from chainlit.server import app as chat_app
 
     answer_unreadable_bodies(chat_app)
+    app.add_middleware(StrictJsonBodies, prefix=CHAT_PATH)
     allow_origins(app, (web or WebSettings()).origins)
     return app
 

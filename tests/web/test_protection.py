@@ -81,17 +81,38 @@ def test_allowed_origins_are_read_from_the_environment(monkeypatch: pytest.Monke
     assert WebSettings().origins == [DESK, "http://localhost:5173"]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"[" * 2000 + b"]" * 2000, b'{"session_id": "\xff"}', b"{not json", b"\xff\xfe"],
-    ids=["deep", "invalid UTF-8", "not JSON", "binary"],
-)
-@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
-def test_an_unreadable_chat_body_is_a_bad_request(
-    server: str, body: bytes, content_type: str
+UNREADABLE = [b"[" * 2000 + b"]" * 2000, b'{"session_id": "\xff"}', b"{not json", b"\xff\xfe"]
+UNREADABLE_IDS = ["deep", "invalid UTF-8", "not JSON", "binary"]
+
+
+@pytest.mark.parametrize("body", [*UNREADABLE, b"[1]"], ids=[*UNREADABLE_IDS, "array"])
+def test_a_chat_json_body_that_is_not_one_clean_object_is_a_bad_request(
+    server: str, body: bytes
 ) -> None:
     answer = httpx.post(
-        f"{server}/chat/set-session-cookie", content=body, headers={"Content-Type": content_type}
+        f"{server}/chat/set-session-cookie",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert "request body" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("body", UNREADABLE, ids=UNREADABLE_IDS)
+def test_an_unreadable_chat_body_of_another_type_is_a_bad_request(server: str, body: bytes) -> None:
+    answer = httpx.post(
+        f"{server}/chat/set-session-cookie",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status_code == 400, answer.text
     assert "cannot be read" in answer.json()["detail"]
+
+
+def test_the_chat_still_takes_clean_json(server: str) -> None:
+    answer = httpx.post(
+        f"{server}/chat/set-session-cookie",
+        json={"session_id": "s-1"},
+        headers={"Origin": server},
+    )
+    assert answer.status_code == 200 and "X-Chainlit-Session-id" in answer.headers["set-cookie"]
