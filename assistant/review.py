@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from assistant.rendering import literal, safe_markdown
 from assistant.schemas import (
     ActionRequest,
     ReplyDraft,
@@ -45,9 +46,9 @@ def describe_step(step: Step) -> str:
     flags = [f"risk {step.risk}"]
     if step.kind == "action" and step.approver_role:
         flags.append(f"needs {step.approver_role}")
-    line = f"{step.id}. **{step.title}** — {what} ({', '.join(flags)})"
+    line = f"{step.id}. **{literal(step.title)}** — {literal(what)} ({', '.join(flags)})"
     if step.blocked_reason:
-        line += f"\n   - BLOCKED: {step.blocked_reason}"
+        line += f"\n   - BLOCKED: {literal(step.blocked_reason)}"
     return line
 
 
@@ -55,8 +56,9 @@ def describe_workflow(
     draft: WorkflowDraft, notice: str | None = None, roles: list[str] | None = None
 ) -> str:
     """Return the markdown a reviewer reads before deciding."""
-    lines = [f"### {draft.title} (v{draft.version})", "", f"Goal: {draft.goal}", ""]
-    lines.append(f"Trigger: {draft.trigger.kind} — {draft.trigger.detail}".rstrip(" —"))
+    title, goal = literal(draft.title), literal(draft.goal)
+    lines = [f"### {title} (v{draft.version})", "", f"Goal: {goal}", ""]
+    lines.append(f"Trigger: {draft.trigger.kind} — {literal(draft.trigger.detail)}".rstrip(" —"))
     lines.append("")
     lines.extend(describe_step(step) for step in draft.steps)
     if roles:
@@ -69,7 +71,7 @@ def describe_workflow(
     if draft.sources:
         lines += ["", "Sources: " + "; ".join(f"{s.title} ({s.doc})" for s in draft.sources)]
     if notice:
-        lines += ["", f"Note: {notice}"]
+        lines += ["", f"Note: {safe_markdown(notice)}"]
     return "\n".join(lines)
 
 
@@ -91,9 +93,10 @@ def reply_review(ticket: Ticket, reply: ReplyDraft) -> ReviewRequest:
     """Return the review request asking to send ``reply`` to the ticket's customer."""
     cited = "; ".join(f"{c.title} ({c.doc})" for c in reply.citations) or "none"
     description = (
-        f"### Reply to ticket {ticket.id}: {ticket.subject}\n\n"
+        f"### Reply to ticket {literal(ticket.id)}: {literal(ticket.subject)}\n\n"
         f"Route: {reply.route}, confidence {reply.confidence:.2f}, "
-        f"{reply.triage.category}/{reply.triage.priority}\n\n{reply.body}\n\nSources: {cited}"
+        f"{reply.triage.category}/{reply.triage.priority}\n\n{safe_markdown(reply.body)}\n\n"
+        f"Sources: {cited}"
     )
     return ReviewRequest(
         action_request=ActionRequest(

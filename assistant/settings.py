@@ -142,3 +142,32 @@ class ConnectorSettings(BaseSettings):
     smtp_starttls: bool = True
     smtp_ssl: bool = False
     smtp_from: str = "flowdraft@northwind.example"
+
+
+class WebSettings(BaseSettings):
+    """Who may call the server from a browser page of another origin (CORS)."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWDRAFT_", env_file=".env", extra="ignore")
+
+    allowed_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://desk.example) whose pages may call the "
+        "server with the user's cookies. Empty: the server's own pages only.",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+                raise ValueError(
+                    "FLOWDRAFT_ALLOWED_ORIGINS takes origins like https://desk.example "
+                    f"(scheme and host, no path or wildcard), not {origin!r}"
+                )
+        return value
+
+    @property
+    def origins(self) -> list[str]:
+        """Return the allowed origins, one per entry."""
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]

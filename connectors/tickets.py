@@ -21,7 +21,19 @@ from connectors.operations import (
     is_runtime,
 )
 
-TICKET_ID = re.compile(r"^(?:HD-)?(\d+)$", re.IGNORECASE)
+# ASCII digits only (\d also takes other scripts' digits), and few enough for a quick int().
+TICKET_ID = re.compile(r"^(?:HD-)?([0-9]{1,19})$", re.IGNORECASE)
+MAX_TICKET_NUMBER = 2**63 - 1
+"""The largest id a database integer column holds: larger ones name no ticket."""
+
+
+def ticket_number(ref: str) -> int | None:
+    """Return the number in a ticket reference (HD-42 or 42), or None if it names no ticket."""
+    match = TICKET_ID.match(ref.strip())
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number if 0 < number <= MAX_TICKET_NUMBER else None
 
 
 def ticket_label(ticket_id: int) -> str:
@@ -52,12 +64,11 @@ class TicketsConnector(Connector):
                 status="skipped",
                 detail=f"needs the ticket from the event ({ticket_ref}); runs when one arrives",
             )
-        match = TICKET_ID.match(str(ticket_ref).strip())
-        if not match:
+        number = ticket_number(str(ticket_ref))
+        if number is None:
             return ActionResult(
                 status="failed", detail=f"{ticket_ref!r} is not a helpdesk ticket id like HD-42"
             )
-        number = int(match.group(1))
         if isinstance(params, CommentTicket):
             return self.comment(number, params, idempotency_key)
         if isinstance(params, SetTicketStatus):

@@ -11,18 +11,17 @@ must hold a support role (support, support_lead or admin) once users are set up.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from assistant.api.auth import require_token
+from assistant.api.bodies import parse_model, read_body
 from assistant.api.errors import ApiError, ApiRoute
-from assistant.api.tickets import read_body
 from assistant.db.tables import ApiToken, TicketReply
 from assistant.support.desk import DeskError, QueueItem, SupportDesk
 
@@ -95,14 +94,7 @@ def desk_router(engine: Engine, desk: Callable[[], SupportDesk]) -> APIRouter:
     ) -> dict[str, Any]:
         """Accept, edit or reject a drafted reply on behalf of an agent."""
         raw = await read_body(request, MAX_DECISION_BYTES)
-        try:
-            decision = Decision.model_validate(json.loads(raw or b"{}"))
-        except json.JSONDecodeError as exc:
-            raise ApiError(400, f"request body is not valid JSON: {exc.msg}") from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "decision"
-            raise ApiError(422, f"{where}: {first['msg']}") from None
+        decision = parse_model(raw, Decision, what="decision")
         current = desk()
         try:
             if decision.type == "accept":

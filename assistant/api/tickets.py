@@ -7,19 +7,18 @@ Every request needs ``Authorization: Bearer <token>``. Errors are ``{"error": ".
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from assistant.api.auth import require_token
+from assistant.api.bodies import parse_model, read_body
 from assistant.api.errors import ApiError, ApiRoute
 from assistant.channels.tickets import MAX_TICKET_BYTES
 from assistant.db.tables import ApiToken
@@ -49,7 +48,7 @@ def tickets_router(engine: Engine, on_ticket: OnTicket | None = None) -> APIRout
         request: Request, background: BackgroundTasks, caller: ApiToken = Depends(authenticated)
     ) -> JSONResponse:
         """Store a ticket once per id and queue it for a drafted reply."""
-        ticket = parse_ticket_body(await read_body(request, MAX_TICKET_BYTES))
+        ticket = parse_model(await read_body(request, MAX_TICKET_BYTES), Ticket, what="ticket")
         try:
             row, created = await run_in_threadpool(
                 store_ticket, engine, ticket, source="api", actor=f"token:{caller.name}"
@@ -86,40 +85,3 @@ async def announce(on_ticket: OnTicket, row_id: int) -> None:
     except Exception:
         # The response went out long ago; an exception here would only reach the server log.
         log.exception("on_ticket failed for %s", ticket_label(row_id))
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """Return the request body, answering 413 as soon as it is known to exceed ``limit``."""
-    too_large = ApiError(413, f"request body is larger than the limit of {limit:,} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
-
-
-def parse_ticket_body(raw: bytes) -> Ticket:
-    """Return the ``Ticket`` in ``raw``; answer 400 if it is not JSON, 422 if not a ticket."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, f"request body is not valid UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400,
-            f"request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-        ) from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "ticket does not match the contract: expected a JSON object")
-    try:
-        return Ticket.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'ticket'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ApiError(422, f"ticket does not match the contract: {problems}") from None

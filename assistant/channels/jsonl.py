@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.schemas import ReviewResponse
+from assistant.strict_json import JsonInputError, load_json
 from graphs.runner import ChatRunner, InputError
 
 log = logging.getLogger(__name__)
@@ -31,13 +31,9 @@ def parse_line(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_LINE_BYTES:
         raise InputError(f"line is too long ({len(raw):,} bytes; the limit is {MAX_LINE_BYTES:,})")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"line is not valid UTF-8 (byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"line is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        data = load_json(raw, what="line")
+    except JsonInputError as exc:
+        raise InputError(str(exc)) from None
     if not isinstance(data, dict):
         raise InputError("each line must be a JSON object with 'text' or 'decision'")
     keys = set(data)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
 from assistant.schemas import Ticket
+from assistant.strict_json import JsonInputError, load_json
 
 MAX_TICKET_BYTES = 1_000_000
 
@@ -34,8 +34,8 @@ def read_tickets(raw: bytes) -> list[Ticket | str]:
     if not stripped:
         return ["no ticket given"]
     try:
-        whole = json.loads(stripped)
-    except json.JSONDecodeError:
+        whole = load_json(stripped, what="input")
+    except JsonInputError:
         whole = None
     if isinstance(whole, dict):
         return [parse_ticket(whole, "ticket")]
@@ -49,7 +49,7 @@ def read_tickets(raw: bytes) -> list[Ticket | str]:
             out.append(f"line {number}: ticket is larger than {MAX_TICKET_BYTES:,} bytes")
             continue
         try:
-            out.append(parse_ticket(json.loads(line), f"line {number}"))
-        except json.JSONDecodeError as exc:
-            out.append(f"line {number}: not valid JSON: {exc.msg}")
+            out.append(parse_ticket(load_json(line, what="ticket"), f"line {number}"))
+        except JsonInputError as exc:
+            out.append(f"line {number}: {exc}")
     return out

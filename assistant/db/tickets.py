@@ -18,7 +18,7 @@ from assistant.db.audit import AuditLog, as_utc
 from assistant.db.engine import session_scope
 from assistant.db.tables import HelpdeskTicket
 from assistant.schemas import Customer, Ticket
-from connectors.tickets import TICKET_ID, ticket_label
+from connectors.tickets import ticket_label, ticket_number
 
 TicketSource = Literal["api", "cli", "slack"]
 MAX_TICKET_ID_CHARS = 200
@@ -100,8 +100,8 @@ def find_ticket(engine: Engine, *, ref: str) -> HelpdeskTicket | None:
     "12345" still finds its own ticket.
     """
     ref = ref.strip()
-    if ref.upper().startswith("HD-") and (match := TICKET_ID.match(ref)):
-        row = get_ticket(engine, row_id=int(match.group(1)))
+    if ref.upper().startswith("HD-") and (number := ticket_number(ref)) is not None:
+        row = get_ticket(engine, row_id=number)
         return row if row is not None and row.external_id is not None else None
     return find_by_external_id(engine, ref)
 

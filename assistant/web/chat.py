@@ -13,6 +13,7 @@ from chainlit.types import ThreadDict
 from assistant.db.users import verify_login
 from assistant.db.versions import recent_threads
 from assistant.diagram import workflow_svg
+from assistant.rendering import code_span, literal, safe_markdown
 from assistant.review import action_target, edited_steps, review_hash, review_version
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from assistant.web import desk as support_queue
@@ -50,22 +51,22 @@ def thread_id() -> str:
 def steps_table(draft: WorkflowDraft) -> str:
     """Return the draft as a markdown table."""
     lines = [
-        f"### {draft.title} — v{draft.version}",
-        f"*Trigger:* {draft.trigger.kind} — {draft.trigger.detail}",
+        f"### {literal(draft.title)} — v{draft.version}",
+        f"*Trigger:* {draft.trigger.kind} — {literal(draft.trigger.detail)}",
         "",
         "| # | step | does | risk | approver | notes |",
         "|---|---|---|---|---|---|",
     ]
     for number, step in enumerate(draft.steps, 1):
         does = {
-            "action": f"`{step.connector}.{step.operation}`{action_target(step)}",
+            "action": f"`{step.connector}.{step.operation}`{literal(action_target(step))}",
             "approval": f"approval by **{step.approver_role}**",
-            "condition": f"if `{step.condition}`",
+            "condition": f"if {code_span(step.condition or '')}",
             "human_task": f"task for {step.approver_role or 'a person'}",
         }[step.kind]
-        notes = f"**blocked:** {step.blocked_reason}" if step.blocked_reason else ""
+        notes = f"**blocked:** {literal(step.blocked_reason)}" if step.blocked_reason else ""
         lines.append(
-            f"| {number} | {step.title} | {does} | {RISK_BADGE[step.risk]} | "
+            f"| {number} | {literal(step.title)} | {does} | {RISK_BADGE[step.risk]} | "
             f"{step.approver_role or ''} | {notes} |"
         )
     return "\n".join(lines)
@@ -120,7 +121,7 @@ def review_message(request: ReviewRequest, graph_thread: str) -> cl.Message:
     ]
     text = "\n".join(notes) or "Review the draft."
     return cl.Message(
-        content=f"{text}\n\nApprove, edit (or type a change), or reject:",
+        content=f"{safe_markdown(text)}\n\nApprove, edit (or type a change), or reject:",
         actions=review_actions(request, graph_thread),
         metadata=marker("review", graph_thread, request),
     )
@@ -161,7 +162,7 @@ async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> No
             else:
                 await render_event(event, graph_thread)
     except InputError as exc:
-        await cl.Message(content=f"⚠️ {exc}").send()
+        await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
 
 
 async def render_progress(
@@ -181,7 +182,7 @@ async def render_progress(
         if event["node"] in open_steps
         else cl.Step(name=name, type="tool", parent_id=parent)
     )
-    step.output = event["summary"] or "done"
+    step.output = safe_markdown(event["summary"] or "done")
     await step.update()
 
 
@@ -196,12 +197,13 @@ async def render_event(event: dict[str, Any], graph_thread: str) -> None:
     elif kind == "dispatched":
         lines = ["**Results**", ""]
         for result in event["results"]:
-            lines.append(f"- `{result['step_id']}` **{result['status']}** — {result['detail']}")
+            detail = literal(str(result["detail"]))
+            lines.append(f"- `{result['step_id']}` **{result['status']}** — {detail}")
         await cl.Message(content="\n".join(lines)).send()
     elif kind == "message":
-        await cl.Message(content=event["text"]).send()
+        await cl.Message(content=safe_markdown(event["text"])).send()
     elif kind == "error":
-        await cl.Message(content=f"⚠️ {event['message']}").send()
+        await cl.Message(content=f"⚠️ {safe_markdown(event['message'])}").send()
 
 
 @cl.on_chat_start

@@ -11,6 +11,7 @@ from typing import Any
 
 import chainlit as cl
 
+from assistant.rendering import code_block, literal, quoted, safe_markdown
 from assistant.support.desk import AGENT_ROLES, DeskError, QueueItem
 from assistant.support.metrics import desk_stats
 from assistant.web import runtime
@@ -67,14 +68,13 @@ async def show_queue() -> None:
 def card(item: QueueItem, status: str | None = None) -> str:
     """Return a ticket and its draft as markdown: the customer's words, then the reply."""
     record, ticket = item.record, item.ticket
-    customer = ticket.customer.name or ticket.customer.email
-    quoted = "\n".join("> " + line for line in ticket.body.splitlines()[:40] or [""])
+    customer = literal(ticket.customer.name or ticket.customer.email)
     lines = [
-        f"### {item.ref}: {ticket.subject}",
+        f"### {item.ref}: {literal(ticket.subject)}",
         f"*From {customer} · {record.category}/{record.priority} · confidence "
-        f"{record.confidence:.2f} · reply by {ticket.channel or 'email'}*",
+        f"{record.confidence:.2f} · reply by {literal(ticket.channel or 'email')}*",
         "",
-        quoted,
+        quoted(ticket.body, max_lines=40),
         "",
     ]
     if item.needs_writing:
@@ -83,9 +83,9 @@ def card(item: QueueItem, status: str | None = None) -> str:
             "found; write the reply with **Edit**."
         )
     else:
-        lines += ["**Drafted reply**", "", "```text", record.drafted_body, "```"]
+        lines += ["**Drafted reply**", "", code_block(record.drafted_body)]
     if status:
-        lines += ["", status]
+        lines += ["", safe_markdown(status)]
     return "\n".join(lines)
 
 
@@ -126,9 +126,9 @@ async def show_stats() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, figures in rows:
-        reasons = "; ".join(f"{r} ({n})" for r, n in figures["rejection_reasons"].items())
+        reasons = "; ".join(f"{literal(r)} ({n})" for r, n in figures["rejection_reasons"].items())
         lines.append(
-            f"| {name} | {figures['decided']} | {cell(figures['acceptance_rate'], True)} | "
+            f"| {literal(name)} | {figures['decided']} | {cell(figures['acceptance_rate'], True)} | "
             f"{cell(figures['edit_rate'], True)} | {cell(figures['rejection_rate'], True)} | "
             f"{cell(figures['edit_chars_mean'])} | {cell(figures['first_response_median_s'])} | "
             f"{reasons or '—'} |"
@@ -142,7 +142,7 @@ async def outcome(ref: str, action: cl.Action, decide: Any) -> None:
     try:
         record = await decide(desk)
     except DeskError as exc:
-        await cl.Message(content=f"⚠️ {exc}").send()
+        await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
         return
     shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
     for button in shown.pop(ref, [action]):
@@ -176,7 +176,7 @@ async def on_edit(action: cl.Action) -> None:
     try:
         item = runtime.current().desk.item(ref)
     except DeskError as exc:
-        await cl.Message(content=f"⚠️ {exc}").send()
+        await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
         return
     first = (item.ticket.customer.name or "").split()
     start = (

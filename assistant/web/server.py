@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -15,11 +16,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
+from assistant.channels.slack.verification import check_slack_request
 from assistant.services import Services
-from assistant.settings import ConnectorSettings
+from assistant.settings import ConnectorSettings, WebSettings
 from assistant.web import runtime
 from assistant.web.history import prepare_history
 from assistant.web.login import LoginThrottle, LoginThrottleMiddleware
+from assistant.web.protection import StrictJsonBodies, allow_origins, answer_unreadable_bodies
 from assistant.web.setup import ensure_auth_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +31,13 @@ SLACK_PATH = "/slack/events"
 CHAINLIT_APP = Path(__file__).with_name("chat.py")
 
 
-def create_app(services: Services, connectors: ConnectorSettings | None = None) -> FastAPI:
+def create_app(
+    services: Services, connectors: ConnectorSettings | None = None, web: WebSettings | None = None
+) -> FastAPI:
     """Return the server app over ``services`` (already built and ingested).
 
-    ``connectors`` holds Slack's credentials (default: from the environment).
+    ``connectors`` holds Slack's credentials, ``web`` the origins allowed to call the server
+    from other sites' pages (both default to the environment).
     """
     ensure_auth_secret(services.settings.home)
     prepare_history(services.settings)
@@ -91,6 +97,11 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
     # Chainlit's password callback never sees the client address: throttle in front of it.
     throttle = LoginThrottle.from_settings(services.engine, services.settings)
     app.add_middleware(LoginThrottleMiddleware, path=f"{CHAT_PATH}/login", throttle=throttle)
+    from chainlit.server import app as chat_app
+
+    answer_unreadable_bodies(chat_app)
+    app.add_middleware(StrictJsonBodies, prefix=CHAT_PATH)
+    allow_origins(app, (web or WebSettings()).origins)
     return app
 
 
@@ -105,7 +116,8 @@ def mount_slack(
     Without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET the endpoint answers 503 saying so.
     """
     handler: Any = None
-    if connectors.slack_bot_token and connectors.slack_signing_secret:
+    secret = connectors.slack_signing_secret
+    if connectors.slack_bot_token and secret:
         from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
         from assistant.channels.slack.app import SlackChannel
@@ -121,11 +133,17 @@ def mount_slack(
 
     @app.post(SLACK_PATH)
     async def slack_events(request: Request) -> Response:
-        """Take a request from Slack (signature checked by bolt: 401 when forged or stale)."""
+        """Take a request from Slack: 401 when unsigned, forged or stale, 400 when malformed."""
         if handler is None:
             return JSONResponse(
                 {"error": "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"},
                 status_code=503,
             )
+        # Checked over the raw bytes before bolt parses anything (bolt caches the same body).
+        refusal = check_slack_request(
+            await request.body(), request.headers, secret=secret, now=time.time()
+        )
+        if refusal is not None:
+            return JSONResponse({"error": refusal.message}, status_code=refusal.status)
         response: Response = await handler.handle(request)
         return response

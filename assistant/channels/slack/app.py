@@ -275,11 +275,11 @@ class SlackChannel:
         try:
             answer = await answer_question(self.services, check_text(question))
         except InputError as exc:
-            await respond(text=f":warning: {exc}", response_type="ephemeral")
+            await respond(text=f":warning: {escape(str(exc))}", response_type="ephemeral")
             return
         sources = [s.model_dump(mode="json") for s in answer.sources]
         await respond(
-            text=answer.text,
+            text=escape(answer.text),
             blocks=answer_blocks(question, answer.text, sources),
             response_type="ephemeral",
         )
@@ -293,7 +293,7 @@ class SlackChannel:
         try:
             posted = await client.chat_postMessage(
                 channel=channel,
-                text=f"<@{person.slack_id}> asked for a workflow: {goal}",
+                text=f"<@{person.slack_id}> asked for a workflow: {escape(goal)}",
                 blocks=[
                     text(f"<@{person.slack_id}> asked: _{escape(goal)}_\n:hourglass: drafting…")
                 ],
@@ -358,12 +358,14 @@ class SlackChannel:
         try:
             outcome = await Outcome.of(runner.send_decision(ref.thread, decision))
         except InputError as exc:
-            await self.whisper(client, ref, person, f":information_source: {exc}{hint}")
+            await self.whisper(
+                client, ref, person, f":information_source: {escape(str(exc))}{hint}"
+            )
             return None
         state = await runner.state(ref.thread)
         made = (outcome.draft or {}).get("content_hash")
         if state.get("decision_refused"):
-            await self.whisper(client, ref, person, f":no_entry: {outcome.said}{hint}")
+            await self.whisper(client, ref, person, f":no_entry: {escape(outcome.said)}{hint}")
         elif outcome.results is not None:
             approvers = ", ".join(a["user"] for a in state.get("approvals") or []) or person.name
             await self.show(
@@ -374,7 +376,7 @@ class SlackChannel:
             await client.chat_postMessage(
                 channel=ref.channel,
                 thread_ts=ref.ts,
-                text=f"Results (approved by {approvers})",
+                text=f"Results (approved by {escape(approvers)})",
                 blocks=results_blocks(outcome.results, approvers),
             )
         elif kind == "ignore":
@@ -387,9 +389,10 @@ class SlackChannel:
             await self.show(client, ref)
         elif kind == "accept" and self._approved_by(state, person.name):
             await self.show(client, ref)
-            await client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=outcome.said)
+            said = escape(outcome.said)
+            await client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=said)
         else:  # an edit that did not apply
-            await self.whisper(client, ref, person, f":no_entry: {outcome.said}{hint}")
+            await self.whisper(client, ref, person, f":no_entry: {escape(outcome.said)}{hint}")
         return str(made) if made else None
 
     @staticmethod
@@ -530,7 +533,7 @@ class SlackChannel:
         """Send an agent a ticket with its draft, sources and buttons, in a direct message."""
         blocks = reply_blocks(item.ref, item.ticket, item.record, item.citations)
         await client.chat_postMessage(
-            channel=user, text=f"{item.ref}: {item.ticket.subject}", blocks=blocks
+            channel=user, text=escape(f"{item.ref}: {item.ticket.subject}"), blocks=blocks
         )
 
     async def _accept_reply(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -614,7 +617,7 @@ class SlackChannel:
                 record = await desk.reject(ref, person.name, argument)
         except DeskError as exc:
             hint = "" if person.linked else "\n" + self.link_hint(person)
-            await self.whisper(client, where, person, f":no_entry: {exc}{hint}")
+            await self.whisper(client, where, person, f":no_entry: {escape(str(exc))}{hint}")
             return
         if record.status == "sent":
             status = (
@@ -690,7 +693,7 @@ class SlackChannel:
         client: AsyncWebClient, ref: MessageRef, blocks: list[dict[str, Any]], fallback: str
     ) -> None:
         await client.chat_update(
-            channel=ref.channel, ts=ref.ts, text=fallback[:3000], blocks=blocks
+            channel=ref.channel, ts=ref.ts, text=escape(fallback[:3000]), blocks=blocks
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from assistant.rendering import slack_text
 from assistant.review import action_target, review_hash
 from assistant.schemas import ReviewRequest, Source, Step, Ticket, WorkflowDraft
 
@@ -53,7 +54,7 @@ def context(markdown: str) -> Block:
 
 def escape(value: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return slack_text(value)
 
 
 def step_line(number: int, step: Step) -> str:
