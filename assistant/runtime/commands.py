@@ -21,8 +21,9 @@ from assistant.runtime import service, store
 from assistant.runtime.activation import Change, ChangeRefused, change_status
 from assistant.runtime.models import Automation, Run, RunStatus
 
-automations_app = typer.Typer(help="List live automations; pause, resume or shadow them.",
-                              no_args_is_help=True)  # fmt: skip
+automations_app = typer.Typer(
+    help="List live automations; pause, resume or shadow them.", no_args_is_help=True
+)
 runs_app = typer.Typer(help="Start runs of automations and follow them.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Approvals and tasks waiting for you; decide them.")
 

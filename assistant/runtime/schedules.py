@@ -48,8 +48,20 @@ ZONE_ABBREVIATIONS = {
     "MDT": "America/Denver", "PT": "America/Los_Angeles", "PST": "America/Los_Angeles",
     "PDT": "America/Los_Angeles",
 }  # fmt: skip
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10,
-                "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "other": 2}  # fmt: skip
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "other": 2,
+}
 
 DAY_NAME = r"(?:" + "|".join(sorted(DAYS, key=len, reverse=True)) + r")s?\b"
 DAY_RANGE = re.compile(rf"\b({DAY_NAME})\s*(?:-|to|through|thru|until)\s*({DAY_NAME})")

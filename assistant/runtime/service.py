@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -22,6 +22,9 @@ from assistant.runtime.inbox import items_for
 from assistant.runtime.models import InboxItem, Outcome, Run, RunEngine
 from assistant.runtime.steps import missing_fields
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 NO_ENGINE = "no run engine: start `flowdraft serve` or set FLOWDRAFT_TEMPORAL_ADDRESS"
 
@@ -60,6 +63,16 @@ def engine_for(settings: Settings) -> RunEngine:
             f"the Temporal engine at {address} is not available in this build; {NO_ENGINE}"
         )
     raise NoRunEngine(NO_ENGINE)
+
+
+def desk_for(services: Services) -> AutomationDesk:
+    """Return the desk over the app's database, directory and policy, on ``engine_for``."""
+    return AutomationDesk(
+        services.engine,
+        engine_for(services.settings),
+        directory=services.directory,
+        policy=services.policy.policy,
+    )
 
 
 class AutomationDesk:

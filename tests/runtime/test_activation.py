@@ -24,17 +24,34 @@ def test_fields_made_by_earlier_steps_or_people_are_not_asked_of_the_event() -> 
     draft = invoice_draft().model_copy(
         update={
             "steps": [
-                Step(id="s1", title="Open a ticket", kind="action", connector="tickets",
-                     operation="create_ticket", params={"subject": "Claim {{claim.type}}"}),
-                Step(id="s2", title="Tell the customer", kind="action", connector="email",
-                     operation="send_email", params={"to": "{{customer.email}}",
-                                                     "body": "Ref {{ticket.id}} {{s1.id}}"}),
+                Step(
+                    id="s1",
+                    title="Open a ticket",
+                    kind="action",
+                    connector="tickets",
+                    operation="create_ticket",
+                    params={"subject": "Claim {{claim.type}}"},
+                ),
+                Step(
+                    id="s2",
+                    title="Tell the customer",
+                    kind="action",
+                    connector="email",
+                    operation="send_email",
+                    params={"to": "{{customer.email}}", "body": "Ref {{ticket.id}} {{s1.id}}"},
+                ),
                 Step(id="s3", title="Assess", kind="human_task", approver_role="support_lead"),
-                Step(id="s4", title="Post", kind="action", connector="slack",
-                     operation="post_message", params={"text": "{{claim.remedy}}"}),
+                Step(
+                    id="s4",
+                    title="Post",
+                    kind="action",
+                    connector="slack",
+                    operation="post_message",
+                    params={"text": "{{claim.remedy}}"},
+                ),
             ]
         }
-    )  # fmt: skip
+    )
     assert event_fields(draft) == ["claim.type", "customer.email"]
 
 
@@ -89,23 +106,37 @@ def test_owner_approvers_and_admins_change_status_others_are_told_who_may(
     db: Engine, people: UserDirectory
 ) -> None:
     automation = activate(db, draft=invoice_draft(), approvals=["carol"], owner="ana").automation
-    paused = change_status(db, automation_id=automation.id, change="pause", user="ana",
-                           directory=people)  # fmt: skip
+    paused = change_status(
+        db, automation_id=automation.id, change="pause", user="ana", directory=people
+    )
     assert paused.status == "paused"
     with pytest.raises(ChangeRefused) as refused:
-        change_status(db, automation_id=automation.id, change="resume", user="dan",
-                      directory=people)  # fmt: skip
+        change_status(
+            db, automation_id=automation.id, change="resume", user="dan", directory=people
+        )
     assert "dan may not resume" in str(refused.value)
     for name in ("ana", "carol", "root"):
         assert name in str(refused.value)
     assert store.get_automation(db, automation_id=automation.id).status == "paused"  # type: ignore[union-attr]
-    assert change_status(db, automation_id=automation.id, change="shadow", user="carol",
-                         directory=people).status == "shadow"  # fmt: skip
-    assert change_status(db, automation_id=automation.id, change="live", user="root",
-                         directory=people).status == "active"  # fmt: skip
+    assert (
+        change_status(
+            db, automation_id=automation.id, change="shadow", user="carol", directory=people
+        ).status
+        == "shadow"
+    )
+    assert (
+        change_status(
+            db, automation_id=automation.id, change="live", user="root", directory=people
+        ).status
+        == "active"
+    )
     events = [r.event for r in AuditLog(db).records()]
-    for event in ("automation_paused", "automation_change_refused", "automation_shadowed",
-                  "automation_live"):  # fmt: skip
+    for event in (
+        "automation_paused",
+        "automation_change_refused",
+        "automation_shadowed",
+        "automation_live",
+    ):
         assert event in events
 
 

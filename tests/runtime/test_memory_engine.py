@@ -36,8 +36,14 @@ async def test_small_invoice_needs_no_sign_off_and_posts_the_real_values(
 ) -> None:
     run = await engine.start(*live, invoice(5000))
     assert run.status == "completed"
-    assert statuses(run) == {"s1": "ok", "s2": "ok", "s3": "skipped", "s4": "ok",
-                             "s5": "skipped", "s6": "ok"}  # fmt: skip
+    assert statuses(run) == {
+        "s1": "ok",
+        "s2": "ok",
+        "s3": "skipped",
+        "s4": "ok",
+        "s5": "skipped",
+        "s6": "ok",
+    }
     assert run.steps[0].input["payload"] == {"vendor": "Acme Freight", "amount": 5000}
     assert run.steps[5].input["text"] == "Invoice INV-204 from Acme Freight for 5000 USD is logged."
     assert [a["step"] for a in engine.actions] == ["s1", "s6"]
@@ -117,8 +123,9 @@ async def test_a_shadow_run_records_its_actions_without_performing_them(
     engine: MemoryEngine, live: tuple[Automation, WorkflowDraft]
 ) -> None:
     automation, draft = live
-    run = await engine.start(automation.model_copy(update={"status": "shadow"}), draft,
-                             invoice(5000))  # fmt: skip
+    run = await engine.start(
+        automation.model_copy(update={"status": "shadow"}), draft, invoice(5000)
+    )
     assert run.shadow and run.status == "completed"
     assert [a["performed"] for a in engine.actions] == [False, False]
     assert "not performed" in run.steps[0].detail
@@ -127,15 +134,25 @@ async def test_a_shadow_run_records_its_actions_without_performing_them(
 async def test_a_value_missing_when_its_step_runs_fails_that_step_naming_it(
     engine: MemoryEngine, db: Engine
 ) -> None:
-    draft = invoice_draft().model_copy(
-        update={
-            "steps": [
-                Step(id="s1", title="Assess", kind="human_task", approver_role="cfo"),
-                Step(id="s2", title="Post", kind="action", connector="slack",
-                     operation="post_message", params={"text": "Remedy: {{claim.remedy}}"}),
-            ]
-        }
-    ).sealed()  # fmt: skip
+    draft = (
+        invoice_draft()
+        .model_copy(
+            update={
+                "steps": [
+                    Step(id="s1", title="Assess", kind="human_task", approver_role="cfo"),
+                    Step(
+                        id="s2",
+                        title="Post",
+                        kind="action",
+                        connector="slack",
+                        operation="post_message",
+                        params={"text": "Remedy: {{claim.remedy}}"},
+                    ),
+                ]
+            }
+        )
+        .sealed()
+    )
     automation = activate(db, draft=draft, approvals=["carol"], owner="ana").automation
     run = await engine.start(automation, draft, {})
     assert (await engine.decide(run.id, "s1", user="carol", accept=True)).ok
