@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     )
     connector_timeout: float = Field(default=10.0, gt=0)
     connector_attempts: int = Field(default=3, ge=1, le=10)
+    timezone: str = Field(default="UTC", description="IANA zone schedules are read in.")
 
     @field_validator("home", mode="after")
     @classmethod
@@ -69,6 +70,19 @@ class Settings(BaseSettings):
                 f"FLOWDRAFT_EMBEDDINGS={value!r} is not supported; choose one of {KNOWN_EMBEDDINGS}"
             )
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"FLOWDRAFT_TIMEZONE must be an IANA zone like 'Europe/Paris' (got {value!r})"
+            ) from None
+        return value.strip()
 
     @field_validator("chroma_url")
     @classmethod

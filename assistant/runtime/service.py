@@ -20,7 +20,7 @@ from assistant.policy.rules import Policy
 from assistant.runtime import store
 from assistant.runtime.inbox import items_for
 from assistant.runtime.models import InboxItem, Outcome, Run, RunEngine
-from assistant.runtime.steps import missing_fields
+from assistant.runtime.steps import MissingEventFields, missing_fields
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -123,7 +123,10 @@ class AutomationDesk:
             earlier = store.find_run(self.db, automation_id=automation_id, event_id=str(event_id))
             if earlier is not None:
                 return Started(earlier, created=False)
-        run = await self.engine.start(automation, draft, event)
+        try:
+            run = await self.engine.start(automation, draft, event)
+        except MissingEventFields as exc:
+            raise self.refuse(422, automation_id, actor, str(exc)) from None
         store.save_run(self.db, run=run)
         AuditLog(self.db).append(
             "run_requested",
