@@ -11,6 +11,7 @@ a database it keeps the runs index, the inbox and the audit log up to date.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ class MemoryEngine:
             version=automation.version,
             content_hash=automation.content_hash,
             shadow=automation.status == "shadow",
-            event=event,
+            event=copy.deepcopy(event),
             started_at=utcnow(),
             steps=[RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in draft.steps],
         )
@@ -123,7 +124,7 @@ class MemoryEngine:
                 return indexed  # another process took this event id first
         if key:
             self.by_event[key] = run.id
-        state = RunState(run, automation, draft, dict(event), requesters_of(event))
+        state = RunState(run, automation, draft, copy.deepcopy(event), requesters_of(event))
         self.runs[run.id] = state
         self.audit("run_started", run, actor="trigger", data={"event_id": event_id})
         self.advance(state)
