@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -75,3 +77,19 @@ def test_an_older_database_gets_the_runtime_tables_on_start(tmp_path: Path) -> N
     engine = make_engine(f"sqlite:///{path}")
     tables = set(inspect(engine).get_table_names())
     assert {"automationrecord", "runrecord", "inboxrecord"} <= tables
+
+
+def test_two_processes_given_the_same_event_index_one_run(database_url: str) -> None:
+    db = make_engine(database_url)
+    automation = activate(db, draft=invoice_draft(), approvals=["carol"], owner="ana").automation
+    barrier = threading.Barrier(4)
+
+    def index(run_id: str) -> str:
+        engine = make_engine(database_url)  # its own pool, as another process would have
+        barrier.wait()
+        return store.add_run(engine, run=a_run(automation.id, run_id, invoice(1, event_id="e9"))).id
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(index, ["run_a", "run_b", "run_c", "run_d"]))
+    assert len(ids) == 1
+    assert [r.id for r in store.list_runs(db)] == list(ids)
