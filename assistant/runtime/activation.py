@@ -166,6 +166,35 @@ def may_change(automation: Automation, *, user: str, directory: Directory) -> bo
     return "admin" in (directory.roles_of(user) or [])
 
 
+def allowed_to_change(
+    engine: Engine, *, automation_id: str, change: str, user: str, directory: Directory
+) -> Automation:
+    """Return the automation if ``user`` may ``change`` it, else audit and raise ``ChangeRefused``.
+
+    Raises ``store.StoreError`` for an unknown automation.
+    """
+    current = store.get_automation(engine, automation_id=automation_id)
+    if current is None:
+        raise store.StoreError(
+            f"no automation {automation_id!r} (see `flowdraft automations list`)"
+        )
+    if may_change(current, user=user, directory=directory):
+        return current
+    allowed = list(dict.fromkeys([current.owner, *current.approved_by]))
+    admins = [name for name in directory.who_can(["admin"]) if name not in allowed]
+    message = (
+        f"{user} may not {change} {current.title} v{current.version}: only its owner, "
+        f"its approvers or an admin may ({', '.join(allowed + admins)})"
+    )
+    AuditLog(engine).append(
+        "automation_change_refused",
+        actor=user,
+        content_hash=current.content_hash,
+        data={"automation": automation_id, "change": change, "reason": message},
+    )
+    raise ChangeRefused(message)
+
+
 def change_status(
     engine: Engine, *, automation_id: str, change: Change, user: str, directory: Directory
 ) -> Automation:
@@ -174,32 +203,44 @@ def change_status(
     Raises ``store.StoreError`` for an unknown or retired automation and ``ChangeRefused``
     (audited too) when ``user`` is not its owner, one of its approvers or an admin.
     """
-    current = store.get_automation(engine, automation_id=automation_id)
-    if current is None:
-        raise store.StoreError(
-            f"no automation {automation_id!r} (see `flowdraft automations list`)"
-        )
-    log = AuditLog(engine)
-    if not may_change(current, user=user, directory=directory):
-        allowed = list(dict.fromkeys([current.owner, *current.approved_by]))
-        admins = [name for name in directory.who_can(["admin"]) if name not in allowed]
-        who = ", ".join(allowed + admins)
-        message = (
-            f"{user} may not {change} {current.title} v{current.version}: only its owner, "
-            f"its approvers or an admin may ({who})"
-        )
-        log.append(
-            "automation_change_refused",
-            actor=user,
-            content_hash=current.content_hash,
-            data={"automation": automation_id, "change": change, "reason": message},
-        )
-        raise ChangeRefused(message)
+    current = allowed_to_change(
+        engine, automation_id=automation_id, change=change, user=user, directory=directory
+    )
     changed = store.set_status(engine, automation_id=automation_id, status=TARGET[change])
-    log.append(
+    AuditLog(engine).append(
         EVENT[change],
         actor=user,
         content_hash=changed.content_hash,
         data={"automation": automation_id, "from": current.status, "to": changed.status},
     )
     return changed
+
+
+def rotate_hook_token(
+    engine: Engine, *, automation_id: str, user: str, directory: Directory
+) -> str:
+    """Issue a new hook token for ``automation_id`` as ``user``; the old one stops working.
+
+    Returns the token (shown once, never stored). Refused like a status change; raises
+    ``store.StoreError`` for an unknown automation or one whose trigger has no hook.
+    """
+    current = allowed_to_change(
+        engine,
+        automation_id=automation_id,
+        change="rotate the hook token of",
+        user=user,
+        directory=directory,
+    )
+    if current.trigger.hook is None:
+        raise store.StoreError(f"{current.title} has a {current.trigger.kind} trigger, no hook")
+    token = HOOK_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    store.set_hook_token(
+        engine, automation_id=automation_id, token_hash=store.hash_hook_token(token)
+    )
+    AuditLog(engine).append(
+        "hook_token_rotated",
+        actor=user,
+        content_hash=current.content_hash,
+        data={"automation": automation_id},
+    )
+    return token

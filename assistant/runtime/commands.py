@@ -18,7 +18,12 @@ from rich.markup import escape
 
 from assistant.commandline import database, emit, err, load_settings
 from assistant.runtime import service, store
-from assistant.runtime.activation import Change, ChangeRefused, change_status
+from assistant.runtime.activation import (
+    Change,
+    ChangeRefused,
+    change_status,
+    rotate_hook_token,
+)
 from assistant.runtime.models import Automation, Run, RunStatus
 
 automations_app = typer.Typer(
@@ -159,6 +164,24 @@ def automations_live(
 ) -> None:
     """Go live: runs perform their actions."""
     change(automation_id, "live", user, json_mode)
+
+
+@automations_app.command("rotate-token")
+def automations_rotate_token(
+    automation_id: Annotated[str, typer.Argument(metavar="ID")], user: AsOption
+) -> None:
+    """Issue a new hook token (printed once); the old one stops working at once."""
+    from assistant.db.users import UserDirectory
+
+    db = database()
+    try:
+        token = rotate_hook_token(
+            db, automation_id=automation_id, user=user, directory=UserDirectory(db)
+        )
+    except (ChangeRefused, store.StoreError) as exc:
+        fail(str(exc), False)
+    err.print("[yellow]New hook token: store it now, it is shown only this once.[/]")
+    typer.echo(token)
 
 
 def read_event(source: str, json_mode: bool) -> dict[str, Any]:

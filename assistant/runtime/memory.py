@@ -24,7 +24,7 @@ from assistant.db.tables import utcnow
 from assistant.db.users import Directory, MemoryDirectory
 from assistant.policy import conditions
 from assistant.policy.rules import Policy, load_policy
-from assistant.runtime import store
+from assistant.runtime import inbox, store
 from assistant.runtime.deciders import may_decide, requesters_of
 from assistant.runtime.inbox import approval_item
 from assistant.runtime.models import Automation, Outcome, Run, RunStatus, RunStep
@@ -176,8 +176,8 @@ class MemoryEngine:
         ran.output = {"decided_by": user, "decision": verdict, "reason": reason}
         ran.detail = f"{verdict} by {user}" + (f": {reason}" if reason else "")
         if self.db is not None:
-            item_id = store.inbox_item_id(run_id, step_id)
-            store.close_item(self.db, item_id=item_id, user=user, decision=verdict)
+            item_id = inbox.inbox_item_id(run_id, step_id)
+            inbox.close_item(self.db, item_id=item_id, user=user, decision=verdict)
         self.audit(
             "run_decision",
             state.run,
@@ -282,7 +282,7 @@ class MemoryEngine:
             return
         step = next(s for s in state.draft.steps if s.id == step_id)
         item = approval_item(state.run, step, state.automation)
-        store.open_item(self.db, item=item, requesters=state.requesters)
+        inbox.open_item(self.db, item=item, requesters=state.requesters)
 
     def save(self, run: Run) -> None:
         """Write the run's snapshot to the runs index (with a database)."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from assistant.db.audit import AuditLog
 from assistant.db.users import Directory
 from assistant.policy.rules import Policy
-from assistant.runtime import store
+from assistant.runtime import inbox, store
 from assistant.runtime.inbox import items_for
 from assistant.runtime.models import InboxItem, Outcome, Run, RunEngine
 from assistant.runtime.steps import MissingEventFields, missing_fields
@@ -160,7 +160,7 @@ class AutomationDesk:
         self, item_id: str, *, user: str, accept: bool, reason: str | None = None
     ) -> Outcome:
         """Decide the inbox item ``item_id`` as ``user``; a refusal is ``ok=False``."""
-        held = store.get_item(self.db, item_id=item_id)
+        held = inbox.get_item(self.db, item_id=item_id)
         if held is None:
             return Outcome(ok=False, message=f"no inbox item {item_id!r} (see `flowdraft inbox`)")
         if held.decided_by is not None:
@@ -177,7 +177,7 @@ class AutomationDesk:
             item.run_id, item.step_id, user=user, accept=accept, reason=reason
         )
         if outcome.ok:
-            store.close_item(
+            inbox.close_item(
                 self.db, item_id=item_id, user=user, decision="accepted" if accept else "rejected"
             )
             # An engine that no longer knows the run leaves its last snapshot as it was.

@@ -1,4 +1,4 @@
-"""Keyword-only CRUD over automations, the runs index and the inbox (SQLite or PostgreSQL).
+"""Keyword-only CRUD over automations and the runs index (SQLite or PostgreSQL).
 
 Automations keep the approved draft they run and only a hash of their hook token. The runs
 index keeps the latest ``Run`` snapshot, written by whichever engine drives the run, and the
@@ -16,12 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from assistant.db.engine import session_scope
-from assistant.db.tables import AutomationRecord, InboxRecord, RunRecord, utcnow
+from assistant.db.tables import AutomationRecord, RunRecord, utcnow
 from assistant.runtime.models import (
     Automation,
     AutomationStatus,
     AutomationTrigger,
-    InboxItem,
     Run,
     RunStatus,
 )
@@ -165,6 +164,16 @@ def set_status(engine: Engine, *, automation_id: str, status: AutomationStatus) 
         return as_automation(row)
 
 
+def set_hook_token(engine: Engine, *, automation_id: str, token_hash: str) -> None:
+    """Replace the hook token hash of ``automation_id`` (the old token stops working)."""
+    with session_scope(engine) as session:
+        row = session.get(AutomationRecord, automation_id)
+        if row is None:
+            raise StoreError(f"no automation {automation_id!r} (see `flowdraft automations list`)")
+        row.hook_token_hash = token_hash
+        session.add(row)
+
+
 def check_hook_token(engine: Engine, *, automation_id: str, token: str) -> bool:
     """Tell whether ``token`` is the hook token of ``automation_id``."""
     with session_scope(engine) as session:
@@ -260,74 +269,3 @@ def list_runs(
             query = query.where(RunRecord.status == status)
         query = query.order_by(col(RunRecord.started_at).desc()).limit(limit)
         return [Run.model_validate_json(row.body) for row in session.exec(query).all()]
-
-
-def inbox_item_id(run_id: str, step_id: str) -> str:
-    """Return the id of the inbox item for a run's waiting step (stable across retries)."""
-    return f"{run_id}.{step_id}"
-
-
-def open_item(engine: Engine, *, item: InboxItem, requesters: list[str]) -> None:
-    """Open ``item`` once; opening it again (a replayed or retried step) changes nothing.
-
-    ``requesters`` are who submitted the run's event: none of them may decide the item.
-    """
-    try:
-        with session_scope(engine) as session:
-            if session.get(InboxRecord, item.id) is not None:
-                return
-            session.add(
-                InboxRecord(
-                    id=item.id,
-                    kind=item.kind,
-                    run_id=item.run_id,
-                    thread=item.thread,
-                    step_id=item.step_id,
-                    approver_role=item.approver_role,
-                    requesters=",".join(requesters),
-                    body=item.model_dump_json(),
-                    created_at=item.created_at,
-                    due_at=item.due_at,
-                )
-            )
-    except IntegrityError:
-        pass  # opened by another process at the same moment
-
-
-class OpenItem:
-    """An inbox item with what the store knows beside its contract."""
-
-    def __init__(self, row: InboxRecord) -> None:
-        self.item = InboxItem.model_validate_json(row.body)
-        self.requesters = [name for name in row.requesters.split(",") if name]
-        self.decided_by = row.decided_by
-        self.decision = row.decision
-
-
-def get_item(engine: Engine, *, item_id: str) -> OpenItem | None:
-    """Return the inbox item ``item_id``, decided or not."""
-    with session_scope(engine) as session:
-        row = session.get(InboxRecord, item_id)
-        return OpenItem(row) if row else None
-
-
-def open_items(engine: Engine) -> list[OpenItem]:
-    """Return every undecided inbox item, oldest first."""
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(InboxRecord)
-            .where(col(InboxRecord.decided_at).is_(None))
-            .order_by(col(InboxRecord.created_at))
-        ).all()
-        return [OpenItem(row) for row in rows]
-
-
-def close_item(engine: Engine, *, item_id: str, user: str, decision: str) -> bool:
-    """Mark ``item_id`` decided; return False if it was already decided (nothing changes)."""
-    with session_scope(engine) as session:
-        row = session.get(InboxRecord, item_id)
-        if row is None or row.decided_at is not None:
-            return False
-        row.decided_by, row.decision, row.decided_at = user, decision, utcnow()
-        session.add(row)
-        return True

@@ -10,7 +10,13 @@ from sqlalchemy.engine import Engine
 from assistant.db.audit import AuditLog
 from assistant.db.users import UserDirectory
 from assistant.runtime import store
-from assistant.runtime.activation import ActivationError, ChangeRefused, activate, change_status
+from assistant.runtime.activation import (
+    ActivationError,
+    ChangeRefused,
+    activate,
+    change_status,
+    rotate_hook_token,
+)
 from assistant.runtime.steps import event_fields
 from assistant.schemas import Step, Trigger
 from tests.runtime.conftest import invoice_draft
@@ -145,3 +151,14 @@ def test_a_retired_automation_cannot_be_resumed(db: Engine, people: UserDirector
     activate(db, draft=invoice_draft(2), approvals=["carol"], owner="ana")
     with pytest.raises(store.StoreError, match="retired"):
         change_status(db, automation_id=first.id, change="resume", user="ana", directory=people)
+
+
+def test_a_rotated_hook_token_replaces_the_old_one(db: Engine, people: UserDirectory) -> None:
+    made = activate(db, draft=invoice_draft(), approvals=["carol"], owner="ana")
+    automation_id = made.automation.id
+    with pytest.raises(ChangeRefused):
+        rotate_hook_token(db, automation_id=automation_id, user="dan", directory=people)
+    token = rotate_hook_token(db, automation_id=automation_id, user="ana", directory=people)
+    assert store.check_hook_token(db, automation_id=automation_id, token=token)
+    assert not store.check_hook_token(db, automation_id=automation_id, token=made.hook_token or "")
+    assert "hook_token_rotated" in [r.event for r in AuditLog(db).records()]

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from assistant.db.audit import AuditLog
 from assistant.db.users import UserDirectory
-from assistant.runtime import store
+from assistant.runtime import inbox, store
 from assistant.runtime.activation import activate
 from assistant.runtime.memory import MemoryEngine
 from assistant.runtime.models import Automation
@@ -59,7 +59,7 @@ async def test_a_large_invoice_waits_for_the_cfo_and_refuses_others_at_once(
     run = await engine.start(*live, invoice(50_000, submitted_by="carol"))
     assert run.status == "waiting" and statuses(run)["s3"] == "waiting"
     assert [a["step"] for a in engine.actions] == ["s1"]
-    (item,) = [held.item for held in store.open_items(db)]
+    (item,) = [held.item for held in inbox.open_items(db)]
     assert item.kind == "run_approval" and item.approver_role == "cfo"
     assert "50000" in item.request.description
     wrong = await engine.decide(run.id, "s3", user="dan", accept=True)
@@ -73,7 +73,7 @@ async def test_a_large_invoice_waits_for_the_cfo_and_refuses_others_at_once(
     assert done.status == "completed" and statuses(done)["s5"] == "skipped"
     again = await engine.decide(run.id, "s3", user="erin", accept=True)
     assert not again.ok and "not waiting" in again.message
-    assert store.open_items(db) == []
+    assert inbox.open_items(db) == []
     assert "decision_refused" in [r.event for r in AuditLog(db).records(thread=run.id)]
 
 

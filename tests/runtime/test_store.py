@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from assistant.db.engine import make_engine
 from assistant.db.tables import utcnow
-from assistant.runtime import store
+from assistant.runtime import inbox, store
 from assistant.runtime.activation import activate
 from assistant.runtime.inbox import approval_item
 from assistant.runtime.models import Run, RunStep
@@ -51,14 +51,14 @@ def test_inbox_items_open_once_and_are_decided_once(database_url: str) -> None:
     automation = activate(db, draft=draft, approvals=["carol"], owner="ana").automation
     run = a_run(automation.id, "run_1", invoice(50_000))
     item = approval_item(run, draft.steps[2], automation)
-    store.open_item(db, item=item, requesters=["ana"])
-    store.open_item(db, item=item, requesters=["ana"])
-    (held,) = store.open_items(db)
+    inbox.open_item(db, item=item, requesters=["ana"])
+    inbox.open_item(db, item=item, requesters=["ana"])
+    (held,) = inbox.open_items(db)
     assert held.item == item and held.requesters == ["ana"]
-    assert store.close_item(db, item_id=item.id, user="carol", decision="accepted")
-    assert not store.close_item(db, item_id=item.id, user="erin", decision="rejected")
-    assert store.open_items(db) == []
-    decided = store.get_item(db, item_id=item.id)
+    assert inbox.close_item(db, item_id=item.id, user="carol", decision="accepted")
+    assert not inbox.close_item(db, item_id=item.id, user="erin", decision="rejected")
+    assert inbox.open_items(db) == []
+    decided = inbox.get_item(db, item_id=item.id)
     assert decided is not None and decided.decided_by == "carol"
 
 
