@@ -21,6 +21,7 @@ from rich.prompt import Prompt
 
 from assistant.api.commands import tickets_app, tokens_app
 from assistant.commandline import database, emit, err, load_settings
+from assistant.runtime.commands import register as register_runtime
 
 app = typer.Typer(
     help="Flowdraft: turn business goals into safe, approvable automations.",
@@ -422,6 +423,7 @@ app.add_typer(workflows_app, name="workflows")
 app.add_typer(audit_app, name="audit")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(tickets_app, name="tickets")
+register_runtime(app)
 
 
 @users_app.command("add")

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     login_lockout: float = Field(default=30.0, gt=0, description="First lockout, in seconds.")
     login_lockout_max: float = Field(default=3600.0, gt=0, description="Longest lockout.")
 
+    timezone: str = Field(default="UTC", description="IANA zone schedules are read in.")
+
     @field_validator("audit_key")
     @classmethod
     def _check_audit_key(cls, value: str) -> str:
@@ -92,6 +94,19 @@ class Settings(BaseSettings):
                 f"FLOWDRAFT_EMBEDDINGS={value!r} is not supported; choose one of {KNOWN_EMBEDDINGS}"
             )
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"FLOWDRAFT_TIMEZONE must be an IANA zone like 'Europe/Paris' (got {value!r})"
+            ) from None
+        return value.strip()
 
     @field_validator("chroma_url")
     @classmethod

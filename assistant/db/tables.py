@@ -193,3 +193,56 @@ class LoginFailure(SQLModel, table=True):
     first_at: datetime = Field(default_factory=utcnow)
     lockouts: int = 0
     locked_until: datetime | None = None
+
+
+class AutomationRecord(SQLModel, table=True):
+    """An approved workflow version made live: its trigger, status and the draft it runs."""
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    workflow_id: str = Field(index=True)
+    version: int
+    content_hash: str
+    title: str
+    status: str = Field(default="active", index=True, description="active|paused|shadow|retired")
+    trigger: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    hook_token_hash: str | None = Field(default=None, description="sha256 hex of the hook token.")
+    timezone: str = Field(default="UTC", description="IANA zone the cron is read in.")
+    owner: str
+    approved_by: str = Field(default="", description="Comma-separated approvers.")
+    draft: str = Field(sa_column=Column(Text, nullable=False))
+    thread: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
+
+
+class RunRecord(SQLModel, table=True):
+    """The index of one run and the latest snapshot of its ``Run`` JSON."""
+
+    __table_args__ = (UniqueConstraint("automation_id", "event_id"),)
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    automation_id: str = Field(index=True)
+    version: int
+    status: str = Field(default="running", index=True)
+    event_id: str | None = Field(default=None, description="The event's own id, for dedupe.")
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class InboxRecord(SQLModel, table=True):
+    """Something a person may decide; open until ``decided_at`` is set."""
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str
+    run_id: str | None = Field(default=None, index=True)
+    thread: str | None = None
+    step_id: str | None = None
+    approver_role: str | None = None
+    requesters: str = Field(default="", description="Comma-separated: they may not decide.")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime | None = None
+    decided_by: str | None = None
+    decision: str | None = None
+    decided_at: datetime | None = Field(default=None, index=True)

@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from assistant.api.automations import automations_router
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.verification import check_slack_request
+from assistant.runtime.service import desk_for
 from assistant.services import Services
 from assistant.settings import ConnectorSettings, WebSettings
 from assistant.web import runtime
@@ -83,6 +85,7 @@ def create_app(
     # The desk's /api/tickets/{ref}/reply must come before the tickets' /api/tickets/{ref}.
     app.include_router(desk_router(services.engine, lambda: current().desk))
     app.include_router(tickets_router(services.engine, on_ticket=draft_reply))
+    app.include_router(automations_router(services.engine, lambda: desk_for(services)))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
