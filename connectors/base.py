@@ -94,7 +94,7 @@ class Connector(abc.ABC):
             if self.sandbox:
                 return await self.record(operation, checked, idempotency_key)
             return await self.perform(operation, checked, idempotency_key)
-        except Exception as exc:  # noqa: BLE001 - a failed action is a result, never a crash
+        except Exception as exc:  # a failed action is a result, never a crash
             log.exception("%s.%s failed unexpectedly", self.name, operation)
             return ActionResult(
                 status="failed", detail=f"{self.name}.{operation}: {type(exc).__name__}: {exc}"

@@ -141,6 +141,7 @@ class ApiToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, min_length=1, max_length=64)
     token_hash: str = Field(index=True, unique=True, description="sha256 hex of the token.")
+    owner: str | None = Field(default=None, description="The user the token acts as.")
     created_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None

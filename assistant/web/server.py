@@ -75,7 +75,10 @@ def create_app(services: Services, connectors: ConnectorSettings | None = None) 
 
     # The desk's /api/tickets/{ref}/reply must come before the tickets' /api/tickets/{ref}.
     app.include_router(desk_router(services.engine, lambda: current().desk))
-    app.include_router(tickets_router(services.engine, on_ticket=draft_reply))
+    destinations = services.policy.policy.destinations
+    app.include_router(
+        tickets_router(services.engine, on_ticket=draft_reply, destinations=destinations)
+    )
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

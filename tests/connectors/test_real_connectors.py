@@ -208,7 +208,11 @@ async def test_a_line_break_in_a_subject_is_a_failed_result_not_a_crash(separato
         connector = EmailConnector(host="127.0.0.1", port=port, starttls=False, retry=FAST)
         result = await connector.execute(
             "send_email",
-            {"to": ["a@b.example"], "subject": f"Hello{separator}Bcc: x@evil.example", "body": "hi"},
+            {
+                "to": ["a@b.example"],
+                "subject": f"Hello{separator}Bcc: x@evil.example",
+                "body": "hi",
+            },
             "k-line-break",
         )
     assert result.status == "failed"
