@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from assistant.db.engine import session_scope
-from assistant.db.tables import HelpdeskTicket, TicketReply, utcnow
+from assistant.db.tables import HelpdeskTicket, TicketReply
 from assistant.db.tickets import as_ticket, find_ticket, get_ticket
-from assistant.schemas import ReplyDraft, ReviewResponse
+from assistant.schemas import ReplyDraft
 from assistant.services import Services
+from assistant.support.decisions import already, claim, drive, store, stored_decision
 from assistant.support.queue import (
     AGENT_ROLES,
     PRIORITY_ORDER,
@@ -42,8 +41,7 @@ from assistant.support.queue import (
     ticket_thread,
 )
 from connectors.tickets import ticket_label
-from graphs.nodes.support import deliver_reply
-from graphs.runner import ChatRunner, InputError
+from graphs.runner import ChatRunner
 
 __all__ = [
     "AGENT_ROLES",
@@ -188,8 +186,14 @@ class SupportDesk:
         if not reason:
             raise Incomplete("say why the draft is rejected (e.g. wrong article, wrong tone)")
         item = self._waiting(ref, agent)
-        record = self._claim(
-            item, "waiting", "rejecting", decision="rejected", agent=agent, reason=reason
+        record = claim(
+            self.engine,
+            item,
+            "waiting",
+            "rejecting",
+            decision="rejected",
+            agent=agent,
+            reason=reason,
         )
         await self._close(record)
         self.services.journal.event(
@@ -205,7 +209,7 @@ class SupportDesk:
             raise DeskError(
                 f"{item.ref} is {item.record.status}: only a failed delivery can be retried"
             )
-        record = self._claim(item, "failed", "sending")
+        record = claim(self.engine, item, "failed", "sending")
         self.services.journal.event(
             "reply_retried", actor=agent, thread=record.thread, ticket=item.ref
         )
@@ -236,7 +240,8 @@ class SupportDesk:
 
     async def _send(self, item: QueueItem, agent: str, kind: str, body: str) -> TicketReply:
         changed = edit_size(item.record.drafted_body, body) if not item.needs_writing else len(body)
-        record = self._claim(
+        record = claim(
+            self.engine,
             item,
             "waiting",
             "sending",
@@ -253,15 +258,19 @@ class SupportDesk:
         ``again``: the thread already tried to deliver (a retry), so deliver once more.
         """
         try:
-            results = await self._drive(record, self._decision_of(record), again=again)
-        except DeskError:
-            self._store(record, status="waiting", decision=None, agent=None, final_body=None)
+            results = await drive(self.runner, record, stored_decision(record), again=again)
+        except DeskError:  # nothing went out: the record is back where it was
+            if again:
+                store(self.engine, record, status="failed")
+            else:
+                store(self.engine, record, status="waiting", decision=None, agent=None)
             raise
         except Exception as exc:  # a broken send is a failed delivery an agent can retry
             log.exception("delivering the reply on %s failed", record.thread)
             results = [{"status": "failed", "detail": f"interrupted: {exc}"}]
         result = results[0] if results else {"status": "failed", "detail": "nothing was sent"}
-        self._store(
+        store(
+            self.engine,
             record,
             status="sent" if result["status"] == "ok" else "failed",
             delivery=f"{result['status']}: {result['detail']}"[:500],
@@ -271,56 +280,11 @@ class SupportDesk:
     async def _close(self, record: TicketReply) -> None:
         """End a rejected reply's thread (nothing is sent) and record it ``rejected``."""
         try:
-            await self._drive(record, self._decision_of(record))
+            await drive(self.runner, record, stored_decision(record))
         except DeskError:
-            self._store(record, status="waiting", decision=None, agent=None, reason=None)
+            store(self.engine, record, status="waiting", decision=None, agent=None, reason=None)
             raise
-        self._store(record, status="rejected")
-
-    async def _drive(
-        self, record: TicketReply, decision: ReviewResponse, *, again: bool = False
-    ) -> list[dict[str, Any]]:
-        """Move the reply's thread past its review and return what was delivered.
-
-        A thread still at its review gets the decision; one cut off midway is finished; one
-        already at its end is read back, or delivered ``again`` for a retry.
-        """
-        thread, runner = record.thread, self.runner
-        if await runner.pending_review(thread) is not None:
-            stream = runner.send_decision(thread, decision)
-        elif await runner.unfinished(thread):
-            stream = runner.resume(thread)
-        elif again:
-            state = await runner.state(thread)
-            if state.get("decision") is None:
-                raise DeskError(f"the reply on {thread} was never decided in its thread")
-            update = await deliver_reply(state, runner.context)  # type: ignore[arg-type]
-            return list(update["results"])
-        else:
-            return list((await runner.state(thread)).get("results") or [])
-        results: list[dict[str, Any]] = []
-        try:
-            async for event in stream:
-                if event["type"] == "dispatched":
-                    results = event["results"]
-        except InputError as exc:
-            raise DeskError(str(exc)) from None
-        pending = await runner.pending_review(thread)
-        if pending is not None:  # the review refused the decision and asks again
-            refused = pending.action_request.args.get("refused") or {}
-            reason = str(refused.get("reason") or "the review refused the decision")
-            raise NotAgent(reason) if refused.get("forbidden") else DeskError(reason)
-        return results
-
-    @staticmethod
-    def _decision_of(record: TicketReply) -> ReviewResponse:
-        """Return the decision a record stores, as the review takes it."""
-        agent = record.agent or "anonymous"
-        if record.decision == "rejected":
-            return ReviewResponse(type="ignore", args={"reason": record.reason or ""}, user=agent)
-        if record.decision == "edited":
-            return ReviewResponse(type="edit", args={"body": record.final_body or ""}, user=agent)
-        return ReviewResponse(type="accept", user=agent)
+        store(self.engine, record, status="rejected")
 
     # -- records ---------------------------------------------------------------------
 
@@ -344,33 +308,6 @@ class SupportDesk:
             raise DeskError(already(item))
         return item
 
-    def _claim(self, item: QueueItem, before: str, after: str, **fields: Any) -> TicketReply:
-        """Move the record from ``before`` to ``after`` unless someone else moved it first."""
-        table = TicketReply.__table__  # type: ignore[attr-defined]
-        values = {"status": after, **fields}
-        if "decision" in fields:
-            values["decided_at"] = utcnow()
-        with session_scope(self.engine) as session:
-            moved = session.execute(
-                update(table)
-                .where(table.c.id == item.record.id, table.c.status == before)
-                .values(**values)
-            )
-            claimed = moved.rowcount == 1  # type: ignore[attr-defined]
-        current = self._record(item.record.ticket_id)
-        if not claimed or current is None:
-            raise DeskError(already(self._item(current)) if current else f"{item.ref} is gone")
-        return current
-
-    def _store(self, record: TicketReply, **fields: Any) -> None:
-        with session_scope(self.engine) as session:
-            stored = session.get(TicketReply, record.id)
-            if stored is None:
-                return
-            for name, value in fields.items():
-                setattr(stored, name, value)
-            session.add(stored)
-
     def _record(self, row_id: int) -> TicketReply | None:
         with session_scope(self.engine) as session:
             return session.exec(select(TicketReply).where(TicketReply.ticket_id == row_id)).first()
@@ -380,17 +317,3 @@ class SupportDesk:
         if row is None:
             raise NotFound(f"ticket {ticket_label(record.ticket_id)} is gone")
         return QueueItem(ref=ticket_label(record.ticket_id), ticket=as_ticket(row), record=record)
-
-
-def already(item: QueueItem) -> str:
-    """Say why a reply can no longer be decided: who decided it and what became of it."""
-    record = item.record
-    by = f" by {record.agent}" if record.agent else ""
-    if record.status == "failed":
-        return (
-            f"{item.ref} was already {record.decision}{by}, but sending failed "
-            f"({record.delivery}): retry the delivery instead"
-        )
-    if record.status in ("sending", "rejecting"):
-        return f"{item.ref} is being {record.decision or 'decided'}{by}: wait for the outcome"
-    return f"{item.ref} was already {record.decision or record.status}{by}"

@@ -18,6 +18,7 @@ from assistant.db.users import add_user
 from assistant.schemas import ReviewResponse, Ticket
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
+from assistant.support.decisions import claim
 from assistant.support.desk import DeskError, NotAgent, SupportDesk
 from assistant.web.process import free_port
 from graphs.chat import build_chat_graph
@@ -120,7 +121,7 @@ async def test_a_crash_after_sending_is_recorded_as_sent_on_the_next_start(
     ref = await bench.ticket()
     item = bench.desk.item(ref)
     # What a process killed right after delivery leaves: the decision stored, then sent.
-    bench.desk._claim(item, "waiting", "sending", decision="accepted", agent="sam")
+    claim(bench.services.engine, item, "waiting", "sending", decision="accepted", agent="sam")
     decision = ReviewResponse(type="accept", user="sam")
     async for _ in bench.desk.runner.send_decision(item.record.thread, decision):
         pass
@@ -137,8 +138,14 @@ async def test_a_crash_before_sending_is_finished_on_the_next_start(
 ) -> None:
     ref = await bench.ticket()
     item = bench.desk.item(ref)
-    bench.desk._claim(
-        item, "waiting", "sending", decision="edited", agent="sam", final_body="Track it here."
+    claim(
+        bench.services.engine,
+        item,
+        "waiting",
+        "sending",
+        decision="edited",
+        agent="sam",
+        final_body="Track it here.",
     )
     await bench.fresh_desk().draft_pending()
     record = bench.desk.item(ref).record
