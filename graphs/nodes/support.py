@@ -29,11 +29,9 @@ async def draft_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, 
     """Draft a reply to the ticket in the user's text."""
     ticket = Ticket.model_validate(state.get("ticket") or ticket_from_text(state))
     reply = await runtime.context.brain.draft_reply(ticket, passages_of(state))
-    amount, roles = money_over_limits(ticket, runtime.context.policy.policy)
-    if roles and reply.route != "human":
-        # Money back to a customer above the matrix's limits is a person's decision, whatever
-        # the wording or the brain's confidence.
-        reply = reply.model_copy(update={"route": "human"})
+    routed = route_by_amount(ticket, reply, runtime.context.policy.policy)
+    if routed.route != reply.route:
+        amount, roles = money_over_limits(ticket, runtime.context.policy.policy)
         runtime.context.journal.event(
             "reply_routed_to_person",
             actor="flowdraft",
@@ -42,7 +40,17 @@ async def draft_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, 
             amount=amount,
             roles=roles,
         )
-    return {"ticket": ticket.model_dump(mode="json"), "reply": reply.model_dump(mode="json")}
+    return {"ticket": ticket.model_dump(mode="json"), "reply": routed.model_dump(mode="json")}
+
+
+def route_by_amount(ticket: Ticket, reply: ReplyDraft, policy: Policy) -> ReplyDraft:
+    """Return ``reply`` routed to a person when the ticket's money is over the matrix's limits.
+
+    Money back to a customer above those limits is a person's decision, whatever the
+    wording or the brain's confidence.
+    """
+    _, roles = money_over_limits(ticket, policy)
+    return reply.model_copy(update={"route": "human"}) if roles else reply
 
 
 def money_over_limits(ticket: Ticket, policy: Policy) -> tuple[float | None, list[str]]:

@@ -18,6 +18,7 @@ from assistant.db.users import add_user
 from assistant.schemas import ReviewResponse, Ticket
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
+from assistant.support import draft_ticket_reply
 from assistant.support.decisions import claim
 from assistant.support.desk import DeskError, NotAgent, SupportDesk
 from assistant.web.process import free_port
@@ -197,3 +198,14 @@ async def test_refunds_over_the_matrix_limits_go_to_a_person(bench: Bench) -> No
     )
     assert bench.desk.item(small).record.route == "draft"
     assert bench.desk.item(large).record.route == "human"
+
+
+async def test_a_one_off_reply_draft_routes_a_large_refund_to_a_person(services: Services) -> None:
+    demand = Ticket.model_validate(
+        {**PARCEL, "subject": "Refund", "body": "Refund the €12,500 I paid for the servers now."}
+    )
+    small = Ticket.model_validate(
+        {**PARCEL, "subject": "Refund", "body": "Refund the €20 gift wrap, it never came."}
+    )
+    assert (await draft_ticket_reply(services, demand)).route == "human"
+    assert (await draft_ticket_reply(services, small)).route == "draft"
