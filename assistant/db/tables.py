@@ -154,7 +154,11 @@ class TicketReply(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(index=True, unique=True, foreign_key="helpdeskticket.id")
     thread: str = Field(index=True)
-    status: str = Field(default="waiting", index=True, description="waiting | sent | rejected")
+    status: str = Field(
+        default="waiting",
+        index=True,
+        description="waiting | sending | sent | failed | rejecting | rejected",
+    )
     route: str = "draft"
     confidence: float = 0.0
     category: str = ""
