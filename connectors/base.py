@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -10,6 +11,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.schemas import Risk
+
+log = logging.getLogger(__name__)
 
 ResultStatus = Literal["ok", "failed", "skipped"]
 
@@ -87,9 +90,15 @@ class Connector(abc.ABC):
             checked = self.validate(operation, params)
         except (KeyError, ParamsError) as exc:
             return ActionResult(status="failed", detail=str(exc).strip("'\""))
-        if self.sandbox:
-            return await self.record(operation, checked, idempotency_key)
-        return await self.perform(operation, checked, idempotency_key)
+        try:
+            if self.sandbox:
+                return await self.record(operation, checked, idempotency_key)
+            return await self.perform(operation, checked, idempotency_key)
+        except Exception as exc:  # a failed action is a result, never a crash
+            log.exception("%s.%s failed unexpectedly", self.name, operation)
+            return ActionResult(
+                status="failed", detail=f"{self.name}.{operation}: {type(exc).__name__}: {exc}"
+            )
 
     async def record(
         self, operation: str, params: OperationParams, idempotency_key: str

@@ -12,6 +12,19 @@ from connectors.base import Operation, OperationParams
 RUNTIME_PLACEHOLDER = re.compile(r"^\{\{\s*[\w.]+\s*\}\}$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$")
+LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+"""Every character ``str.splitlines`` breaks on: none may appear in a mail header."""
+
+
+def one_line(value: str) -> str:
+    """Return ``value`` folded to one line: each run of line breaks becomes a single space."""
+    return " ".join(part.strip() for part in value.splitlines() if part.strip())
+
+
+def line_break_in(value: str) -> str | None:
+    """Return the first line break in ``value`` as ``U+000A``, or None if it is one line."""
+    found = next((char for char in value if char in LINE_BREAKS), None)
+    return f"U+{ord(found):04X}" if found else None
 
 
 def is_runtime(value: str) -> bool:
@@ -56,6 +69,14 @@ class SendEmail(OperationParams):
     def _addresses(cls, value: Any) -> list[str]:
         items = [value] if isinstance(value, str) else list(value or [])
         return [_check_address(str(item)) for item in items]
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # A line break in a header would end it and start another (header injection).
+        if found := line_break_in(value):
+            raise ValueError(f"must be one line, but contains a line break ({found})")
+        return value
 
 
 class PostJson(OperationParams):

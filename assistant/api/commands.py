@@ -19,6 +19,7 @@ from assistant.commandline import database, emit, err, load_settings
 from assistant.db.tables import ApiToken
 from assistant.db.tickets import TicketError, describe_ticket, list_tickets, store_ticket, utc_iso
 from assistant.db.tokens import TokenError, create_token, list_tokens, revoke_token
+from assistant.policy import load_policy
 from assistant.schemas import Customer, Ticket
 from connectors.tickets import ticket_label
 
@@ -33,14 +34,26 @@ def fail(message: str) -> typer.Exit:
 
 
 @tokens_app.command("create")
-def tokens_create(name: Annotated[str, typer.Argument(help="Who or what will use it.")]) -> None:
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who or what will use it.")],
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="The user the token acts as (needed to work the desk: queue, decisions). "
+            "Without it the token only takes tickets in.",
+        ),
+    ] = None,
+) -> None:
     """Create a token and print it once: store it now, it cannot be shown again."""
     try:
-        _, plaintext = create_token(database(), name=name, created_by="cli")
+        _, plaintext = create_token(database(), name=name, owner=user, created_by="cli")
     except TokenError as exc:
         raise fail(str(exc)) from None
+    acts = f" It acts as {escape(user)}." if user else " It belongs to no user: intake only."
     err.print(
-        f"[yellow]Token {escape(name)!r} created. Store it now: it is shown only this once.[/]\n"
+        f"[yellow]Token {escape(name)!r} created.{acts} "
+        "Store it now: it is shown only this once.[/]\n"
         "[dim]Send it as 'Authorization: Bearer <token>'; "
         f"revoke it with `flowdraft tokens revoke {escape(name)}`.[/]"
     )
@@ -70,13 +83,15 @@ def tokens_list(json_mode: Annotated[bool, typer.Option("--json")] = False) -> N
         summary = token_summary(token)
         state = "active" if summary["active"] else f"revoked {summary['revoked_at']}"
         used = summary["last_used_at"] or "never used"
-        typer.echo(f"{token.name}\t{state}\tcreated {summary['created_at']}\t{used}")
+        owner = token.owner or "(no user: intake only)"
+        typer.echo(f"{token.name}\t{state}\tcreated {summary['created_at']}\t{used}\t{owner}")
 
 
 def token_summary(token: ApiToken) -> dict[str, Any]:
     """Return what may be shown about a token."""
     return {
         "name": token.name,
+        "user": token.owner,
         "active": token.revoked_at is None,
         "created_at": utc_iso(token.created_at),
         "created_by": token.created_by,
@@ -128,6 +143,7 @@ def tickets_add(
             )
         ]
     engine = database()
+    destinations = load_policy(load_settings().policy).destinations
     failures = 0
     stored: list[int] = []
     for item in tickets:
@@ -136,7 +152,9 @@ def tickets_add(
             err.print(f"[red]{escape(item)}[/]")
             continue
         try:
-            row, created = store_ticket(engine, item, source="cli", actor="cli")
+            row, created = store_ticket(
+                engine, item, source="cli", actor="cli", destinations=destinations
+            )
         except TicketError as exc:
             failures += 1
             err.print(f"[red]ticket {escape(item.id)!r}: {escape(str(exc))}[/]")
@@ -294,6 +312,15 @@ def tickets_reject(
 ) -> None:
     """Discard the drafted reply, with the reason."""
     decide(lambda desk: desk.reject(ref, agent, reason))
+
+
+@tickets_app.command("retry")
+def tickets_retry(
+    ref: Annotated[str, typer.Argument(help="HD-12 or the ticket's own id.")],
+    agent: Annotated[str, typer.Option("--as", help="The agent retrying.")],
+) -> None:
+    """Send a reply whose delivery failed again (same idempotency key: no duplicate)."""
+    decide(lambda desk: desk.retry(ref, agent))
 
 
 @tickets_app.command("stats")

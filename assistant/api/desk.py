@@ -2,11 +2,15 @@
 
 - ``GET /api/queue``: tickets whose reply waits for an agent, most urgent first.
 - ``GET /api/tickets/{ref}/reply``: the draft (or the decision) of one ticket.
-- ``POST /api/tickets/{ref}/decision`` with ``{"type": "accept" | "edit" | "reject",
-  "agent": "<Flowdraft user>", "body"?: str, "reason"?: str}``: the agent's decision.
+- ``POST /api/tickets/{ref}/decision`` with ``{"type": "accept" | "edit" | "reject" |
+  "retry", "agent"?: "<Flowdraft user>", "body"?: str, "reason"?: str}``: the agent's
+  decision; ``retry`` sends a reply whose delivery failed again.
 
-The bearer token authenticates the integration; ``agent`` names the person deciding, who
-must hold a support role (support, support_lead or admin) once users are set up.
+Every call here acts as the user the bearer token belongs to (``flowdraft tokens create
+NAME --user USER``), who must hold a support role (support, support_lead or admin): 403
+otherwise. ``agent`` may be left out; naming anyone but the token's owner is refused (403).
+A token that belongs to no user takes tickets in (``/api/tickets``) but reads no queue and
+decides nothing.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ class Decision(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    type: Literal["accept", "edit", "reject"]
-    agent: str = Field(min_length=1, max_length=80)
+    type: Literal["accept", "edit", "reject", "retry"]
+    agent: str | None = Field(default=None, min_length=1, max_length=80)
     body: str | None = Field(default=None, max_length=100_000)
     reason: str | None = Field(default=None, max_length=500)
 
@@ -76,15 +80,19 @@ def desk_router(engine: Engine, desk: Callable[[], SupportDesk]) -> APIRouter:
     authenticated = require_token(engine)
 
     @router.get("/queue")
-    async def queue(_: ApiToken = Depends(authenticated)) -> list[dict[str, Any]]:
+    async def queue(caller: ApiToken = Depends(authenticated)) -> list[dict[str, Any]]:
         """List the replies waiting for an agent."""
-        return [describe_item(item) for item in desk().queue()]
+        current = desk()
+        acting_agent(current, caller)
+        return [describe_item(item) for item in current.queue()]
 
     @router.get("/tickets/{ref}/reply")
-    async def reply(ref: str, _: ApiToken = Depends(authenticated)) -> dict[str, Any]:
+    async def reply(ref: str, caller: ApiToken = Depends(authenticated)) -> dict[str, Any]:
         """Show one ticket's drafted reply and what became of it."""
+        current = desk()
+        acting_agent(current, caller)
         try:
-            return describe_item(desk().item(ref))
+            return describe_item(current.item(ref))
         except DeskError as exc:
             raise ApiError(404, str(exc)) from None
 
@@ -96,15 +104,40 @@ def desk_router(engine: Engine, desk: Callable[[], SupportDesk]) -> APIRouter:
         raw = await read_body(request, MAX_DECISION_BYTES)
         decision = parse_model(raw, Decision, what="decision")
         current = desk()
+        agent = acting_agent(current, caller, decision.agent)
         try:
             if decision.type == "accept":
-                record = await current.accept(ref, decision.agent)
+                record = await current.accept(ref, agent)
             elif decision.type == "edit":
-                record = await current.edit(ref, decision.agent, decision.body or "")
+                record = await current.edit(ref, agent, decision.body or "")
+            elif decision.type == "retry":
+                record = await current.retry(ref, agent)
             else:
-                record = await current.reject(ref, decision.agent, decision.reason or "")
+                record = await current.reject(ref, agent, decision.reason or "")
         except DeskError as exc:
             raise ApiError(exc.status, str(exc)) from None
         return {"ticket": ref, **describe_record(record)}
 
     return router
+
+
+def acting_agent(desk: SupportDesk, caller: ApiToken, named: str | None = None) -> str:
+    """Return the support agent a token acts as; answer 403 for anyone else.
+
+    ``named`` is the ``agent`` a request gives: the token's owner or nobody.
+    """
+    if caller.owner is None:
+        raise ApiError(
+            403,
+            f"token {caller.name!r} belongs to no user, so it can take tickets in but not work "
+            "the desk: create one with `flowdraft tokens create NAME --user USER`",
+        )
+    if named is not None and named != caller.owner:
+        raise ApiError(
+            403, f"token {caller.name!r} acts as {caller.owner}; it cannot decide as {named}"
+        )
+    try:
+        desk.check_agent(caller.owner)
+    except DeskError as exc:
+        raise ApiError(exc.status, str(exc)) from None
+    return caller.owner

@@ -23,6 +23,7 @@ from assistant.api.errors import ApiError, ApiRoute
 from assistant.channels.tickets import MAX_TICKET_BYTES
 from assistant.db.tables import ApiToken
 from assistant.db.tickets import TicketError, describe_ticket, find_ticket, store_ticket
+from assistant.policy.rules import Destinations
 from assistant.schemas import Ticket
 from connectors.tickets import ticket_label
 
@@ -32,13 +33,16 @@ OnTicket = Callable[[int], Awaitable[None]]
 """Called with the helpdesk row id of each newly stored ticket (e.g. to draft a reply)."""
 
 
-def tickets_router(engine: Engine, on_ticket: OnTicket | None = None) -> APIRouter:
+def tickets_router(
+    engine: Engine, on_ticket: OnTicket | None = None, destinations: Destinations | None = None
+) -> APIRouter:
     """Return the tickets API router; mount it with ``app.include_router(...)``.
 
     ``on_ticket`` runs as a FastAPI background task: the 202 is sent first, then the task
     runs in the same process, and the server waits for it on a graceful shutdown. It runs
     once per new ticket (never for a duplicate); if it fails the ticket stays stored and the
-    failure is logged.
+    failure is logged. ``destinations`` (the policy's) decide which Slack channels a
+    ticket's reply may be sent to; without them no ``slack:`` channel is taken in.
     """
     router = APIRouter(prefix="/api/tickets", tags=["tickets"], route_class=ApiRoute)
     authenticated = require_token(engine)
@@ -51,7 +55,12 @@ def tickets_router(engine: Engine, on_ticket: OnTicket | None = None) -> APIRout
         ticket = parse_model(await read_body(request, MAX_TICKET_BYTES), Ticket, what="ticket")
         try:
             row, created = await run_in_threadpool(
-                store_ticket, engine, ticket, source="api", actor=f"token:{caller.name}"
+                store_ticket,
+                engine,
+                ticket,
+                source="api",
+                actor=f"token:{caller.name}",
+                destinations=destinations,
             )
         except TicketError as exc:
             raise ApiError(422, f"ticket does not match the contract: {exc}") from None

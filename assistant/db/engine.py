@@ -61,6 +61,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "helpdeskticket": ("external_id", "customer_name", "channel", "source"),
+    "apitoken": ("owner",),
 }
 """Nullable columns added to a table after it first shipped, by table name."""
 

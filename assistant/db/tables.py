@@ -141,6 +141,7 @@ class ApiToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, min_length=1, max_length=64)
     token_hash: str = Field(index=True, unique=True, description="sha256 hex of the token.")
+    owner: str | None = Field(default=None, description="The user the token acts as.")
     created_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
@@ -153,7 +154,11 @@ class TicketReply(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(index=True, unique=True, foreign_key="helpdeskticket.id")
     thread: str = Field(index=True)
-    status: str = Field(default="waiting", index=True, description="waiting | sent | rejected")
+    status: str = Field(
+        default="waiting",
+        index=True,
+        description="waiting | sending | sent | failed | rejecting | rejected",
+    )
     route: str = "draft"
     confidence: float = 0.0
     category: str = ""

@@ -17,7 +17,9 @@ from sqlmodel import col, select
 from assistant.db.audit import AuditLog, as_utc
 from assistant.db.engine import session_scope
 from assistant.db.tables import HelpdeskTicket
+from assistant.policy.rules import Destinations
 from assistant.schemas import Customer, Ticket
+from connectors.operations import EMAIL
 from connectors.tickets import ticket_label, ticket_number
 
 TicketSource = Literal["api", "cli", "slack"]
@@ -29,14 +31,20 @@ class TicketError(ValueError):
 
 
 def store_ticket(
-    engine: Engine, ticket: Ticket, *, source: TicketSource, actor: str | None = None
+    engine: Engine,
+    ticket: Ticket,
+    *,
+    source: TicketSource,
+    actor: str | None = None,
+    destinations: Destinations | None = None,
 ) -> tuple[HelpdeskTicket, bool]:
     """Store ``ticket`` unless its id is already stored; return the row and whether it is new.
 
     The same ``Ticket.id`` from any source is one ticket: the first copy wins and later ones
     get the existing row back unchanged. Each new ticket gets a ``ticket_received`` audit
     event on the thread named by its reference (HD-12), written by ``actor`` (default: the
-    source). Raises ``TicketError`` for an unknown source or an unusable id.
+    source). Raises ``TicketError`` for an unknown source, an unusable id, a customer email
+    that is not an address, or a reply channel the policy's ``destinations`` do not allow.
     """
     if source not in get_args(TicketSource):
         raise TicketError(f"unknown ticket source {source!r}; use one of {get_args(TicketSource)}")
@@ -45,6 +53,7 @@ def store_ticket(
         raise TicketError("id: must not be blank")
     if len(external_id) > MAX_TICKET_ID_CHARS:
         raise TicketError(f"id: must be at most {MAX_TICKET_ID_CHARS} characters")
+    check_intake(ticket, source, destinations)
     existing = find_by_external_id(engine, external_id)
     if existing is not None:
         return existing, False
@@ -77,6 +86,28 @@ def store_ticket(
         data={"ticket": reference, "id": external_id, "source": source},
     )
     return row, True
+
+
+def check_intake(ticket: Ticket, source: str, destinations: Destinations | None) -> None:
+    """Refuse a ticket whose reply could not go, or must not go, where it asks.
+
+    The customer's email must be an address. A ``slack:<channel>:<ts>`` channel given by the
+    caller (API, CLI) must pass the policy's Slack allow list; the Slack app sets it itself
+    for a message an agent took in there, so ``slack`` tickets keep their channel.
+    """
+    email = ticket.customer.email.strip()
+    if not EMAIL.match(email) or email != ticket.customer.email:
+        raise TicketError(f"customer.email: {ticket.customer.email!r} is not an email address")
+    channel = (ticket.channel or "").strip()
+    if source == "slack" or not channel.startswith("slack:"):
+        return
+    target = channel.split(":")[1] if channel.count(":") else ""
+    if destinations is None or not destinations.slack_channel.match(target):
+        allowed = destinations.slack_channel_pattern if destinations else "none configured"
+        raise TicketError(
+            f"channel: replies may not go to Slack channel {target!r}: the policy's "
+            f"destinations allow only channels matching {allowed}"
+        )
 
 
 def find_by_external_id(engine: Engine, external_id: str) -> HelpdeskTicket | None:

@@ -22,6 +22,7 @@ from sqlmodel import select
 from assistant.db.audit import AuditLog, as_utc
 from assistant.db.engine import session_scope
 from assistant.db.tables import ApiToken, utcnow
+from assistant.db.users import get_user
 
 TOKEN_PREFIX = "fd_"
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -39,14 +40,18 @@ def hash_token(plaintext: str) -> str:
 
 
 def create_token(
-    engine: Engine, *, name: str, created_by: str | None = None
+    engine: Engine, *, name: str, owner: str | None = None, created_by: str | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token called ``name``; return its row and the plaintext, which is not kept.
 
+    ``owner`` is the user the token acts as: decisions made with it are that user's. A token
+    without an owner may take tickets in and read them back, but decides nothing.
     Raises ``TokenError`` if the name is malformed or already used (revoked tokens keep
-    their name, so a replacement needs a new one).
+    their name, so a replacement needs a new one), or the owner is not a user.
     """
     name = name.strip()
+    if owner is not None and get_user(engine, name=owner) is None:
+        raise TokenError(f"no user called {owner!r} (add one with `flowdraft users add`)")
     if not TOKEN_NAME.match(name):
         raise TokenError(
             f"{name!r} is not a usable token name: 1-64 letters, digits, '.', '_' or '-', "
@@ -57,13 +62,17 @@ def create_token(
         with session_scope(engine) as session:
             if session.exec(select(ApiToken).where(ApiToken.name == name)).first():
                 raise TokenError(f"a token called {name!r} already exists; choose another name")
-            row = ApiToken(name=name, token_hash=hash_token(plaintext), created_by=created_by)
+            row = ApiToken(
+                name=name, token_hash=hash_token(plaintext), owner=owner, created_by=created_by
+            )
             session.add(row)
             session.flush()
             session.refresh(row)
     except IntegrityError:
         raise TokenError(f"a token called {name!r} already exists; choose another name") from None
-    AuditLog(engine).append("token_created", actor=created_by or "cli", data={"name": name})
+    AuditLog(engine).append(
+        "token_created", actor=created_by or "cli", data={"name": name, "owner": owner}
+    )
     return row, plaintext
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.brain.base import Answer
 from assistant.schemas import ReplyDraft, Ticket
 from assistant.services import Services
+from graphs.nodes.support import route_by_amount
 from knowledge.retrieval import QUESTION_BOOST
 
 REPLY_KINDS = ["faq", "policy"]
@@ -15,7 +16,8 @@ async def draft_ticket_reply(services: Services, ticket: Ticket) -> ReplyDraft:
     text = f"{ticket.subject}\n{ticket.body}"
     passages = services.retriever.search(text, kinds=REPLY_KINDS, k=4)
     passages = services.retriever.with_documents(passages, top=1)
-    return await services.brain.draft_reply(ticket, passages)
+    reply = await services.brain.draft_reply(ticket, passages)
+    return route_by_amount(ticket, reply, services.policy.policy)
 
 
 async def answer_question(services: Services, question: str) -> Answer:

@@ -8,87 +8,54 @@ ticket's channel and notes the reply on the helpdesk ticket. A ``TicketReply`` r
 draft and the decision for the queue and the metrics. Drafting is idempotent per ticket, so
 a ticket whose drafting was cut off by a crash is drafted by the next sweep
 (``draft_pending``, run when the server starts).
+
+A decision is stored (``sending`` or ``rejecting``) before the thread is resumed, then the
+outcome (``sent``, ``failed`` or ``rejected``): a crash in between leaves a record the
+start-up sweep finishes, never one that says ``waiting`` while the reply went out. A
+``failed`` delivery can be retried by an agent, with the same idempotency keys.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from assistant.db.engine import session_scope
-from assistant.db.tables import HelpdeskTicket, TicketReply, utcnow
+from assistant.db.tables import HelpdeskTicket, TicketReply
 from assistant.db.tickets import as_ticket, find_ticket, get_ticket
-from assistant.schemas import ReplyDraft, ReviewResponse, Source, Ticket
+from assistant.schemas import ReplyDraft
 from assistant.services import Services
+from assistant.support.decisions import already, claim, drive, store, stored_decision
+from assistant.support.queue import (
+    AGENT_ROLES,
+    PRIORITY_ORDER,
+    DeskError,
+    Incomplete,
+    NotAgent,
+    NotFound,
+    QueueItem,
+    edit_size,
+    ticket_thread,
+)
 from connectors.tickets import ticket_label
-from graphs.runner import ChatRunner, InputError
+from graphs.runner import ChatRunner
+
+__all__ = [
+    "AGENT_ROLES",
+    "DeskError",
+    "Incomplete",
+    "NotAgent",
+    "NotFound",
+    "QueueItem",
+    "SupportDesk",
+    "edit_size",
+    "ticket_thread",
+]
 
 log = logging.getLogger(__name__)
-
-AGENT_ROLES = {"support", "support_lead", "admin"}
-PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-
-
-class DeskError(ValueError):
-    """Raised for a desk action that cannot be done, with the reason (``status`` for HTTP)."""
-
-    status = 409
-
-
-class NotFound(DeskError):
-    """The ticket or its draft does not exist."""
-
-    status = 404
-
-
-class NotAgent(DeskError):
-    """The person deciding is not a support agent."""
-
-    status = 403
-
-
-class Incomplete(DeskError):
-    """The decision lacks what it needs (a reply body, a reason)."""
-
-    status = 422
-
-
-def ticket_thread(ref: str) -> str:
-    """Return the graph thread of a ticket's reply."""
-    return f"ticket-{ref}"
-
-
-def edit_size(before: str, after: str) -> int:
-    """Return how many characters an agent changed (inserted, deleted or replaced)."""
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    return sum(
-        max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"
-    )
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """One ticket as an agent sees it: the ticket, the draft and its evidence."""
-
-    ref: str
-    ticket: Ticket
-    record: TicketReply
-
-    @property
-    def citations(self) -> list[Source]:
-        """Return the sources the draft was grounded in."""
-        return [Source.model_validate(c) for c in json.loads(self.record.citations or "[]")]
-
-    @property
-    def needs_writing(self) -> bool:
-        """Tell whether the ticket went to a person: no draft pretends to answer it."""
-        return self.record.route == "human"
 
 
 class SupportDesk:
@@ -145,7 +112,11 @@ class SupportDesk:
         return record
 
     async def draft_pending(self) -> int:
-        """Draft every intake ticket that has no reply yet (after a crash or a CLI add)."""
+        """Draft every intake ticket that has no reply yet (after a crash or a CLI add).
+
+        Decisions a crash cut off are finished first (``finish_interrupted``).
+        """
+        await self.finish_interrupted()
         with session_scope(self.engine) as session:
             drafted = select(TicketReply.ticket_id)
             rows = session.exec(
@@ -198,8 +169,7 @@ class SupportDesk:
                 f"{item.ref} was routed to a person ({item.record.category}): "
                 "write the reply with Edit, or reject it"
             )
-        decision = ReviewResponse(type="accept", user=agent)
-        return await self._send(item, agent, decision, item.record.drafted_body)
+        return await self._send(item, agent, "accepted", item.record.drafted_body)
 
     async def edit(self, ref: str, agent: str, body: str) -> TicketReply:
         """Send the agent's version of the reply."""
@@ -207,51 +177,114 @@ class SupportDesk:
         if not body:
             raise Incomplete("the reply is empty")
         item = self._waiting(ref, agent)
-        decision = ReviewResponse(type="edit", args={"body": body}, user=agent)
-        return await self._send(item, agent, decision, body)
+        kind = "accepted" if body == item.record.drafted_body.strip() else "edited"
+        return await self._send(item, agent, kind, body)
 
     async def reject(self, ref: str, agent: str, reason: str) -> TicketReply:
         """Discard the draft, with the reason; nothing is sent."""
-        reason = " ".join(reason.split())
+        reason = " ".join(reason.split())[:500]
         if not reason:
             raise Incomplete("say why the draft is rejected (e.g. wrong article, wrong tone)")
         item = self._waiting(ref, agent)
-        decision = ReviewResponse(type="ignore", args={"reason": reason[:500]}, user=agent)
-        await self._resume(item, decision)
-        self._decide(item.record, agent, "rejected", status="rejected", reason=reason[:500])
-        self.services.journal.event(
-            "reply_rejected", actor=agent, thread=item.record.thread, ticket=item.ref, reason=reason
+        record = claim(
+            self.engine,
+            item,
+            "waiting",
+            "rejecting",
+            decision="rejected",
+            agent=agent,
+            reason=reason,
         )
-        return self._record(item.record.ticket_id) or item.record
+        await self._close(record)
+        self.services.journal.event(
+            "reply_rejected", actor=agent, thread=record.thread, ticket=item.ref, reason=reason
+        )
+        return self._record(record.ticket_id) or record
 
-    async def _send(
-        self, item: QueueItem, agent: str, decision: ReviewResponse, body: str
-    ) -> TicketReply:
-        results = await self._resume(item, decision)
-        result = results[0] if results else {"status": "failed", "detail": "nothing was sent"}
-        drafted = item.record.drafted_body
-        changed = edit_size(drafted, body) if not item.needs_writing else len(body)
-        kind = "accepted" if decision.type == "accept" or body == drafted.strip() else "edited"
-        self._decide(
-            item.record,
-            agent,
-            kind,
-            status="sent" if result["status"] == "ok" else "failed",
+    async def retry(self, ref: str, agent: str) -> TicketReply:
+        """Send a reply whose delivery failed again, with the same idempotency key."""
+        self.check_agent(agent)
+        item = self.item(ref)
+        if item.record.status != "failed":
+            raise DeskError(
+                f"{item.ref} is {item.record.status}: only a failed delivery can be retried"
+            )
+        record = claim(self.engine, item, "failed", "sending")
+        self.services.journal.event(
+            "reply_retried", actor=agent, thread=record.thread, ticket=item.ref
+        )
+        return await self._deliver(record, again=True)
+
+    async def finish_interrupted(self) -> int:
+        """Finish every decision a crash cut off midway; return how many there were.
+
+        The decision is stored before anything is sent, so after a crash the record says
+        ``sending`` (or ``rejecting``) and the thread says how far it got: it is finished
+        here with the same idempotency keys, and the record then matches what happened.
+        """
+        with session_scope(self.engine) as session:
+            records = list(
+                session.exec(
+                    select(TicketReply).where(col(TicketReply.status).in_(["sending", "rejecting"]))
+                ).all()
+            )
+        for record in records:
+            try:
+                if record.status == "sending":
+                    await self._deliver(record)
+                else:
+                    await self._close(record)
+            except Exception:
+                log.exception("finishing the decision on %s failed", record.thread)
+        return len(records)
+
+    async def _send(self, item: QueueItem, agent: str, kind: str, body: str) -> TicketReply:
+        changed = edit_size(item.record.drafted_body, body) if not item.needs_writing else len(body)
+        record = claim(
+            self.engine,
+            item,
+            "waiting",
+            "sending",
+            decision=kind,
+            agent=agent,
             final_body=body,
             edit_chars=0 if kind == "accepted" else changed,
+        )
+        return await self._deliver(record)
+
+    async def _deliver(self, record: TicketReply, *, again: bool = False) -> TicketReply:
+        """Take a ``sending`` reply as far as it goes; record ``sent`` or ``failed``.
+
+        ``again``: the thread already tried to deliver (a retry), so deliver once more.
+        """
+        try:
+            results = await drive(self.runner, record, stored_decision(record), again=again)
+        except DeskError:  # nothing went out: the record is back where it was
+            if again:
+                store(self.engine, record, status="failed")
+            else:
+                store(self.engine, record, status="waiting", decision=None, agent=None)
+            raise
+        except Exception as exc:  # a broken send is a failed delivery an agent can retry
+            log.exception("delivering the reply on %s failed", record.thread)
+            results = [{"status": "failed", "detail": f"interrupted: {exc}"}]
+        result = results[0] if results else {"status": "failed", "detail": "nothing was sent"}
+        store(
+            self.engine,
+            record,
+            status="sent" if result["status"] == "ok" else "failed",
             delivery=f"{result['status']}: {result['detail']}"[:500],
         )
-        return self._record(item.record.ticket_id) or item.record
+        return self._record(record.ticket_id) or record
 
-    async def _resume(self, item: QueueItem, decision: ReviewResponse) -> list[dict[str, Any]]:
-        results: list[dict[str, Any]] = []
+    async def _close(self, record: TicketReply) -> None:
+        """End a rejected reply's thread (nothing is sent) and record it ``rejected``."""
         try:
-            async for event in self.runner.send_decision(item.record.thread, decision):
-                if event["type"] == "dispatched":
-                    results = event["results"]
-        except InputError as exc:
-            raise DeskError(str(exc)) from None
-        return results
+            await drive(self.runner, record, stored_decision(record))
+        except DeskError:
+            store(self.engine, record, status="waiting", decision=None, agent=None, reason=None)
+            raise
+        store(self.engine, record, status="rejected")
 
     # -- records ---------------------------------------------------------------------
 
@@ -272,21 +305,8 @@ class SupportDesk:
         self.check_agent(agent)
         item = self.item(ref)
         if item.record.status != "waiting":
-            by = f" by {item.record.agent}" if item.record.agent else ""
-            raise DeskError(
-                f"{item.ref} was already {item.record.decision or item.record.status}{by}"
-            )
+            raise DeskError(already(item))
         return item
-
-    def _decide(self, record: TicketReply, agent: str, decision: str, **fields: Any) -> None:
-        with session_scope(self.engine) as session:
-            stored = session.get(TicketReply, record.id)
-            if stored is None:
-                return
-            stored.decision, stored.agent, stored.decided_at = decision, agent, utcnow()
-            for name, value in fields.items():
-                setattr(stored, name, value)
-            session.add(stored)
 
     def _record(self, row_id: int) -> TicketReply | None:
         with session_scope(self.engine) as session:

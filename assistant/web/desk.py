@@ -2,7 +2,9 @@
 Accept / Edit / Reject for agents; `stats` shows how the desk is doing.
 
 Agents type ``queue`` (or press *Open the support queue*) and ``stats`` in the chat. The
-decisions go through the same support desk as Slack, the CLI and the API.
+decisions go through the same support desk as Slack, the CLI and the API. Only support agents
+(support, support_lead, admin, checked against the users table on every use) see the queue,
+the stats or a ticket; a button's payload names a ticket, never who decides.
 """
 
 from __future__ import annotations
@@ -55,8 +57,21 @@ async def offer_queue() -> None:
     ).send()
 
 
+async def signed_in_agent() -> str | None:
+    """Return the logged-in user if they are a support agent; else say why not and return None."""
+    name = who()
+    try:
+        runtime.current().desk.check_agent(name)
+    except DeskError as exc:
+        await cl.Message(content=f"⚠️ The support queue is for support agents: {exc}").send()
+        return None
+    return name
+
+
 async def show_queue() -> None:
     """Show the most urgent waiting tickets, each with its draft, sources and buttons."""
+    if await signed_in_agent() is None:
+        return
     items = runtime.current().desk.queue(limit=QUEUE_SHOWN)
     if not items:
         await cl.Message(content="The support queue is empty: no reply waits for an agent.").send()
@@ -110,6 +125,8 @@ async def show_item(item: QueueItem) -> None:
 
 async def show_stats() -> None:
     """Show the desk's metrics, overall and per agent, as a table."""
+    if await signed_in_agent() is None:
+        return
     stats = desk_stats(runtime.current().services.engine)
     rows = [("overall", stats["overall"]), *stats["agents"].items()]
 
@@ -153,12 +170,17 @@ async def outcome(ref: str, action: cl.Action, decide: Any) -> None:
         status = f"🚫 Rejected by {record.agent}: {record.reason}"
     else:
         status = f"❌ Sending failed: {record.delivery}"
-    await cl.Message(content=card(desk.item(ref), status)).send()
+    retry = [cl.Action(name="reply_retry", payload={"ref": ref}, label="Retry sending")]
+    failed = record.status == "failed"
+    if failed:
+        shown[ref] = retry
+        cl.user_session.set("desk_actions", shown)
+    await cl.Message(content=card(desk.item(ref), status), actions=retry if failed else []).send()
 
 
 @cl.action_callback("open_queue")
 async def on_open_queue(action: cl.Action) -> None:
-    """Open the queue."""
+    """Open the queue (for agents only: ``show_queue`` checks)."""
     await show_queue()
 
 
@@ -166,13 +188,24 @@ async def on_open_queue(action: cl.Action) -> None:
 async def on_accept(action: cl.Action) -> None:
     """Send the drafted reply as it is."""
     ref = str(action.payload["ref"])
-    await outcome(ref, action, lambda desk: desk.accept(ref, who()))
+    if (agent := await signed_in_agent()) is not None:
+        await outcome(ref, action, lambda desk: desk.accept(ref, agent))
+
+
+@cl.action_callback("reply_retry")
+async def on_retry(action: cl.Action) -> None:
+    """Send a reply whose delivery failed again."""
+    ref = str(action.payload["ref"])
+    if (agent := await signed_in_agent()) is not None:
+        await outcome(ref, action, lambda desk: desk.retry(ref, agent))
 
 
 @cl.action_callback("reply_edit")
 async def on_edit(action: cl.Action) -> None:
     """Open a form with the draft (or a greeting, when the agent writes it) and send it."""
     ref = str(action.payload["ref"])
+    if (agent := await signed_in_agent()) is None:
+        return
     try:
         item = runtime.current().desk.item(ref)
     except DeskError as exc:
@@ -191,7 +224,7 @@ async def on_edit(action: cl.Action) -> None:
         ).send()
         if answer and answer.get("submitted"):
             body = str(answer.get("body") or "")
-            await outcome(ref, action, lambda desk: desk.edit(ref, who(), body))
+            await outcome(ref, action, lambda desk: desk.edit(ref, agent, body))
     finally:
         await end_task()
 
@@ -200,6 +233,8 @@ async def on_edit(action: cl.Action) -> None:
 async def on_reject(action: cl.Action) -> None:
     """Ask why, then discard the draft."""
     ref = str(action.payload["ref"])
+    if (agent := await signed_in_agent()) is None:
+        return
     try:
         answer = await cl.AskUserMessage(
             content=f"Why is the draft for {ref} wrong? (e.g. wrong article, wrong tone)",
@@ -207,7 +242,7 @@ async def on_reject(action: cl.Action) -> None:
         ).send()
         if answer:
             reason = str(answer.get("output") or "")
-            await outcome(ref, action, lambda desk: desk.reject(ref, who(), reason))
+            await outcome(ref, action, lambda desk: desk.reject(ref, agent, reason))
     finally:
         await end_task()
 

@@ -84,7 +84,10 @@ def create_app(
 
     # The desk's /api/tickets/{ref}/reply must come before the tickets' /api/tickets/{ref}.
     app.include_router(desk_router(services.engine, lambda: current().desk))
-    app.include_router(tickets_router(services.engine, on_ticket=draft_reply))
+    destinations = services.policy.policy.destinations
+    app.include_router(
+        tickets_router(services.engine, on_ticket=draft_reply, destinations=destinations)
+    )
     app.include_router(automations_router(services.engine, lambda: desk_for(services)))
 
     @app.get("/", include_in_schema=False)

@@ -144,3 +144,26 @@ def test_add_needs_either_options_or_a_file(cli: CliRunner, tmp_path: Path) -> N
     assert missing.exit_code == 1 and "missing --body, --email" in missing.stderr
     both = cli.invoke(tickets_app, ["add", "--file", str(tmp_path / "x"), "--subject", "Hi"])
     assert both.exit_code == 1 and "either --file" in both.stderr
+
+
+def test_a_token_acts_as_a_user_and_bad_intake_names_the_field(cli: CliRunner) -> None:
+    from assistant.db.users import add_user
+
+    ghost = cli.invoke(tokens_app, ["create", "ghosted", "--user", "ghost"])
+    assert ghost.exit_code == 1 and "no user called 'ghost'" in ghost.stderr
+    add_user(home_engine(), name="sam", roles=["support"])
+    created = cli.invoke(tokens_app, ["create", "helpdesk", "--user", "sam"])
+    assert created.exit_code == 0 and "acts as sam" in created.stderr
+    rows = json.loads(cli.invoke(tokens_app, ["list", "--json"]).stdout)
+    assert [(r["name"], r["user"]) for r in rows] == [("helpdesk", "sam")]
+
+    bad = ["add", "--subject", "s", "--body", "b", "--no-draft"]
+    email = cli.invoke(tickets_app, [*bad, "--email", "maria-at-example.com"])
+    assert email.exit_code == 1 and "customer.email" in email.stderr
+    slack = cli.invoke(
+        tickets_app, [*bad, "--email", "m@example.com", "--channel", "slack:G0PRIVATE:1.2"]
+    )
+    assert slack.exit_code == 1 and "'G0PRIVATE'" in slack.stderr and "channel:" in slack.stderr
+    assert json.loads(cli.invoke(tickets_app, ["list", "--json"]).stdout) == []
+    retry = cli.invoke(tickets_app, ["retry", "HD-1", "--as", "sam"])
+    assert retry.exit_code == 1 and "no drafted reply" in retry.stderr

@@ -21,6 +21,7 @@ from assistant.db.audit import AuditLog
 from assistant.db.engine import make_engine
 from assistant.db.tickets import list_tickets
 from assistant.db.tokens import create_token, revoke_token
+from assistant.policy import load_policy
 from assistant.web.process import free_port
 
 TICKET = {
@@ -40,7 +41,10 @@ class Desk:
         self.announced: list[int] = []
         self.hold: threading.Event | None = None
         self.app = FastAPI()
-        self.app.include_router(tickets_router(engine, on_ticket=self.on_ticket))
+        destinations = load_policy().destinations
+        self.app.include_router(
+            tickets_router(engine, on_ticket=self.on_ticket, destinations=destinations)
+        )
         _, self.token = create_token(engine, name="zendesk")
 
     async def on_ticket(self, row_id: int) -> None:
@@ -188,6 +192,9 @@ async def test_invalid_json_is_a_bad_request(
         ({**TICKET, "priority": "high"}, ("priority: Extra inputs are not permitted",)),
         ({**TICKET, "id": 42}, ("id: Input should be a valid string",)),
         ({**TICKET, "id": "  "}, ("id: must not be blank",)),
+        ({**TICKET, "customer": {"email": "not an address"}}, ("customer.email",)),
+        ({**TICKET, "customer": {"email": "a@b.example\nBcc: x@y.example"}}, ("customer.email",)),
+        ({**TICKET, "channel": "slack:G0PRIVATE:1700000000.1"}, ("channel", "'G0PRIVATE'")),
         ([TICKET], ("expected a JSON object",)),
     ],
 )
@@ -255,3 +262,11 @@ def test_caller_does_not_wait_for_on_ticket(desk: Desk, served: str) -> None:
     while len(desk.announced) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert sorted(desk.announced) == [1, 2]
+
+
+async def test_a_slack_channel_on_the_allow_list_is_taken_in(
+    desk: Desk, client: httpx.AsyncClient
+) -> None:
+    ticket = {**TICKET, "channel": "slack:#support:1700000000.1"}
+    response = await client.post("/api/tickets", json=ticket, headers=desk.auth)
+    assert response.status_code == 202, response.text

@@ -3,12 +3,14 @@
 import os
 import subprocess
 import sys
+from typing import Any
 
 from assistant.db.engine import make_engine
 from assistant.db.journal import SqlJournal
 from assistant.schemas import Step, WorkflowDraft
 from connectors.base import ActionResult
 from connectors.dispatcher import DispatchBusy, Dispatcher, idempotency_key
+from connectors.email import EmailConnector
 from connectors.ledger import SqlLedger
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
@@ -105,3 +107,30 @@ def test_only_the_first_answer_to_a_review_counts(database_url: str) -> None:
     assert journal.claim("t4:review-1", thread="t4", user="carla", decision="accept") is None
     assert journal.claim("t4:review-1", thread="t4", user="dan", decision="accept") == "carla"
     assert journal.claim("t4:review-2", thread="t4", user="dan", decision="accept") is None
+
+
+async def test_an_action_that_breaks_is_recorded_failed_and_dispatch_goes_on(
+    database_url: str,
+) -> None:
+    class Broken(EmailConnector):
+        async def perform(self, operation: str, params: Any, idempotency_key: str) -> Any:
+            raise ValueError("Header values may not contain linefeed or carriage return")
+
+    ledger = SqlLedger(make_engine(database_url))
+    log = ActionLog()
+    email = Step(
+        id="s9",
+        title="Email",
+        kind="action",
+        connector="email",
+        operation="send_email",
+        params={"to": ["a@northwind.example"], "subject": "s", "body": "b"},
+    )
+    wf = draft(1).model_copy(update={"steps": [email, *draft(1).steps]}).sealed()
+    sandbox = ConnectorRegistry.sandboxed(log).get("sandbox")
+    registry = ConnectorRegistry([Broken(host="127.0.0.1"), sandbox])
+    results = await Dispatcher(registry, ledger).dispatch(wf, thread="t9")
+    assert [r.status for r in results] == ["failed", "ok"]
+    assert "Header values may not contain" in results[0].detail
+    entries = {e.step_id: e.status for e in ledger.entries("t9")}
+    assert entries == {"s1": "failed", "s2": "ok"}

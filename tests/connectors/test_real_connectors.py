@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -199,3 +200,32 @@ async def test_smtp_recipients_refused_is_permanent() -> None:
     assert (
         result.status == "failed" and "refused" in result.detail and "attempts" not in result.detail
     )
+
+
+@pytest.mark.parametrize("separator", ["\r", "\n", "\u2028", "\u2029", "\x85", "\v", "\f"])
+async def test_a_line_break_in_a_subject_is_a_failed_result_not_a_crash(separator: str) -> None:
+    with smtp_server() as (inbox, port):
+        connector = EmailConnector(host="127.0.0.1", port=port, starttls=False, retry=FAST)
+        result = await connector.execute(
+            "send_email",
+            {
+                "to": ["a@b.example"],
+                "subject": f"Hello{separator}Bcc: x@evil.example",
+                "body": "hi",
+            },
+            "k-line-break",
+        )
+    assert result.status == "failed"
+    assert "subject" in result.detail and "line break" in result.detail
+    assert not inbox.messages
+
+
+async def test_a_connector_that_raises_gives_a_failed_result() -> None:
+    class Exploding(EmailConnector):
+        async def perform(self, operation: str, params: Any, idempotency_key: str) -> Any:
+            raise RuntimeError("the library broke")
+
+    result = await Exploding(host="127.0.0.1").execute(
+        "send_email", {"to": ["a@b.example"], "subject": "s", "body": "b"}, "k-raise"
+    )
+    assert result.status == "failed" and "the library broke" in result.detail

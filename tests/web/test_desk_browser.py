@@ -62,8 +62,8 @@ class DeskServer:
 def desk(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterator[DeskServer]:
     home = make_home(tmp_path_factory, services)
     engine = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
-    add_user(engine, name="sam", roles=["support"], password="sam-pass")
-    _, token = create_token(engine, name="helpdesk")
+    add_user(engine, name="sam", roles=["support"], password="sam-pass")  # ana: a manager
+    _, token = create_token(engine, name="helpdesk", owner="sam")
     engine.dispose()
     with smtp_server() as (inbox, port):
         env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_STARTTLS": "false"}
@@ -139,3 +139,17 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
     rows = await table.inner_text()
     assert "sam" in rows and "33%" in rows and "wrong article" in rows
     await shot(page, "desk-stats")
+
+
+async def test_the_queue_and_stats_are_for_agents_only(desk: DeskServer, browser) -> None:  # type: ignore[no-untyped-def]
+    ref = desk.post({**REFUND, "id": "W-4", "subject": "Refund for W-4"})
+    page = await login(browser, desk.base, "ana", "ana-pass")
+    assert await page.get_by_role("button", name="Open the support queue").count() == 0
+    await send(page, "queue")
+    await page.get_by_text("The support queue is for support agents").first.wait_for(timeout=30_000)
+    await send(page, "stats")
+    await (
+        page.get_by_text("The support queue is for support agents").nth(1).wait_for(timeout=30_000)
+    )
+    assert await page.get_by_text(f"{ref}: Refund for W-4").count() == 0
+    assert await page.get_by_role("table").count() == 0

@@ -43,6 +43,7 @@ from assistant.channels.slack.blocks import (
     REPLY_EDIT_VIEW,
     REPLY_REJECT,
     REPLY_REJECT_VIEW,
+    REPLY_RETRY,
     STEP_BLOCK_PREFIX,
     answer_blocks,
     draft_blocks,
@@ -200,6 +201,7 @@ class SlackChannel:
         # The support desk: draft a reply to a message, and the agent's decisions on it.
         self.app.shortcut(DRAFT_REPLY_SHORTCUT)(ack=self._ack, lazy=[self._reply_to_message])
         self.app.action(REPLY_ACCEPT)(ack=self._ack, lazy=[self._accept_reply])
+        self.app.action(REPLY_RETRY)(ack=self._ack, lazy=[self._retry_reply])
         self.app.action(REPLY_EDIT)(self._open_reply_editor)
         self.app.action(REPLY_REJECT)(self._open_reject)
         self.app.view_submission(REPLY_EDIT_VIEW)(
@@ -540,6 +542,10 @@ class SlackChannel:
         ref = str(body["actions"][0]["value"])
         await self._decide_reply(body, client, MessageRef.of_click(body), ref, "accept")
 
+    async def _retry_reply(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        ref = str(body["actions"][0]["value"])
+        await self._decide_reply(body, client, MessageRef.of_click(body), ref, "retry")
+
     async def _open_reply_editor(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -613,6 +619,8 @@ class SlackChannel:
                 record = await desk.accept(ref, person.name)
             elif kind == "edit":
                 record = await desk.edit(ref, person.name, argument)
+            elif kind == "retry":
+                record = await desk.retry(ref, person.name)
             else:
                 record = await desk.reject(ref, person.name, argument)
         except DeskError as exc:

@@ -275,6 +275,7 @@ def read_edit_modal(values: dict[str, Any]) -> tuple[list[dict[str, str]], set[s
 REPLY_ACCEPT = "flowdraft_reply_accept"
 REPLY_EDIT = "flowdraft_reply_edit"
 REPLY_REJECT = "flowdraft_reply_reject"
+REPLY_RETRY = "flowdraft_reply_retry"
 REPLY_EDIT_VIEW = "flowdraft_reply_edit_view"
 REPLY_REJECT_VIEW = "flowdraft_reply_reject_view"
 DRAFT_REPLY_SHORTCUT = "flowdraft_draft_reply"
@@ -320,6 +321,9 @@ def reply_blocks(
         blocks.append(context(sources_line(citations)))
     if status:
         blocks.append(text(status))
+        if record.status == "failed":  # the agent may send it again, with the same key
+            retry = {**button(REPLY_RETRY, "Retry sending", style="primary"), "value": ref}
+            blocks.append({"type": "actions", "block_id": f"retry:{ref}", "elements": [retry]})
         return blocks
     buttons = [] if record.route == "human" else [button(REPLY_ACCEPT, "Accept", style="primary")]
     buttons += [button(REPLY_EDIT, "Edit"), button(REPLY_REJECT, "Reject", style="danger")]

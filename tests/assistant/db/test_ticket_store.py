@@ -19,6 +19,7 @@ from assistant.db.tickets import (
     list_tickets,
     store_ticket,
 )
+from assistant.policy import load_policy
 from assistant.schemas import Customer, Ticket
 from connectors.tickets import TicketsConnector
 
@@ -174,3 +175,23 @@ async def test_database_from_before_intake_gains_the_new_columns(database_url: s
     row, created = store_ticket(engine, ticket(), source="api")
     assert created and find_ticket(engine, ref="ZD-4711") == row
     assert not store_ticket(engine, ticket(), source="cli")[1]
+
+
+@pytest.mark.parametrize("email", ["maria", "maria@", "maria@example", " maria@example.com"])
+def test_a_customer_email_that_is_no_address_is_refused(engine: Engine, email: str) -> None:
+    with pytest.raises(TicketError, match=r"customer\.email"):
+        store_ticket(engine, ticket(customer=Customer(email=email)), source="cli")
+    assert list_tickets(engine) == []
+
+
+def test_a_slack_reply_channel_must_be_on_the_allow_list(engine: Engine) -> None:
+    destinations = load_policy().destinations
+    private = ticket(channel="slack:G0PRIVATE:1700000000.1")
+    for source in ("api", "cli"):
+        with pytest.raises(TicketError, match="channel: replies may not go to Slack channel"):
+            store_ticket(engine, private, source=source, destinations=destinations)  # type: ignore[arg-type]
+    # The Slack app sets the channel itself, for a message an agent took in there.
+    row, created = store_ticket(engine, private, source="slack", destinations=destinations)
+    assert created and row.channel == private.channel
+    public = ticket("ZD-2", channel="slack:#support:1700000000.1")
+    assert store_ticket(engine, public, source="api", destinations=destinations)[1]

@@ -18,6 +18,7 @@ from assistant.db.tokens import (
     revoke_token,
     verify_token,
 )
+from assistant.db.users import add_user
 
 
 @pytest.fixture
@@ -98,3 +99,13 @@ def test_token_lifecycle_is_audited(engine: Engine) -> None:
     events = [(r.event, r.actor) for r in log.records()]
     assert events == [("token_created", "ana"), ("token_revoked", "lee")]
     assert verify(log) == []
+
+
+def test_a_token_belongs_to_an_existing_user(engine: Engine) -> None:
+    add_user(engine, name="sam", roles=["support"])
+    row, plaintext = create_token(engine, name="helpdesk", owner="sam")
+    verified = verify_token(engine, plaintext)
+    assert row.owner == "sam" and verified is not None and verified.owner == "sam"
+    with pytest.raises(TokenError, match="no user called 'ghost'"):
+        create_token(engine, name="ghosted", owner="ghost")
+    assert create_token(engine, name="intake-only")[0].owner is None

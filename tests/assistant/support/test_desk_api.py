@@ -50,9 +50,11 @@ class Desk:
     token: str
     inbox: SmtpInbox
     services: Services
+    tokens: dict[str, str]
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        token = self.tokens[kwargs.pop("as_")] if "as_" in kwargs else self.token
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         return httpx.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
 
     def drafted(self, ref: str, timeout: float = 30) -> dict[str, Any]:
@@ -76,9 +78,13 @@ def desk(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         built = services_with(services, tmp_path_factory.mktemp("desk-home"), credentials)
         add_user(built.engine, name="sam", roles=["support"])
         add_user(built.engine, name="ana", roles=["manager"])
-        _, token = create_token(built.engine, name="helpdesk")
+        _, token = create_token(built.engine, name="helpdesk-sam", owner="sam")
+        tokens = {
+            "intake": create_token(built.engine, name="intake")[1],
+            "ana": create_token(built.engine, name="helpdesk-ana", owner="ana")[1],
+        }
         with serving_app(create_app(built, ConnectorSettings())) as base:
-            yield Desk(base, token, inbox, built)
+            yield Desk(base, token, inbox, built, tokens)
 
 
 def body_of(message: Message) -> str:
@@ -103,9 +109,7 @@ def test_accept_sends_the_grounded_draft_by_email(desk: Desk) -> None:
     assert ref in [item["ticket"] for item in desk.call("GET", "/api/queue").json()]
 
     # Not an agent: refused, nothing sent.
-    refused = desk.call(
-        "POST", f"/api/tickets/{ref}/decision", json={"type": "accept", "agent": "ana"}
-    )
+    refused = desk.call("POST", f"/api/tickets/{ref}/decision", json={"type": "accept"}, as_="ana")
     assert refused.status_code == 403, refused.text
     assert "not a support agent" in refused.json()["error"]
     assert not desk.mail_to("jo@customer.example")
@@ -200,7 +204,39 @@ def test_tickets_left_undrafted_are_drafted_when_the_server_starts(
 
     built = services_with(services, tmp_path / "home", ConnectorSettings())
     row, _ = store_ticket(built.engine, Ticket.model_validate(REFUND), source="cli")
-    _, token = create_token(built.engine, name="t")
+    add_user(built.engine, name="sam", roles=["support"])
+    _, token = create_token(built.engine, name="t", owner="sam")
     with serving_app(create_app(built, ConnectorSettings())) as base:
-        desk = Desk(base, token, SmtpInbox(), built)
+        desk = Desk(base, token, SmtpInbox(), built, {})
         assert desk.drafted(f"HD-{row.id}")["status"] == "waiting"
+
+
+def test_a_token_acts_as_its_owner_and_only_agents_work_the_desk(desk: Desk) -> None:
+    ticket = {**REFUND, "id": "ZD-1010", "customer": {"email": "max@customer.example"}}
+    created = desk.call("POST", "/api/tickets", json=ticket, as_="intake")
+    assert created.status_code == 202, created.text
+    ref = created.json()["ticket"]
+    draft = desk.drafted(ref)  # read with sam's token
+    # A token that belongs to no user takes tickets in and reads them back, nothing more.
+    assert desk.call("GET", f"/api/tickets/{ref}", as_="intake").status_code == 200
+    for path in ("/api/queue", f"/api/tickets/{ref}/reply"):
+        assert desk.call("GET", path, as_="intake").status_code == 403
+        assert desk.call("GET", path, as_="ana").status_code == 403
+    ownerless = desk.call(
+        "POST",
+        f"/api/tickets/{ref}/decision",
+        json={"type": "accept", "agent": "sam"},
+        as_="intake",
+    )
+    assert ownerless.status_code == 403 and "belongs to no user" in ownerless.json()["error"]
+    # A manager's token cannot name an agent to decide in their place.
+    impersonated = desk.call(
+        "POST", f"/api/tickets/{ref}/decision", json={"type": "accept", "agent": "sam"}, as_="ana"
+    )
+    assert impersonated.status_code == 403 and "acts as ana" in impersonated.json()["error"]
+    assert not desk.mail_to("max@customer.example")
+    rejected = desk.call(
+        "POST", f"/api/tickets/{ref}/decision", json={"type": "reject", "reason": "duplicate"}
+    )
+    assert rejected.status_code == 200 and rejected.json()["agent"] == "sam"
+    assert draft["status"] == "waiting"
