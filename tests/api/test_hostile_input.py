@@ -55,7 +55,7 @@ def server(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with live_slack(services, tmp_path_factory.mktemp("hostile-home")) as live:
         add_user(live.services.engine, name="sam", roles=["support"])
         link_slack(live.services.engine, name="sam", slack_user_id="U0SAM")
-        _, token = create_token(live.services.engine, name="helpdesk")
+        _, token = create_token(live.services.engine, name="helpdesk", owner="sam")
         created = httpx.post(
             f"{live.base_url}/api/tickets",
             json=TICKET,
