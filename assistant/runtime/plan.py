@@ -1,0 +1,181 @@
+"""What a run carries and the pure rules it follows: guards, sign-off roles, who may decide.
+
+Everything here is deterministic and free of I/O, so the Temporal workflow can use it.
+
+Guards: a condition guards the steps after it, through the first approval that follows it;
+the next condition ends its scope earlier. In the invoice playbook ("amount > 10000" →
+CFO sign-off → "amount > 100000" → CEO sign-off → post a summary) each condition guards
+its sign-off and the summary is posted on every run. Steps a false condition guards are
+``skipped``.
+
+Separation of duties: the person who submitted the event (its ``submitted_by`` field, at
+the top level or inside a top-level object such as ``invoice.submitted_by``) may not
+decide its approvals.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.runtime.models import Automation
+from assistant.schemas import WorkflowDraft
+
+SUBMITTER_FIELD = "submitted_by"
+
+
+class RunOptions(BaseModel):
+    """Per-run knobs: how long an action may take and how often it is retried."""
+
+    action_timeout: float = 120.0
+    """Seconds one attempt of an action may take before it is retried."""
+    heartbeat_timeout: float = 10.0
+    """Seconds without a heartbeat after which an attempt counts as lost (a dead worker)."""
+    attempts: int = 5
+
+
+class RunInput(BaseModel):
+    """Everything a run starts from: the automation, its approved version, the event."""
+
+    automation: Automation
+    draft: WorkflowDraft
+    event: dict[str, Any] = Field(default_factory=dict)
+    shadow: bool = False
+    options: RunOptions = Field(default_factory=RunOptions)
+
+
+class RunPlan(BaseModel):
+    """Policy's answer for this run's real values (the Approval Matrix for its amount)."""
+
+    amount: float | None = None
+    approvals: dict[str, list[str]] = Field(default_factory=dict)
+    """Per approval or task step, the roles it needs (distinct people); empty = any user."""
+    grants: dict[str, list[str]] = Field(default_factory=dict)
+    """Which roles stand in for which (a ceo may approve for a cfo)."""
+    separation_of_duties: bool = True
+
+
+class Decision(BaseModel):
+    """A person's answer to a waiting step; ``roles`` come from the directory (None: unknown)."""
+
+    step_id: str
+    user: str
+    roles: list[str] | None
+    accept: bool
+    reason: str | None = None
+
+
+class Waiting(BaseModel):
+    """The step a run waits on and the roles it still needs."""
+
+    step_id: str
+    kind: Literal["approval", "human_task"]
+    needed: list[str]
+
+
+class ActionInput(BaseModel):
+    """One action to perform (or, in a shadow run, to record)."""
+
+    run_id: str
+    content_hash: str
+    step_id: str
+    connector: str
+    operation: str
+    params: dict[str, Any]
+    event: dict[str, Any]
+    outputs: dict[str, Any]
+    shadow: bool = False
+
+
+class ActionOutcome(BaseModel):
+    """What an action did: the rendered params, the connector's answer, the attempt count."""
+
+    status: Literal["ok", "failed"]
+    input: dict[str, Any] = Field(default_factory=dict)
+    output: dict[str, Any] = Field(default_factory=dict)
+    detail: str = ""
+    attempts: int = 1
+
+
+class AuditEntry(BaseModel):
+    """One audit event about a run."""
+
+    name: str
+    run_id: str
+    actor: str
+    content_hash: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def guards(draft: WorkflowDraft) -> dict[str, list[str]]:
+    """Return, per condition step, the ids of the steps it guards (see the module rule).
+
+    Example:
+        >>> from assistant.schemas import Step
+        >>> kinds = ["action", "condition", "approval", "condition", "approval", "action"]
+        >>> steps = [Step(id=f"s{i}", title="t", kind=k, condition="a > 1" if k == "condition"
+        ...          else None) for i, k in enumerate(kinds, 1)]
+        >>> guards(WorkflowDraft(title="t", goal="g", steps=steps))
+        {'s2': ['s3'], 's4': ['s5']}
+    """
+    found: dict[str, list[str]] = {}
+    current: str | None = None
+    for step in draft.steps:
+        if step.kind == "condition":
+            current = step.id
+            found[current] = []
+            continue
+        if current is not None:
+            found[current].append(step.id)
+            if step.kind == "approval":
+                current = None
+    return found
+
+
+def submitter(event: dict[str, Any]) -> str | None:
+    """Return who submitted the event (``submitted_by``, top level or one level down)."""
+    value = event.get(SUBMITTER_FIELD)
+    if value is None:
+        for inner in event.values():
+            if isinstance(inner, dict) and inner.get(SUBMITTER_FIELD) is not None:
+                value = inner[SUBMITTER_FIELD]
+                break
+    return str(value) if value is not None else None
+
+
+def satisfies(held: list[str], needed: str, grants: dict[str, list[str]]) -> bool:
+    """Tell whether someone holding ``held`` may decide for ``needed`` (policy grants)."""
+    return needed in held or any(
+        "*" in grants.get(role, []) or needed in grants.get(role, []) for role in held
+    )
+
+
+def role_for(held: list[str], needed: list[str], grants: dict[str, list[str]]) -> str | None:
+    """Return the still-needed role a person covers, preferring a role they hold exactly."""
+    exact = [role for role in needed if role in held]
+    if exact:
+        return exact[0]
+    return next((role for role in needed if satisfies(held, role, grants)), None)
+
+
+def refusal(
+    decision: Decision, waiting: Waiting | None, plan: RunPlan, event: dict[str, Any], signed: set[str]
+) -> str | None:
+    """Return why ``decision`` is refused, or None when it may be applied."""
+    if waiting is None or waiting.step_id != decision.step_id:
+        return f"step {decision.step_id} is not waiting for a decision (already decided?)"
+    if decision.roles is None:
+        return f"{decision.user} is not a known user"
+    needs = " or ".join(waiting.needed) or "any known user"
+    if waiting.kind == "approval":
+        if plan.separation_of_duties and decision.user == submitter(event):
+            return (
+                f"{decision.user} submitted this and may not approve it (separation of duties); "
+                f"it needs {needs}"
+            )
+        if decision.user in signed:
+            return f"{decision.user} has already signed this run; it needs another {needs}"
+    if waiting.needed and role_for(decision.roles, waiting.needed, plan.grants) is None:
+        return f"{decision.user} does not hold a role this step needs ({needs})"
+    return None

@@ -1,0 +1,125 @@
+"""The invoice automation end to end on a real Temporal dev server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.runtime.conftest import Runtime, automation_for, invoice, invoice_draft
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+
+def statuses(run: object) -> dict[str, str]:
+    """Return step id -> status."""
+    return {s.step_id: s.status for s in run.steps}  # type: ignore[attr-defined]
+
+
+async def test_small_invoice_needs_no_sign_off_and_posts_the_real_values(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    run = await runtime.engine.start(automation_for(draft), draft, invoice(5000))
+    run = await runtime.engine.wait(run.id)
+
+    assert run.status == "completed"
+    assert [s.status for s in run.steps if s.kind == "approval"] == ["skipped", "skipped"]
+    summary = next(s for s in run.steps if s.kind == "action" and "channel" in s.input)
+    assert "INV-2291" in summary.input["text"] and "5000" in summary.input["text"]
+    posted = [a for a in runtime.actions.actions if a.idempotency_key.startswith(run.id)]
+    assert [a.connector for a in posted] == ["webhook", "slack"]
+    assert posted[0].params["payload"]["amount"] == 5000
+    assert not any("{{" in str(a.params) for a in posted)
+
+
+async def test_cfo_sign_off_refuses_others_at_once(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    run = await runtime.engine.start(automation_for(draft), draft, invoice(50000))
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "waiting"
+    approval = next(s for s in run.steps if s.status == "waiting")
+
+    clerk = await runtime.engine.decide(run.id, approval.step_id, user="ana", accept=True)
+    submitter = await runtime.engine.decide(run.id, approval.step_id, user="sam", accept=True)
+    assert not clerk.ok and "cfo" in clerk.message and "carla" in clerk.message
+    assert not submitter.ok and "separation of duties" in submitter.message
+    assert (await runtime.engine.run(run.id)).status == "waiting"
+
+    accepted = await runtime.engine.decide(run.id, approval.step_id, user="carla", accept=True)
+    assert accepted.ok, accepted.message
+    again = await runtime.engine.decide(run.id, approval.step_id, user="carla", accept=True)
+    assert not again.ok
+
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "completed"
+    assert statuses(run)[approval.step_id] == "ok"
+    assert "carla" in next(s for s in run.steps if s.step_id == approval.step_id).detail
+    refused = [e for e in runtime.journal.events if e["event"] == "run_decision_refused"]
+    assert {e["actor"] for e in refused if e["run_id"] == run.id} >= {"ana", "sam"}
+
+
+async def test_large_invoice_needs_cfo_and_ceo_whatever_the_draft_says(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    # The draft's own CEO step is removed: policy on the real amount still asks for a CEO.
+    draft = draft.model_copy(
+        update={"steps": [s for s in draft.steps if s.approver_role != "ceo"]}
+    ).sealed()
+    run = await runtime.engine.start(automation_for(draft), draft, invoice(150000))
+    run = await runtime.engine.wait(run.id)
+    approval = next(s for s in run.steps if s.status == "waiting")
+    assert set(approval.input["needs"]) == {"cfo", "ceo"}
+
+    first = await runtime.engine.decide(run.id, approval.step_id, user="carla", accept=True)
+    assert first.ok and "ceo" in first.message
+    assert (await runtime.engine.wait(run.id)).status == "waiting"
+    second = await runtime.engine.decide(run.id, approval.step_id, user="dan", accept=True)
+    assert second.ok, second.message
+    assert (await runtime.engine.wait(run.id)).status == "completed"
+
+
+async def test_rejection_ends_the_run_without_acting(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    run = await runtime.engine.start(automation_for(draft), draft, invoice(50000))
+    run = await runtime.engine.wait(run.id)
+    approval = next(s for s in run.steps if s.status == "waiting")
+    outcome = await runtime.engine.decide(
+        run.id, approval.step_id, user="carla", accept=False, reason="no PO"
+    )
+    assert outcome.ok
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "rejected"
+    assert not any(
+        a.idempotency_key.startswith(run.id) and a.connector == "slack"
+        for a in runtime.actions.actions
+    )
+
+
+async def test_same_event_id_starts_one_run(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    automation = automation_for(draft)
+    event = invoice(5000)
+    first = await runtime.engine.start(automation, draft, event)
+    await runtime.engine.wait(first.id)
+    second = await runtime.engine.start(automation, draft, event)
+    assert second.id == first.id
+    assert second.status == "completed"
+    posted = [a for a in runtime.actions.actions if a.idempotency_key.startswith(first.id)]
+    assert len(posted) == 2
+
+
+async def test_missing_field_fails_the_step_naming_it(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    event = invoice(5000)
+    del event["invoice"]["due_date"]
+    run = await runtime.engine.start(automation_for(draft), draft, event)
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "failed"
+    failed = next(s for s in run.steps if s.status == "failed")
+    assert "invoice.due_date" in failed.detail
+    assert not any(a.idempotency_key.startswith(run.id) for a in runtime.actions.actions)
+
+
+async def test_shadow_run_records_without_acting(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    run = await runtime.engine.start(automation_for(draft, status="shadow"), draft, invoice(5000))
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "completed" and run.shadow
+    assert all(s.output.get("shadow") for s in run.steps if s.kind == "action")
+    assert not any(a.idempotency_key.startswith(run.id) for a in runtime.actions.actions)
