@@ -73,13 +73,13 @@ class RunActivities:
             for step in run.draft.steps
             if step.kind == "human_task"
         }
-        info = activity.info()
+        run_id = activity.info().workflow_id or ""
         self.journal.event(
             "run_started",
             actor=run.automation.owner,
-            thread=info.workflow_id,
+            thread=run_id,
             content_hash=run.draft.content_hash,
-            run_id=info.workflow_id,
+            run_id=run_id,
             automation_id=run.automation.id,
             version=run.draft.version,
             shadow=run.shadow,

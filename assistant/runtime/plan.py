@@ -160,7 +160,11 @@ def role_for(held: list[str], needed: list[str], grants: dict[str, list[str]]) -
 
 
 def refusal(
-    decision: Decision, waiting: Waiting | None, plan: RunPlan, event: dict[str, Any], signed: set[str]
+    decision: Decision,
+    waiting: Waiting | None,
+    plan: RunPlan,
+    event: dict[str, Any],
+    signed: set[str],
 ) -> str | None:
     """Return why ``decision`` is refused, or None when it may be applied."""
     if waiting is None or waiting.step_id != decision.step_id:

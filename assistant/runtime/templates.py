@@ -47,7 +47,7 @@ def render_value(value: Any, values: Mapping[str, Any]) -> Any:
         return {key: render_value(item, values) for key, item in value.items()}
     if isinstance(value, list):
         return [render_value(item, values) for item in value]
-    if not isinstance(value, str) or "{{" not in value and "{%" not in value:
+    if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
         return value
     whole = WHOLE.match(value)
     try:

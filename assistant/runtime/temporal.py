@@ -83,7 +83,7 @@ class TemporalEngine:
 
     async def run(self, run_id: str) -> Run:
         """Return the run's current state; ``KeyError`` for an unknown id."""
-        handle = self.client.get_workflow_handle(run_id)
+        handle = self.client.get_workflow_handle_for(RunAutomation.run, run_id)
         try:
             described = await handle.describe()
         except RPCError as exc:
@@ -91,8 +91,8 @@ class TemporalEngine:
                 raise KeyError(run_id) from None
             raise
         if described.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-            return await handle.result(result_type=Run)
-        return await handle.query(RunAutomation.current, result_type=Run)
+            return await handle.result()
+        return await handle.query(RunAutomation.current)
 
     async def decide(
         self, run_id: str, step_id: str, *, user: str, accept: bool, reason: str | None = None
@@ -100,17 +100,15 @@ class TemporalEngine:
         """Answer a waiting step as ``user``; a refusal names who can decide."""
         roles = self.directory.roles_of(user)
         decision = Decision(step_id=step_id, user=user, roles=roles, accept=accept, reason=reason)
-        handle = self.client.get_workflow_handle(run_id)
+        handle = self.client.get_workflow_handle_for(RunAutomation.run, run_id)
         try:
-            message = await handle.execute_update(
-                RunAutomation.decide, decision, result_type=str
-            )
+            message = await handle.execute_update(RunAutomation.decide, decision)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             text = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
             needed: list[str] = []
             if isinstance(cause, ApplicationError) and cause.details:
-                needed = list(dict(cause.details[0]).get("needed", []))  # type: ignore[call-overload]
+                needed = list(dict(cause.details[0]).get("needed", []))
             who = [u for u in self.directory.who_can(needed) if u != user] if needed else []
             if who:
                 text = f"{text}. Who can decide: {', '.join(who)}"

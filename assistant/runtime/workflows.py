@@ -101,7 +101,11 @@ class RunAutomation:
         guarded = guards(self.input.draft).get(step.id, [])
         record.output = {"holds": holds, "guards": guarded}
         verb = "runs" if holds else "skips"
-        self.finish(record, "ok", f"{step.condition}: {str(holds).lower()}; {verb} {', '.join(guarded) or 'nothing'}")
+        self.finish(
+            record,
+            "ok",
+            f"{step.condition}: {str(holds).lower()}; {verb} {', '.join(guarded) or 'nothing'}",
+        )
         return holds
 
     async def ask(self, step: Step, record: RunStep) -> bool:
@@ -214,7 +218,11 @@ class RunAutomation:
                 maximum_attempts=options.attempts, initial_interval=timedelta(seconds=1)
             ),
         )
-        record.input, record.output, record.attempts = outcome.input, outcome.output, outcome.attempts
+        record.input, record.output, record.attempts = (
+            outcome.input,
+            outcome.output,
+            outcome.attempts,
+        )
         self.outputs[step.id] = outcome.output
         self.finish(record, outcome.status, outcome.detail)
         return outcome.status == "ok"
