@@ -13,7 +13,14 @@ from assistant.db.journal import Journal
 from assistant.policy.amounts import money_value
 from assistant.policy.facts import is_refund
 from assistant.policy.rules import Policy, load_policy
-from assistant.runtime.plan import ActionInput, ActionOutcome, AuditEntry, RunInput, RunPlan
+from assistant.runtime.plan import (
+    ActionInput,
+    ActionOutcome,
+    AuditEntry,
+    RunInput,
+    RunPlan,
+    raised,
+)
 from assistant.runtime.templates import MissingValue, RenderError, render_params
 from connectors.base import ParamsError
 from connectors.dispatcher import idempotency_key
@@ -39,15 +46,6 @@ def event_amount(event: Mapping[str, Any], policy: Policy, prefix: str = "") -> 
     return max(found, default=None)
 
 
-def approval_roles(policy: Policy, role: str | None, tier: list[str]) -> list[str]:
-    """Return the roles an approval step needs: its own role, raised to the amount's tier."""
-    if role is None:
-        return list(tier)
-    if any(policy.satisfies([held], role) for held in tier):
-        return list(tier)
-    return [role, *(r for r in tier if not policy.satisfies([role], r))]
-
-
 class RunActivities:
     """Activities bound to the services they use; the worker registers their methods."""
 
@@ -63,15 +61,13 @@ class RunActivities:
         """Check policy against this run's real values and record that the run started."""
         amount = event_amount(run.event, self.policy)
         tier = self.policy.roles_for_amount(amount, refund=is_refund(run.draft.goal))
-        approvals = {
-            step.id: approval_roles(self.policy, step.approver_role, tier)
-            for step in run.draft.steps
+        grants = dict(self.policy.approvals.grants)
+        roles = {
+            step.id: raised(step.approver_role, tier, grants)
             if step.kind == "approval"
-        }
-        approvals |= {
-            step.id: [step.approver_role] if step.approver_role else []
+            else step.approver_role
             for step in run.draft.steps
-            if step.kind == "human_task"
+            if step.kind in ("approval", "human_task")
         }
         run_id = activity.info().workflow_id or ""
         self.journal.event(
@@ -84,12 +80,14 @@ class RunActivities:
             version=run.draft.version,
             shadow=run.shadow,
             amount=amount,
-            approvals=approvals,
+            tier=tier,
+            roles=roles,
         )
         return RunPlan(
             amount=amount,
-            approvals=approvals,
-            grants=dict(self.policy.approvals.grants),
+            tier=tier,
+            roles=roles,
+            grants=grants,
             separation_of_duties=self.policy.separation_of_duties.requester_may_not_approve_high_risk,
         )
 

@@ -8,6 +8,14 @@ CFO sign-off → "amount > 100000" → CEO sign-off → post a summary) each con
 its sign-off and the summary is posted on every run. Steps a false condition guards are
 ``skipped``.
 
+Sign-offs for the real amount: policy gives the Approval Matrix tier for the event's amount
+(``cfo`` and ``ceo`` above 100,000). Each sign-off the run reaches asks for its own role,
+raised to the tier role that stands in for it (a controller step asks a cfo at 50,000), plus
+every tier role that no earlier signer covered and no later sign-off expected to run will
+ask for. So the playbook's CFO step and CEO step each ask their own role at 150,000, and a
+version with only the CFO step asks cfo and ceo there (two different people). Tiers raise
+the sign-offs a run reaches; they do not add one where the approved conditions skip it.
+
 Separation of duties: the person who submitted the event (its ``submitted_by`` field, at
 the top level or inside a top-level object such as ``invoice.submitted_by``) may not
 decide its approvals.
@@ -49,8 +57,10 @@ class RunPlan(BaseModel):
     """Policy's answer for this run's real values (the Approval Matrix for its amount)."""
 
     amount: float | None = None
-    approvals: dict[str, list[str]] = Field(default_factory=dict)
-    """Per approval or task step, the roles it needs (distinct people); empty = any user."""
+    tier: list[str] = Field(default_factory=list)
+    """The Approval Matrix roles for the amount (distinct people)."""
+    roles: dict[str, str | None] = Field(default_factory=dict)
+    """Per approval or task step, its role raised to the tier; None = any known user."""
     grants: dict[str, list[str]] = Field(default_factory=dict)
     """Which roles stand in for which (a ceo may approve for a cfo)."""
     separation_of_duties: bool = True
@@ -131,6 +141,24 @@ def guards(draft: WorkflowDraft) -> dict[str, list[str]]:
             if step.kind == "approval":
                 current = None
     return found
+
+
+def raised(role: str | None, tier: list[str], grants: dict[str, list[str]]) -> str | None:
+    """Return the tier role that stands in for ``role`` (stricter or equal), else ``role``."""
+    if role is None or role in tier:
+        return role
+    return next((t for t in tier if satisfies([t], role, grants)), role)
+
+
+def needed_roles(
+    own: str | None, plan: RunPlan, later: list[str | None], signed: list[str]
+) -> list[str]:
+    """Return the roles a reached sign-off asks for (see the module rule)."""
+    needed = [own] if own is not None and own not in signed else []
+    needed += [
+        role for role in plan.tier if role not in signed and role not in later and role != own
+    ]
+    return needed
 
 
 def submitter(event: dict[str, Any]) -> str | None:

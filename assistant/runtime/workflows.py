@@ -9,7 +9,7 @@ separation-of-duties rules.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RunPlan,
         Waiting,
         guards,
+        needed_roles,
         refusal,
         role_for,
     )
@@ -59,6 +60,9 @@ class RunAutomation:
         self.signed: dict[str, str] = {}
         """Who signed this run, and for which role."""
         self.outputs: dict[str, Any] = {}
+        self.guarded = guards(run.draft)
+        self.skip: dict[str, str] = {}
+        """Steps a false condition guards, with the reason shown for them."""
 
     @workflow.run
     async def run(self, run: RunInput) -> Run:
@@ -66,12 +70,10 @@ class RunAutomation:
         self.plan = await workflow.execute_activity(
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
-        guarded = guards(run.draft)
-        skip: dict[str, str] = {}
         for index, step in enumerate(run.draft.steps):
             record = self.state.steps[index]
-            if step.id in skip:
-                self.finish(record, "skipped", skip[step.id])
+            if step.id in self.skip:
+                self.finish(record, "skipped", self.skip[step.id])
                 continue
             if step.blocked_reason:
                 self.finish(record, "blocked", step.blocked_reason)
@@ -82,9 +84,9 @@ class RunAutomation:
                     return await self.end("failed")
                 if not holds:
                     reason = f"skipped: {step.id} ({step.condition}) is false"
-                    skip |= dict.fromkeys(guarded.get(step.id, []), reason)
+                    self.skip |= dict.fromkeys(self.guarded.get(step.id, []), reason)
             elif step.kind in ("approval", "human_task"):
-                if not await self.ask(step, record):
+                if not await self.ask(index, step, record):
                     return await self.end("rejected")
             elif not await self.act(step, record):
                 return await self.end("failed")
@@ -94,11 +96,11 @@ class RunAutomation:
         """Evaluate a condition on the event; None (step failed) when it cannot be."""
         record.started_at = workflow.now()
         try:
-            holds = evaluate(step.condition or "", {**self.input.event, "steps": self.outputs})
+            holds = evaluate(step.condition or "", self.values())
         except ConditionError as exc:
             self.finish(record, "failed", f"{step.condition}: {exc}")
             return None
-        guarded = guards(self.input.draft).get(step.id, [])
+        guarded = self.guarded.get(step.id, [])
         record.output = {"holds": holds, "guards": guarded}
         verb = "runs" if holds else "skips"
         self.finish(
@@ -108,15 +110,46 @@ class RunAutomation:
         )
         return holds
 
-    async def ask(self, step: Step, record: RunStep) -> bool:
+    def values(self) -> dict[str, Any]:
+        """Return what conditions see: the event and earlier steps' outputs."""
+        return {**self.input.event, "steps": self.outputs}
+
+    def later_sign_offs(self, index: int) -> list[str | None]:
+        """Return the roles of later sign-offs expected to run, judged on the event now."""
+        steps = self.input.draft.steps
+        position = {s.id: i for i, s in enumerate(steps)}
+        guard_of = {sid: cond for cond, ids in self.guarded.items() for sid in ids}
+        found: list[str | None] = []
+        for step in steps[index + 1 :]:
+            if step.kind != "approval" or step.id in self.skip or step.blocked_reason:
+                continue
+            cond = guard_of.get(step.id)
+            if cond is not None and position[cond] > index:
+                try:
+                    holds = evaluate(steps[position[cond]].condition or "", self.values())
+                except ConditionError:
+                    holds = False  # unknown now: ask for the role here rather than never
+                if not holds:
+                    continue
+            found.append(self.plan.roles.get(step.id))
+        return found
+
+    async def ask(self, index: int, step: Step, record: RunStep) -> bool:
         """Wait until the people this step needs accept it; False when someone rejects."""
-        kind = "approval" if step.kind == "approval" else "human_task"
-        needed = [r for r in self.plan.approvals.get(step.id, []) if r not in self.signed.values()]
+        kind: Literal["approval", "human_task"] = (
+            "approval" if step.kind == "approval" else "human_task"
+        )
+        own = self.plan.roles.get(step.id)
         record.started_at = workflow.now()
-        already = [f"{user} ({role})" for user, role in self.signed.items()]
-        if kind == "approval" and not needed and already:
-            self.finish(record, "ok", f"already signed in this run by {', '.join(already)}")
-            return True
+        if kind == "human_task":
+            needed = [own] if own else []
+        else:
+            signed = list(self.signed.values())
+            needed = needed_roles(own, self.plan, self.later_sign_offs(index), signed)
+            if not needed and (own is not None or self.plan.tier):
+                by = ", ".join(f"{user} ({role})" for user, role in self.signed.items())
+                self.finish(record, "ok", f"already signed in this run by {by}")
+                return True
         record.input = {"needs": needed or ["any user"]}
         self.waiting = Waiting(step_id=step.id, kind=kind, needed=needed)
         record.status = "waiting"
@@ -127,9 +160,9 @@ class RunAutomation:
             reason = f": {self.rejected.reason}" if self.rejected.reason else ""
             self.finish(record, "rejected", f"rejected by {self.rejected.user}{reason}")
             return False
-        by = [f"{user} ({role})" for user, role in record.output.get("signed", [])]
+        signers = ", ".join(f"{user} ({role})" for user, role in record.output.get("signed", []))
         verb = "done" if kind == "human_task" else "approved"
-        self.finish(record, "ok", f"{verb} by {', '.join(by)}")
+        self.finish(record, "ok", f"{verb} by {signers}")
         return True
 
     @workflow.update(name="decide")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.schemas import Step, WorkflowDraft
 from tests.runtime.conftest import Runtime, automation_for, invoice, invoice_draft
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -74,6 +75,26 @@ async def test_large_invoice_needs_cfo_and_ceo_whatever_the_draft_says(runtime: 
     assert (await runtime.engine.wait(run.id)).status == "completed"
 
 
+async def test_the_playbooks_cfo_then_ceo_steps_each_ask_their_own_role(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    run = await runtime.engine.start(automation_for(draft), draft, invoice(150000))
+    run = await runtime.engine.wait(run.id)
+    cfo_step = next(s for s in run.steps if s.status == "waiting")
+    assert cfo_step.input["needs"] == ["cfo"]
+    assert (await runtime.engine.decide(run.id, cfo_step.step_id, user="carla", accept=True)).ok
+
+    run = await runtime.engine.wait(run.id)
+    ceo_step = next(s for s in run.steps if s.status == "waiting")
+    assert ceo_step.step_id != cfo_step.step_id and ceo_step.input["needs"] == ["ceo"]
+    refused = await runtime.engine.decide(run.id, ceo_step.step_id, user="carla", accept=True)
+    assert not refused.ok and "dan" in refused.message
+    assert (await runtime.engine.decide(run.id, ceo_step.step_id, user="dan", accept=True)).ok
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "completed"
+    late = await runtime.engine.decide(run.id, ceo_step.step_id, user="dan", accept=True)
+    assert not late.ok
+
+
 async def test_rejection_ends_the_run_without_acting(runtime: Runtime) -> None:
     draft = invoice_draft()
     run = await runtime.engine.start(automation_for(draft), draft, invoice(50000))
@@ -123,3 +144,41 @@ async def test_shadow_run_records_without_acting(runtime: Runtime) -> None:
     assert run.status == "completed" and run.shadow
     assert all(s.output.get("shadow") for s in run.steps if s.kind == "action")
     assert not any(a.idempotency_key.startswith(run.id) for a in runtime.actions.actions)
+
+
+async def test_a_human_task_waits_for_done(runtime: Runtime) -> None:
+    draft = WorkflowDraft(
+        title="Check the delivery",
+        goal="Someone in the warehouse checks the delivery, then finance hears about it",
+        steps=[
+            Step(id="s1", title="Check the pallet", kind="human_task", approver_role="manager"),
+            Step(
+                id="s2",
+                title="Tell finance",
+                kind="action",
+                connector="slack",
+                operation="post_message",
+                params={"channel": "#finance", "text": "Delivery {{delivery.ref}} checked"},
+            ),
+        ],
+    ).sealed()
+    run = await runtime.engine.start(automation_for(draft), draft, {"delivery": {"ref": "D-1"}})
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "waiting" and run.steps[0].status == "waiting"
+    assert not (await runtime.engine.decide(run.id, "s1", user="ana", accept=True)).ok
+    assert (await runtime.engine.decide(run.id, "s1", user="mia", accept=True)).ok
+    run = await runtime.engine.wait(run.id)
+    assert run.status == "completed"
+    assert run.steps[1].input["text"] == "Delivery D-1 checked"
+
+
+async def test_a_condition_on_a_missing_field_fails_naming_it(runtime: Runtime) -> None:
+    draft = invoice_draft()
+    event = invoice(5000)
+    del event["invoice"]["amount"]
+    run = await runtime.engine.wait(
+        (await runtime.engine.start(automation_for(draft), draft, event)).id
+    )
+    assert run.status == "failed"
+    failed = next(s for s in run.steps if s.status == "failed")
+    assert failed.kind in ("condition", "action") and "invoice.amount" in failed.detail

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from assistant.policy import load_policy
-from assistant.runtime.activities import approval_roles, event_amount
-from assistant.runtime.plan import Decision, RunPlan, Waiting, guards, refusal, submitter
+from assistant.runtime.activities import event_amount
+from assistant.runtime.plan import (
+    Decision,
+    RunPlan,
+    Waiting,
+    guards,
+    needed_roles,
+    raised,
+    refusal,
+    submitter,
+)
 from tests.runtime.conftest import invoice, invoice_draft
 
 POLICY = load_policy()
@@ -23,9 +32,13 @@ def test_each_condition_guards_its_sign_off_and_the_summary_always_runs() -> Non
 
 def test_the_approval_matrix_applies_to_the_events_real_amount() -> None:
     assert event_amount(invoice(150000), POLICY) == 150000
-    assert approval_roles(POLICY, "cfo", POLICY.roles_for_amount(150000)) == ["cfo", "ceo"]
-    assert approval_roles(POLICY, "cfo", POLICY.roles_for_amount(50000)) == ["cfo"]
-    assert approval_roles(POLICY, "ceo", POLICY.roles_for_amount(50000)) == ["ceo"]
+    grants = PLAN.grants
+    top = RunPlan(tier=POLICY.roles_for_amount(150000), grants=grants)
+    assert needed_roles("cfo", top, later=[], signed=[]) == ["cfo", "ceo"]
+    assert needed_roles("cfo", top, later=["ceo"], signed=[]) == ["cfo"]
+    assert needed_roles("ceo", top, later=[], signed=["cfo"]) == ["ceo"]
+    assert raised("controller", POLICY.roles_for_amount(50000), grants) == "cfo"
+    assert raised("ceo", POLICY.roles_for_amount(50000), grants) == "ceo"
 
 
 def test_refusals_name_the_reason_and_the_role() -> None:
