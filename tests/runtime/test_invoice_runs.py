@@ -182,3 +182,10 @@ async def test_a_condition_on_a_missing_field_fails_naming_it(runtime: Runtime) 
     assert run.status == "failed"
     failed = next(s for s in run.steps if s.status == "failed")
     assert failed.kind in ("condition", "action") and "invoice.amount" in failed.detail
+
+
+async def test_unknown_runs_are_not_found(runtime: Runtime) -> None:
+    with pytest.raises(KeyError):
+        await runtime.engine.run("auto_nope.e1")
+    outcome = await runtime.engine.decide("auto_nope.e1", "s1", user="carla", accept=True)
+    assert not outcome.ok and "auto_nope.e1" in outcome.message
