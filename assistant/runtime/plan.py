@@ -23,11 +23,12 @@ decide its approvals.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.runtime.models import Automation
+from assistant.runtime.models import Automation, Run, RunStep
 from assistant.schemas import WorkflowDraft
 
 SUBMITTER_FIELD = "submitted_by"
@@ -51,6 +52,8 @@ class RunInput(BaseModel):
     event: dict[str, Any] = Field(default_factory=dict)
     shadow: bool = False
     options: RunOptions = Field(default_factory=RunOptions)
+    received_at: datetime | None = None
+    """When the event arrived; the run's ``started_at``."""
 
 
 class RunPlan(BaseModel):
@@ -116,6 +119,20 @@ class AuditEntry(BaseModel):
     actor: str
     content_hash: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+def initial_run(run_id: str, run: RunInput, now: datetime) -> Run:
+    """Return the run as it stands before its first step: running, every step pending."""
+    return Run(
+        id=run_id,
+        automation_id=run.automation.id,
+        version=run.draft.version,
+        content_hash=run.draft.content_hash,
+        shadow=run.shadow,
+        event=run.event,
+        started_at=run.received_at or now,
+        steps=[RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in run.draft.steps],
+    )
 
 
 def guards(draft: WorkflowDraft) -> dict[str, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -16,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from assistant.db.journal import Journal
 from assistant.db.users import Directory
 from assistant.runtime.models import FINISHED, Automation, Outcome, Run
-from assistant.runtime.plan import Decision, RunInput, RunOptions
+from assistant.runtime.plan import Decision, RunInput, RunOptions, initial_run
 from assistant.runtime.workflows import RunAutomation
 from assistant.schemas import WorkflowDraft
 
@@ -64,6 +65,7 @@ class TemporalEngine:
             event=event,
             shadow=automation.status == "shadow",
             options=self.options,
+            received_at=datetime.now(UTC),
         )
         try:
             await self.client.start_workflow(
@@ -72,14 +74,12 @@ class TemporalEngine:
                 id=run_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.ALREADY_EXISTS:
-                raise
         except WorkflowAlreadyStartedError:
-            pass  # the same event id already started a run, which has finished
-        return await self.run(run_id)
+            return await self.run(run_id)  # the same event id started this run before
+        # What the run shows before its first step, without a round trip to the worker.
+        return initial_run(run_id, data, datetime.now(UTC))
 
     async def run(self, run_id: str) -> Run:
         """Return the run's current state; ``KeyError`` for an unknown id."""

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RunPlan,
         Waiting,
         guards,
+        initial_run,
         needed_roles,
         refusal,
         role_for,
@@ -44,16 +45,7 @@ class RunAutomation:
     @workflow.init
     def __init__(self, run: RunInput) -> None:
         self.input = run
-        self.state = Run(
-            id=workflow.info().workflow_id,
-            automation_id=run.automation.id,
-            version=run.draft.version,
-            content_hash=run.draft.content_hash,
-            shadow=run.shadow,
-            event=run.event,
-            started_at=workflow.now(),
-            steps=[RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in run.draft.steps],
-        )
+        self.state = initial_run(workflow.info().workflow_id, run, workflow.now())
         self.plan = RunPlan()
         self.waiting: Waiting | None = None
         self.rejected: Decision | None = None
@@ -67,7 +59,7 @@ class RunAutomation:
     @workflow.run
     async def run(self, run: RunInput) -> Run:
         """Run every step in order; return the finished run."""
-        self.plan = await workflow.execute_activity(
+        self.plan = await workflow.execute_local_activity(
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
         for index, step in enumerate(run.draft.steps):
@@ -173,7 +165,7 @@ class RunAutomation:
         against it; the run waits for this handler before it ends.
         """
         answer = self.apply(decision)
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "audit_run",
             AuditEntry(
                 name="run_decision",
@@ -276,7 +268,7 @@ class RunAutomation:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.state.status = status
         self.state.finished_at = workflow.now()
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "audit_run",
             AuditEntry(
                 name="run_finished",

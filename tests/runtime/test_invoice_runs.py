@@ -124,6 +124,13 @@ async def test_same_event_id_starts_one_run(runtime: Runtime) -> None:
     posted = [a for a in runtime.actions.actions if a.idempotency_key.startswith(first.id)]
     assert len(posted) == 2
 
+    waiting_event = invoice(50000)
+    waiting = await runtime.engine.wait(
+        (await runtime.engine.start(automation, draft, waiting_event)).id
+    )
+    again = await runtime.engine.start(automation, draft, waiting_event)
+    assert again.id == waiting.id and again.status == "waiting"
+
 
 async def test_missing_field_fails_the_step_naming_it(runtime: Runtime) -> None:
     draft = invoice_draft()
