@@ -9,7 +9,9 @@ activities (and the same update-driven wait), plus the dev server's memory.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,6 +95,19 @@ def bench_draft() -> WorkflowDraft:
     return WorkflowDraft(title="bench", goal="bench", steps=steps).sealed()
 
 
+def bench_automation(draft: WorkflowDraft) -> Automation:
+    """Return a live automation of ``draft``."""
+    return Automation(
+        id=f"bench-{draft.content_hash[:8]}",
+        workflow_id=draft.id,
+        version=1,
+        content_hash=draft.content_hash,
+        title="bench",
+        owner="mia",
+        created_at=datetime.now(UTC),
+    )
+
+
 def percentiles(values: list[float]) -> str:
     """Return 'p50 / p95' in milliseconds."""
     ordered = sorted(values)
@@ -121,21 +136,12 @@ async def measure_automation(client: Client, queue: str, runs: int) -> dict[str,
         journal=MemoryJournal(),
     )
     draft = bench_draft()
-    automation = Automation(
-        id="bench",
-        workflow_id=draft.id,
-        version=1,
-        content_hash=draft.content_hash,
-        title="bench",
-        owner="mia",
-        created_at=datetime.now(UTC),
-    )
+    automation = bench_automation(draft)
     found: dict[str, list[float]] = {"first": [], "next": [], "total": []}
     async with build_worker(client, activities, task_queue=queue):
         for i in range(runs):
-            run_id = f"bench.{uuid.uuid4().hex[:8]}"
             began = time.perf_counter()
-            await engine.start(automation, draft, {"id": run_id.split(".")[1], "n": i})
+            run_id = (await engine.start(automation, draft, {"n": i})).id
             await until(clock, run_id, 1)
             await engine.wait(run_id)
             decided = time.perf_counter()
@@ -180,6 +186,47 @@ async def measure_bare(client: Client, queue: str, runs: int) -> dict[str, list[
     return found
 
 
+async def measure_throughput(
+    client: Client, settings: TemporalSettings, *, workers: int, runs: int, home: Path
+) -> float:
+    """Return runs/s of sign-off-free runs executed by ``workers`` ``flowdraft worker`` processes."""
+    queue = f"bench-throughput-{workers}"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "worker"],
+            env={
+                **os.environ,
+                "FLOWDRAFT_HOME": str(home / f"worker-{workers}-{n}"),
+                "FLOWDRAFT_TEMPORAL_ADDRESS": settings.target,
+                "FLOWDRAFT_TEMPORAL_TASK_QUEUE": queue,
+            },
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(workers)
+    ]
+    try:
+        engine = TemporalEngine(
+            client, task_queue=queue, directory=MemoryDirectory({}), journal=MemoryJournal()
+        )
+        draft = bench_draft()
+        draft = draft.model_copy(
+            update={"steps": [s for s in draft.steps if s.kind == "action"]}
+        ).sealed()
+        automation = bench_automation(draft)
+        await engine.wait((await engine.start(automation, draft, {"n": 0})).id, timeout=120)
+        began = time.perf_counter()
+        started = await asyncio.gather(
+            *(engine.start(automation, draft, {"n": i}) for i in range(runs))
+        )
+        for run in started:
+            await engine.wait(run.id, timeout=300)
+        return runs / (time.perf_counter() - began)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+
+
 def resident_mib(pid: int) -> float:
     """Return a process's resident memory in MiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -188,7 +235,7 @@ def resident_mib(pid: int) -> float:
     return 0.0
 
 
-async def benchmark(runs: int = 30) -> str:
+async def benchmark(runs: int = 30, throughput_runs: int = 40) -> str:
     """Run both measurements on a fresh embedded server; return the report text."""
     settings = TemporalSettings(
         port=free_port(), http_port=free_port(), metrics_port=free_port(), ui_port=free_port()
@@ -203,6 +250,12 @@ async def benchmark(runs: int = 30) -> str:
             ours = await measure_automation(client, "bench-auto", runs)
             assert server.process is not None
             memory = resident_mib(server.process.pid)
+            rates = {
+                n: await measure_throughput(
+                    client, settings, workers=n, runs=throughput_runs, home=Path(home)
+                )
+                for n in (1, 2)
+            }
         finally:
             await server.stop()
     lines = [f"{runs} runs, {ACTIONS} actions and one sign-off each (p50 / p95)"]
@@ -216,6 +269,8 @@ async def benchmark(runs: int = 30) -> str:
             f"{label:26} automation {percentiles(ours[key])}   bare {percentiles(bare[key])}   x{ratio:.2f}"
         )
     lines.append(f"embedded dev server memory: {memory:.0f} MiB resident")
+    for n, rate in rates.items():
+        lines.append(f"throughput, {n} worker process(es): {rate:.1f} runs/s ({ACTIONS} actions)")
     return "\n".join(lines)
 
 

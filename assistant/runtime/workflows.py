@@ -8,6 +8,7 @@ separation-of-duties rules.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -54,6 +55,8 @@ class RunAutomation:
         self.outputs: dict[str, Any] = {}
         self.guarded = guards(run.draft)
         self.skip: dict[str, str] = {}
+        self.audits: list[workflow.ActivityHandle[Any]] = []
+        """Decision audits in flight; the run ends once they are written."""
         """Steps a false condition guards, with the reason shown for them."""
 
     @workflow.run
@@ -158,14 +161,14 @@ class RunAutomation:
         return True
 
     @workflow.update(name="decide")
-    async def decide(self, decision: Decision) -> str:
+    def decide(self, decision: Decision) -> str:
         """Apply an accepted or rejected decision on the waiting step; say what it did.
 
-        The state changes before the audit is awaited, so a second decision is validated
-        against it; the run waits for this handler before it ends.
+        The decision's audit is started here and awaited before the run ends, so neither
+        the answer to the decider nor the next step waits for it.
         """
         answer = self.apply(decision)
-        await workflow.execute_local_activity(
+        audit = workflow.start_activity(
             "audit_run",
             AuditEntry(
                 name="run_decision",
@@ -181,6 +184,7 @@ class RunAutomation:
             ),
             start_to_close_timeout=QUICK,
         )
+        self.audits.append(audit)
         return answer
 
     def apply(self, decision: Decision) -> str:
@@ -266,6 +270,7 @@ class RunAutomation:
                 record.status = "skipped"
                 record.detail = f"not reached: the run {status}"
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self.audits)
         self.state.status = status
         self.state.finished_at = workflow.now()
         await workflow.execute_local_activity(
