@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from assistant.policy.conditions import ConditionError, evaluate
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         AuditEntry,
         Decision,
         RunInput,
+        RunOptions,
         RunPlan,
         Waiting,
         guards,
@@ -55,9 +56,9 @@ class RunAutomation:
         self.outputs: dict[str, Any] = {}
         self.guarded = guards(run.draft)
         self.skip: dict[str, str] = {}
+        """Steps a false condition guards, with the reason shown for them."""
         self.audits: list[workflow.ActivityHandle[Any]] = []
         """Decision audits in flight; the run ends once they are written."""
-        """Steps a false condition guards, with the reason shown for them."""
 
     @workflow.run
     async def run(self, run: RunInput) -> Run:
@@ -227,7 +228,29 @@ class RunAutomation:
         record.status = "running"
         record.started_at = workflow.now()
         options = self.input.options
-        outcome: ActionOutcome = await workflow.execute_activity(
+        try:
+            outcome = await self.perform(step, options)
+        except ActivityError as exc:
+            # Every attempt crashed or timed out: the step fails with the last reason.
+            reason = exc.cause.message if isinstance(exc.cause, FailureError) else str(exc)
+            outcome = ActionOutcome(
+                status="failed",
+                detail=f"{step.connector}.{step.operation} gave up after {options.attempts} "
+                f"attempts: {reason}",
+                attempts=options.attempts,
+            )
+        record.input, record.output, record.attempts = (
+            outcome.input,
+            outcome.output,
+            outcome.attempts,
+        )
+        self.outputs[step.id] = outcome.output
+        self.finish(record, outcome.status, outcome.detail)
+        return outcome.status == "ok"
+
+    async def perform(self, step: Step, options: RunOptions) -> ActionOutcome:
+        """Run the action activity, retried on crashes, lost workers and timeouts."""
+        return await workflow.execute_activity(
             "perform_action",
             ActionInput(
                 run_id=self.state.id,
@@ -247,14 +270,6 @@ class RunAutomation:
                 maximum_attempts=options.attempts, initial_interval=timedelta(seconds=1)
             ),
         )
-        record.input, record.output, record.attempts = (
-            outcome.input,
-            outcome.output,
-            outcome.attempts,
-        )
-        self.outputs[step.id] = outcome.output
-        self.finish(record, outcome.status, outcome.detail)
-        return outcome.status == "ok"
 
     def finish(self, record: RunStep, status: RunStepStatus, detail: str) -> None:
         """Close a step with its status and a sentence saying why."""

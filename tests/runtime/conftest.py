@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +24,9 @@ from assistant.runtime.worker import build_worker
 from assistant.schemas import Slots, WorkflowDraft
 from assistant.settings import TemporalSettings
 from assistant.web.process import free_port
+from connectors.base import ActionResult
 from connectors.registry import ConnectorRegistry
-from connectors.sandbox import ActionLog
+from connectors.sandbox import ActionLog, SandboxConnector
 from knowledge.library import cached_library
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +91,22 @@ def invoice(amount: float, **extra: Any) -> dict[str, Any]:
     }
 
 
+class CrashingConnector(SandboxConnector):
+    """The sandbox connector, crashing on every call: a bug or an outage past retries."""
+
+    async def execute(
+        self, operation: str, params: Mapping[str, Any], idempotency_key: str
+    ) -> ActionResult:
+        """Crash."""
+        raise ConnectionError("the note store is down")
+
+
+def registry_with_crashes(actions: ActionLog) -> ConnectorRegistry:
+    """Return sandboxed connectors whose ``sandbox`` connector always crashes."""
+    kept = [c for c in ConnectorRegistry.sandboxed(actions) if c.name != "sandbox"]
+    return ConnectorRegistry([*kept, CrashingConnector("sandbox", log=actions)])
+
+
 @dataclass
 class Runtime:
     """The pieces a test drives and inspects."""
@@ -109,7 +126,7 @@ async def runtime(tmp_path_factory: Any) -> AsyncIterator[Runtime]:
     await server.start()
     client = await connect(settings)
     actions, journal = ActionLog(), MemoryJournal()
-    activities = RunActivities(ConnectorRegistry.sandboxed(actions), journal)
+    activities = RunActivities(registry_with_crashes(actions), journal)
     engine = TemporalEngine(
         client,
         task_queue=settings.task_queue,

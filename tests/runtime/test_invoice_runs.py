@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.db.users import MemoryDirectory
+from assistant.runtime.plan import RunOptions
+from assistant.runtime.temporal import TemporalEngine
 from assistant.schemas import Step, WorkflowDraft
-from tests.runtime.conftest import Runtime, automation_for, invoice, invoice_draft
+from tests.runtime.conftest import PEOPLE, Runtime, automation_for, invoice, invoice_draft
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -200,3 +203,35 @@ async def test_unknown_runs_are_not_found(runtime: Runtime) -> None:
         await runtime.engine.run("auto_nope.e1")
     outcome = await runtime.engine.decide("auto_nope.e1", "s1", user="carla", accept=True)
     assert not outcome.ok and "auto_nope.e1" in outcome.message
+
+
+async def test_an_action_that_keeps_crashing_fails_its_step_after_the_retries(
+    runtime: Runtime,
+) -> None:
+    engine = TemporalEngine(
+        runtime.engine.client,
+        task_queue=runtime.settings.task_queue,
+        directory=MemoryDirectory(PEOPLE),
+        journal=runtime.journal,
+        options=RunOptions(attempts=2),
+    )
+    draft = WorkflowDraft(
+        title="Keep a note",
+        goal="Note each delivery",
+        steps=[
+            Step(
+                id="s1",
+                title="Note it",
+                kind="action",
+                connector="sandbox",
+                operation="record",
+                params={"note": "delivery {{delivery.ref}}"},
+            )
+        ],
+    ).sealed()
+    run = await engine.start(automation_for(draft), draft, {"delivery": {"ref": "D-2"}})
+    run = await engine.wait(run.id)
+    assert run.status == "failed"
+    assert run.steps[0].status == "failed" and run.steps[0].attempts == 2
+    assert "gave up after 2 attempts" in run.steps[0].detail
+    assert "the note store is down" in run.steps[0].detail
