@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.db.users import MemoryDirectory
+from assistant.runtime.inbox import inbox_items
 from assistant.runtime.plan import RunOptions
 from assistant.runtime.temporal import TemporalEngine
 from assistant.schemas import Step, WorkflowDraft
@@ -39,6 +40,15 @@ async def test_cfo_sign_off_refuses_others_at_once(runtime: Runtime) -> None:
     run = await runtime.engine.wait(run.id)
     assert run.status == "waiting"
     approval = next(s for s in run.steps if s.status == "waiting")
+
+    [item] = inbox_items(run, title=draft.title)
+    assert (item.kind, item.step_id, item.approver_role) == (
+        "run_approval",
+        approval.step_id,
+        "cfo",
+    )
+    assert "`invoice.amount`: 50000" in item.request.description
+    assert "Parcel Path" in item.request.description
 
     clerk = await runtime.engine.decide(run.id, approval.step_id, user="ana", accept=True)
     submitter = await runtime.engine.decide(run.id, approval.step_id, user="sam", accept=True)
@@ -179,6 +189,8 @@ async def test_a_human_task_waits_for_done(runtime: Runtime) -> None:
     run = await runtime.engine.start(automation_for(draft), draft, {"delivery": {"ref": "D-1"}})
     run = await runtime.engine.wait(run.id)
     assert run.status == "waiting" and run.steps[0].status == "waiting"
+    [task] = inbox_items(run, title=draft.title)
+    assert (task.kind, task.approver_role) == ("run_task", "manager")
     assert not (await runtime.engine.decide(run.id, "s1", user="ana", accept=True)).ok
     assert (await runtime.engine.decide(run.id, "s1", user="mia", accept=True)).ok
     run = await runtime.engine.wait(run.id)
