@@ -18,6 +18,7 @@ from assistant.db.journal import Journal
 from assistant.db.users import Directory
 from assistant.runtime.models import FINISHED, Automation, Outcome, Run
 from assistant.runtime.plan import Decision, RunInput, RunOptions, initial_run
+from assistant.runtime.schedules import RunSchedules
 from assistant.runtime.workflows import RunAutomation
 from assistant.schemas import WorkflowDraft
 
@@ -53,6 +54,7 @@ class TemporalEngine:
         self.directory = directory
         self.journal = journal
         self.options = options or RunOptions()
+        self.schedules = RunSchedules(client, task_queue=task_queue, options=self.options)
 
     async def start(
         self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]

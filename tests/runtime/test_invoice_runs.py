@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from assistant.db.users import MemoryDirectory
@@ -247,3 +250,36 @@ async def test_an_action_that_keeps_crashing_fails_its_step_after_the_retries(
     assert run.steps[0].status == "failed" and run.steps[0].attempts == 2
     assert "gave up after 2 attempts" in run.steps[0].detail
     assert "the note store is down" in run.steps[0].detail
+
+
+async def test_a_schedule_fires_runs_of_its_automation(runtime: Runtime) -> None:
+    draft = WorkflowDraft(
+        title="Weekly digest",
+        goal="Every Monday at 9am post the digest in #ops",
+        steps=[
+            Step(
+                id="s1",
+                title="Post the digest",
+                kind="action",
+                connector="slack",
+                operation="post_message",
+                params={"channel": "#ops", "text": "Digest ({{schedule.cron}})"},
+            )
+        ],
+    ).sealed()
+    automation = automation_for(draft)
+    schedules = runtime.engine.schedules
+    await schedules.put(automation, draft, "0 9 * * 1", timezone="Europe/Paris")
+    try:
+        await schedules.trigger(automation.id)
+        runs: list[str] = []
+        deadline = time.monotonic() + 20
+        while not runs:
+            assert time.monotonic() < deadline, "the schedule did not fire"
+            runs = await schedules.recent_runs(automation.id)
+            await asyncio.sleep(0.05)
+        run = await runtime.engine.wait(runs[0])
+        assert run.status == "completed" and run.automation_id == automation.id
+        assert run.steps[0].input["text"] == "Digest (0 9 * * 1)"
+    finally:
+        await schedules.remove(automation.id)
