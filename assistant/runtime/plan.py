@@ -54,6 +54,10 @@ class RunInput(BaseModel):
     options: RunOptions = Field(default_factory=RunOptions)
     received_at: datetime | None = None
     """When the event arrived; the run's ``started_at``."""
+    previous: Run | None = None
+    """A failed run this one retries: its steps before the failed one are kept, not redone."""
+    key_run_id: str | None = None
+    """The run id in idempotency keys: a retry keeps its original run's keys."""
 
 
 class RunPlan(BaseModel):
@@ -122,7 +126,11 @@ class AuditEntry(BaseModel):
 
 
 def initial_run(run_id: str, run: RunInput, now: datetime) -> Run:
-    """Return the run as it stands before its first step: running, every step pending."""
+    """Return the run as it stands before its first step (a retry keeps the steps it keeps)."""
+    steps = [RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in run.draft.steps]
+    if run.previous is not None:
+        kept = resume_point(run.previous)
+        steps[:kept] = run.previous.steps[:kept]
     return Run(
         id=run_id,
         automation_id=run.automation.id,
@@ -131,8 +139,13 @@ def initial_run(run_id: str, run: RunInput, now: datetime) -> Run:
         shadow=run.shadow,
         event=run.event,
         started_at=run.received_at or now,
-        steps=[RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in run.draft.steps],
+        steps=steps,
     )
+
+
+def resume_point(previous: Run) -> int:
+    """Return the index of the step a retry of ``previous`` starts from (its failed step)."""
+    return next((i for i, s in enumerate(previous.steps) if s.status == "failed"), 0)
 
 
 def guards(draft: WorkflowDraft) -> dict[str, list[str]]:

@@ -22,6 +22,8 @@ from assistant.runtime.schedules import RunSchedules
 from assistant.runtime.workflows import RunAutomation
 from assistant.schemas import WorkflowDraft
 
+RETRY = ".retry-"
+"""Between a run's id and a retry's suffix."""
 POLL = 0.05
 """Seconds between looks at a run while waiting for it to settle."""
 
@@ -82,6 +84,38 @@ class TemporalEngine:
             return await self.run(run_id)  # the same event id started this run before
         # What the run shows before its first step, without a round trip to the worker.
         return initial_run(run_id, data, datetime.now(UTC))
+
+    async def retry(self, run_id: str, automation: Automation, draft: WorkflowDraft) -> Run:
+        """Start a new run that redoes a failed run from its failed step, on the same version.
+
+        Steps before the failed one keep their results; actions keep their idempotency keys,
+        so an action a receiver already got is not performed twice. Raises ``ValueError``
+        when the run did not fail or ``draft`` is not the version it ran.
+        """
+        previous = await self.run(run_id)
+        if previous.status != "failed":
+            raise ValueError(f"run {run_id} is {previous.status}; only a failed run is retried")
+        if previous.content_hash != draft.content_hash:
+            raise ValueError(f"run {run_id} ran another version than {draft.content_hash[:12]}")
+        origin = run_id.split(RETRY)[0]
+        data = RunInput(
+            automation=automation,
+            draft=draft,
+            event=previous.event,
+            shadow=previous.shadow,
+            options=self.options,
+            received_at=datetime.now(UTC),
+            previous=previous,
+            key_run_id=origin,
+        )
+        new_id = f"{origin}{RETRY}{uuid.uuid4().hex[:6]}"
+        await self.client.start_workflow(
+            RunAutomation.run, data, id=new_id, task_queue=self.task_queue
+        )
+        self.journal.event(
+            "run_retried", actor=automation.owner, thread=new_id, run_id=new_id, retries=run_id
+        )
+        return initial_run(new_id, data, datetime.now(UTC))
 
     async def run(self, run_id: str) -> Run:
         """Return the run's current state; ``KeyError`` for an unknown id."""

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         initial_run,
         needed_roles,
         refusal,
+        resume_point,
         role_for,
     )
     from assistant.schemas import Step
@@ -66,7 +67,8 @@ class RunAutomation:
         self.plan = await workflow.execute_local_activity(
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
-        for index, step in enumerate(run.draft.steps):
+        start = self.restore(run.previous) if run.previous else 0
+        for index, step in enumerate(run.draft.steps[start:], start):
             record = self.state.steps[index]
             if step.id in self.skip:
                 self.finish(record, "skipped", self.skip[step.id])
@@ -87,6 +89,19 @@ class RunAutomation:
             elif not await self.act(step, record):
                 return await self.end("failed")
         return await self.end("completed")
+
+    def restore(self, previous: Run) -> int:
+        """Keep what a failed run did before its failed step; return where to go on."""
+        start = resume_point(previous)
+        for index, record in enumerate(previous.steps[:start]):
+            self.state.steps[index] = record
+            if record.kind == "action" and record.status == "ok":
+                self.outputs[record.step_id] = record.output
+            elif record.status == "skipped":
+                self.skip[record.step_id] = record.detail
+            if record.kind == "approval":
+                self.signed |= {user: role for user, role in record.output.get("signed", [])}
+        return start
 
     def check(self, step: Step, record: RunStep) -> bool | None:
         """Evaluate a condition on the event; None (step failed) when it cannot be."""
@@ -253,7 +268,7 @@ class RunAutomation:
         return await workflow.execute_activity(
             "perform_action",
             ActionInput(
-                run_id=self.state.id,
+                run_id=self.input.key_run_id or self.state.id,
                 content_hash=self.state.content_hash,
                 step_id=step.id,
                 connector=step.connector or "",

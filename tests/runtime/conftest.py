@@ -92,13 +92,17 @@ def invoice(amount: float, **extra: Any) -> dict[str, Any]:
 
 
 class CrashingConnector(SandboxConnector):
-    """The sandbox connector, crashing on every call: a bug or an outage past retries."""
+    """The sandbox connector, crashing on every call while ``down``: an outage past retries."""
+
+    down = True
 
     async def execute(
         self, operation: str, params: Mapping[str, Any], idempotency_key: str
     ) -> ActionResult:
-        """Crash."""
-        raise ConnectionError("the note store is down")
+        """Crash while down; record otherwise."""
+        if CrashingConnector.down:
+            raise ConnectionError("the note store is down")
+        return await super().execute(operation, params, idempotency_key)
 
 
 def registry_with_crashes(actions: ActionLog) -> ConnectorRegistry:

@@ -12,7 +12,14 @@ from assistant.runtime.inbox import inbox_items
 from assistant.runtime.plan import RunOptions
 from assistant.runtime.temporal import TemporalEngine
 from assistant.schemas import Step, WorkflowDraft
-from tests.runtime.conftest import PEOPLE, Runtime, automation_for, invoice, invoice_draft
+from tests.runtime.conftest import (
+    PEOPLE,
+    CrashingConnector,
+    Runtime,
+    automation_for,
+    invoice,
+    invoice_draft,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -220,7 +227,7 @@ async def test_unknown_runs_are_not_found(runtime: Runtime) -> None:
     assert not outcome.ok and "auto_nope.e1" in outcome.message
 
 
-async def test_an_action_that_keeps_crashing_fails_its_step_after_the_retries(
+async def test_an_action_that_keeps_crashing_fails_its_step_and_the_run_can_be_retried(
     runtime: Runtime,
 ) -> None:
     engine = TemporalEngine(
@@ -232,24 +239,45 @@ async def test_an_action_that_keeps_crashing_fails_its_step_after_the_retries(
     )
     draft = WorkflowDraft(
         title="Keep a note",
-        goal="Note each delivery",
+        goal="Tell #ops about each delivery and note it",
         steps=[
             Step(
                 id="s1",
+                title="Tell ops",
+                kind="action",
+                connector="slack",
+                operation="post_message",
+                params={"channel": "#ops", "text": "delivery {{delivery.ref}}"},
+            ),
+            Step(
+                id="s2",
                 title="Note it",
                 kind="action",
                 connector="sandbox",
                 operation="record",
                 params={"note": "delivery {{delivery.ref}}"},
-            )
+            ),
         ],
     ).sealed()
-    run = await engine.start(automation_for(draft), draft, {"delivery": {"ref": "D-2"}})
+    automation = automation_for(draft)
+    run = await engine.start(automation, draft, {"delivery": {"ref": "D-2"}})
     run = await engine.wait(run.id)
     assert run.status == "failed"
-    assert run.steps[0].status == "failed" and run.steps[0].attempts == 2
-    assert "gave up after 2 attempts" in run.steps[0].detail
-    assert "the note store is down" in run.steps[0].detail
+    assert run.steps[1].status == "failed" and run.steps[1].attempts == 2
+    assert "gave up after 2 attempts" in run.steps[1].detail
+    assert "the note store is down" in run.steps[1].detail
+    with pytest.raises(ValueError):
+        await engine.retry(run.id, automation, invoice_draft())
+
+    CrashingConnector.down = False
+    try:
+        retried = await engine.wait((await engine.retry(run.id, automation, draft)).id)
+    finally:
+        CrashingConnector.down = True
+    assert retried.status == "completed" and retried.id != run.id
+    assert retried.steps[0] == run.steps[0]
+    performed = [a for a in runtime.actions.actions if a.idempotency_key.startswith(run.id)]
+    assert [a.connector for a in performed] == ["slack", "sandbox"]
 
 
 async def test_a_schedule_fires_runs_of_its_automation(runtime: Runtime) -> None:
