@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.policy.conditions import MissingField, lookup
 from assistant.runtime.models import Automation, Run, RunStep
 from assistant.schemas import WorkflowDraft
 
@@ -141,6 +142,27 @@ def initial_run(run_id: str, run: RunInput, now: datetime) -> Run:
         started_at=run.received_at or now,
         steps=steps,
     )
+
+
+class RunRefused(ValueError):
+    """Raised when an automation may not start a run for an event (paused, missing fields)."""
+
+
+def admission_problem(automation: Automation, event: dict[str, Any]) -> str | None:
+    """Return why ``automation`` refuses ``event`` before any run starts, or None."""
+    if automation.status in ("paused", "retired"):
+        return f"{automation.title} is {automation.status}: it takes no new events" + (
+            " until it is resumed" if automation.status == "paused" else ""
+        )
+    missing = []
+    for name in automation.trigger.fields:
+        try:
+            lookup(event, name)
+        except MissingField:
+            missing.append(name)
+    if missing:
+        return f"the event lacks {', '.join(missing)}, which {automation.title} needs"
+    return None
 
 
 def resume_point(previous: Run) -> int:

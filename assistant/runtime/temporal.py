@@ -17,7 +17,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from assistant.db.journal import Journal
 from assistant.db.users import Directory
 from assistant.runtime.models import FINISHED, Automation, Outcome, Run
-from assistant.runtime.plan import Decision, RunInput, RunOptions, initial_run
+from assistant.runtime.plan import (
+    Decision,
+    RunInput,
+    RunOptions,
+    RunRefused,
+    admission_problem,
+    initial_run,
+)
 from assistant.runtime.schedules import RunSchedules
 from assistant.runtime.workflows import RunAutomation
 from assistant.schemas import WorkflowDraft
@@ -61,7 +68,17 @@ class TemporalEngine:
     async def start(
         self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
     ) -> Run:
-        """Start a run of ``automation`` for ``event``; a repeated event id returns its run."""
+        """Start a run of ``automation`` for ``event``; a repeated event id returns its run.
+
+        Raises ``RunRefused`` when the automation is paused or retired, or the event lacks
+        a field its steps use (``automation.trigger.fields``).
+        """
+        problem = admission_problem(automation, event)
+        if problem is not None:
+            self.journal.event(
+                "run_refused", actor="flowdraft", thread=automation.id, reason=problem
+            )
+            raise RunRefused(problem)
         run_id = run_id_for(automation, event)
         data = RunInput(
             automation=automation,

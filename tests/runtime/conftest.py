@@ -60,7 +60,9 @@ def invoice_draft() -> WorkflowDraft:
     return PolicyChecker().check(draft)
 
 
-def automation_for(draft: WorkflowDraft, *, status: str = "active") -> Automation:
+def automation_for(
+    draft: WorkflowDraft, *, status: str = "active", fields: tuple[str, ...] = ()
+) -> Automation:
     """Return a live automation of ``draft`` with a fresh id."""
     return Automation(
         id=f"auto_{uuid.uuid4().hex[:8]}",
@@ -69,7 +71,7 @@ def automation_for(draft: WorkflowDraft, *, status: str = "active") -> Automatio
         content_hash=draft.content_hash,
         title=draft.title,
         status=status,  # type: ignore[arg-type]
-        trigger=AutomationTrigger(kind="webhook", fields=["invoice.amount"]),
+        trigger=AutomationTrigger(kind="webhook", fields=list(fields)),
         owner="mia",
         created_at=datetime.now(UTC),
     )

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.db.users import MemoryDirectory
 from assistant.runtime.inbox import inbox_items
-from assistant.runtime.plan import RunOptions
+from assistant.runtime.plan import RunOptions, RunRefused
 from assistant.runtime.temporal import TemporalEngine
 from assistant.schemas import Step, WorkflowDraft
 from tests.runtime.conftest import (
@@ -210,14 +210,28 @@ async def test_a_human_task_waits_for_done(runtime: Runtime) -> None:
 
 async def test_a_condition_on_a_missing_field_fails_naming_it(runtime: Runtime) -> None:
     draft = invoice_draft()
+    draft = draft.model_copy(update={"steps": draft.steps[1:]}).sealed()
     event = invoice(5000)
     del event["invoice"]["amount"]
-    run = await runtime.engine.wait(
-        (await runtime.engine.start(automation_for(draft), draft, event)).id
-    )
+    automation = automation_for(draft)
+    run = await runtime.engine.wait((await runtime.engine.start(automation, draft, event)).id)
     assert run.status == "failed"
     failed = next(s for s in run.steps if s.status == "failed")
-    assert failed.kind in ("condition", "action") and "invoice.amount" in failed.detail
+    assert failed.kind == "condition" and "invoice.amount" in failed.detail
+
+
+async def test_a_paused_automation_or_an_incomplete_event_is_refused_before_any_run(
+    runtime: Runtime,
+) -> None:
+    draft = invoice_draft()
+    with pytest.raises(RunRefused, match="paused"):
+        await runtime.engine.start(automation_for(draft, status="paused"), draft, invoice(5000))
+    event = invoice(5000)
+    del event["invoice"]["amount"]
+    with pytest.raises(RunRefused, match=r"invoice\.amount"):
+        await runtime.engine.start(automation_for(draft, fields=("invoice.amount",)), draft, event)
+    refused = [e for e in runtime.journal.events if e["event"] == "run_refused"]
+    assert len(refused) >= 2
 
 
 async def test_unknown_runs_are_not_found(runtime: Runtime) -> None:
