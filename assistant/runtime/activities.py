@@ -19,8 +19,8 @@ from assistant.runtime.plan import (
     AuditEntry,
     RunInput,
     RunPlan,
-    raised,
 )
+from assistant.runtime.signoffs import raised
 from assistant.runtime.templates import MissingValue, RenderError, render_params
 from connectors.base import ParamsError
 from connectors.dispatcher import idempotency_key

@@ -30,11 +30,9 @@ with workflow.unsafe.imports_passed_through():
         Waiting,
         guards,
         initial_run,
-        needed_roles,
-        refusal,
         resume_point,
-        role_for,
     )
+    from assistant.runtime.signoffs import later_sign_offs, needed_roles, refusal, role_for
     from assistant.schemas import Step
 
 QUICK = timedelta(seconds=30)
@@ -125,26 +123,6 @@ class RunAutomation:
         """Return what conditions see: the event and earlier steps' outputs."""
         return {**self.input.event, "steps": self.outputs}
 
-    def later_sign_offs(self, index: int) -> list[str | None]:
-        """Return the roles of later sign-offs expected to run, judged on the event now."""
-        steps = self.input.draft.steps
-        position = {s.id: i for i, s in enumerate(steps)}
-        guard_of = {sid: cond for cond, ids in self.guarded.items() for sid in ids}
-        found: list[str | None] = []
-        for step in steps[index + 1 :]:
-            if step.kind != "approval" or step.id in self.skip or step.blocked_reason:
-                continue
-            cond = guard_of.get(step.id)
-            if cond is not None and position[cond] > index:
-                try:
-                    holds = evaluate(steps[position[cond]].condition or "", self.values())
-                except ConditionError:
-                    holds = False  # unknown now: ask for the role here rather than never
-                if not holds:
-                    continue
-            found.append(self.plan.roles.get(step.id))
-        return found
-
     async def ask(self, index: int, step: Step, record: RunStep) -> bool:
         """Wait until the people this step needs accept it; False when someone rejects."""
         kind: Literal["approval", "human_task"] = (
@@ -156,7 +134,15 @@ class RunAutomation:
             needed = [own] if own else []
         else:
             signed = list(self.signed.values())
-            needed = needed_roles(own, self.plan, self.later_sign_offs(index), signed)
+            later = later_sign_offs(
+                self.input.draft,
+                index,
+                self.plan,
+                guarded=self.guarded,
+                skip=self.skip,
+                values=self.values(),
+            )
+            needed = needed_roles(own, self.plan, later, signed)
             if not needed and (own is not None or self.plan.tier):
                 by = ", ".join(f"{user} ({role})" for user, role in self.signed.items())
                 self.finish(record, "ok", f"already signed in this run by {by}")

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from assistant.policy import load_policy
 from assistant.runtime.activities import event_amount
-from assistant.runtime.plan import (
-    Decision,
-    RunPlan,
-    Waiting,
-    guards,
-    needed_roles,
-    raised,
-    refusal,
-    submitter,
-)
+from assistant.runtime.plan import Decision, RunPlan, Waiting, guards
+from assistant.runtime.signoffs import needed_roles, raised, refusal, submitter
 from tests.runtime.conftest import invoice, invoice_draft
 
 POLICY = load_policy()
