@@ -142,6 +142,8 @@ class TemporalSettings(BaseSettings):
     http_port: int = Field(default=7243, ge=1, le=65535)
     metrics_port: int = Field(default=7244, ge=1, le=65535)
     ui_port: int = Field(default=8233, ge=1, le=65535)
+    ui: bool = True
+    """Serve the embedded engine's web UI to operators (on loopback); false = headless."""
 
     @model_validator(mode="after")
     def _check_tls(self) -> TemporalSettings:

@@ -105,8 +105,9 @@ class EmbeddedTemporal:
         return f"http://127.0.0.1:{self.settings.ui_port}"
 
     def command(self) -> list[str]:
-        """Return the dev server's command line: loopback, pinned ports, headless."""
+        """Return the dev server's command line: loopback, pinned ports, UI unless disabled."""
         s = self.settings
+        headless = [] if s.ui else ["--headless"]
         return [
             str(self.binary or temporal_binary()),
             "server",
@@ -125,7 +126,7 @@ class EmbeddedTemporal:
             str(s.ui_port),
             "--namespace",
             s.namespace,
-            "--headless",
+            *headless,
             "--log-level",
             "error",
         ]

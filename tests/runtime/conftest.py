@@ -48,6 +48,7 @@ def temporal_settings(task_queue: str = "flowdraft-test") -> TemporalSettings:
         metrics_port=free_port(),
         ui_port=free_port(),
         task_queue=task_queue,
+        ui=False,
     )
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
 from assistant.runtime.activities import RunActivities
+from assistant.runtime.engine import EmbeddedTemporal
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.worker import running_engine
 from connectors.registry import ConnectorRegistry
@@ -80,3 +83,22 @@ async def test_the_embedded_engine_starts_runs_and_stops(tmp_path: Path) -> None
         run = await engine.wait((await engine.start(automation_for(draft), draft, invoice(5))).id)
         assert run.status == "completed" and len(actions.actions) == 2
     assert (tmp_path / "temporal.db").exists()
+
+
+async def test_operators_get_the_engines_web_ui_on_loopback(tmp_path: Path) -> None:
+    settings = temporal_settings().model_copy(update={"ui": True})
+    server = EmbeddedTemporal(settings, home=tmp_path)
+    await server.start()
+    try:
+        response: httpx.Response | None = None
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    response = await client.get(server.ui_url)
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        assert response is not None and response.status_code == 200
+    finally:
+        await server.stop()
+    assert server.process is not None and server.process.returncode is not None
