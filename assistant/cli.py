@@ -617,6 +617,21 @@ def resume(thread: Annotated[str, typer.Argument()]) -> None:
         raise typer.Exit(1) from None
 
 
+@app.command()
+def worker() -> None:
+    """Run automation workers only (scale-out): they take runs from the Temporal task queue."""
+    setup_logging()
+    from assistant.runtime.worker import run_worker
+    from assistant.settings import TemporalSettings
+
+    temporal = TemporalSettings()
+    err.print(f"worker for {temporal.task_queue!r} on {temporal.target}; Ctrl-C stops it")
+    from contextlib import suppress
+
+    with suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(load_settings(), temporal))
+
+
 def main() -> None:
     """Entry point for ``python -m assistant.cli``."""
     app()

@@ -186,3 +186,52 @@ class WebSettings(BaseSettings):
     def origins(self) -> list[str]:
         """Return the allowed origins, one per entry."""
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+
+class TemporalSettings(BaseSettings):
+    """Where runs execute: the embedded Temporal dev server, or a cluster / Temporal Cloud.
+
+    ``FLOWDRAFT_TEMPORAL_ADDRESS`` empty means embedded: ``flowdraft serve`` starts the dev
+    server on loopback with the pinned ports below and its database file in the home folder.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLOWDRAFT_TEMPORAL_", env_file=".env", extra="ignore"
+    )
+
+    address: str = ""
+    """``host:port`` of a Temporal frontend; empty = the embedded dev server."""
+    namespace: str = "default"
+    api_key: str = ""
+    """Temporal Cloud API key (sent as a bearer token; implies TLS)."""
+    tls_cert: Path | None = None
+    """Client certificate (mTLS) for a cluster or Temporal Cloud."""
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    """CA bundle of the server, when it is not signed by a public CA."""
+    task_queue: str = "flowdraft-runs"
+    port: int = Field(default=7233, ge=1, le=65535)
+    http_port: int = Field(default=7243, ge=1, le=65535)
+    metrics_port: int = Field(default=7244, ge=1, le=65535)
+    ui_port: int = Field(default=8233, ge=1, le=65535)
+    ui: bool = True
+    """Serve the embedded engine's web UI to operators (on loopback); false = headless."""
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> TemporalSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError(
+                "FLOWDRAFT_TEMPORAL_TLS_CERT and FLOWDRAFT_TEMPORAL_TLS_KEY go together: "
+                "set both for mTLS, or neither"
+            )
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """Tell whether runs go to the dev server Flowdraft starts itself."""
+        return not self.address
+
+    @property
+    def target(self) -> str:
+        """Return the frontend address clients and workers connect to."""
+        return self.address or f"127.0.0.1:{self.port}"

@@ -1,0 +1,173 @@
+"""The I/O a run does, as Temporal activities: policy for the real values, actions, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from temporalio import activity
+
+from assistant.db.journal import Journal
+from assistant.policy.amounts import money_value
+from assistant.policy.facts import is_refund
+from assistant.policy.rules import Policy, load_policy
+from assistant.runtime.plan import (
+    ActionInput,
+    ActionOutcome,
+    AuditEntry,
+    RunInput,
+    RunPlan,
+)
+from assistant.runtime.signoffs import raised
+from assistant.runtime.templates import MissingValue, RenderError, render_params
+from connectors.base import ParamsError
+from connectors.dispatcher import idempotency_key
+from connectors.registry import ConnectorRegistry, UnknownConnector
+
+HEARTBEAT_EVERY = 1.0
+"""Seconds between heartbeats while a connector call is in flight."""
+
+
+def event_amount(event: Mapping[str, Any], policy: Policy, prefix: str = "") -> float | None:
+    """Return the largest money value in the event (fields the policy names as money)."""
+    found: list[float] = []
+    for key, value in event.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            inner = event_amount(value, policy, f"{path}.")
+            if inner is not None:
+                found.append(inner)
+        elif policy.is_money_field(path) or policy.is_money_field(str(key)):
+            amount = money_value(value)
+            if amount is not None:
+                found.append(amount)
+    return max(found, default=None)
+
+
+class RunActivities:
+    """Activities bound to the services they use; the worker registers their methods."""
+
+    def __init__(
+        self, registry: ConnectorRegistry, journal: Journal, policy: Policy | None = None
+    ) -> None:
+        self.registry = registry
+        self.journal = journal
+        self.policy = policy or load_policy()
+
+    @activity.defn(name="plan_run")
+    async def plan_run(self, run: RunInput) -> RunPlan:
+        """Check policy against this run's real values and record that the run started."""
+        amount = event_amount(run.event, self.policy)
+        tier = self.policy.roles_for_amount(amount, refund=is_refund(run.draft.goal))
+        grants = dict(self.policy.approvals.grants)
+        roles = {
+            step.id: raised(step.approver_role, tier, grants)
+            if step.kind == "approval"
+            else step.approver_role
+            for step in run.draft.steps
+            if step.kind in ("approval", "human_task")
+        }
+        run_id = activity.info().workflow_id or ""
+        self.journal.event(
+            "run_started",
+            actor=run.automation.owner,
+            thread=run_id,
+            content_hash=run.draft.content_hash,
+            run_id=run_id,
+            automation_id=run.automation.id,
+            version=run.draft.version,
+            shadow=run.shadow,
+            amount=amount,
+            tier=tier,
+            roles=roles,
+        )
+        return RunPlan(
+            amount=amount,
+            tier=tier,
+            roles=roles,
+            grants=grants,
+            separation_of_duties=self.policy.separation_of_duties.requester_may_not_approve_high_risk,
+        )
+
+    @activity.defn(name="perform_action")
+    async def perform_action(self, action: ActionInput) -> ActionOutcome:
+        """Render the params, then call the connector once per (run, step); shadow records."""
+        attempt = activity.info().attempt
+        try:
+            params = render_params(action.params, action.event, action.outputs)
+        except (MissingValue, RenderError) as exc:
+            return ActionOutcome(status="failed", detail=str(exc), attempts=attempt)
+        key = idempotency_key(action.run_id, action.content_hash, action.step_id)
+        what = f"{action.connector}.{action.operation}"
+        try:
+            connector = self.registry.get(action.connector)
+            if action.shadow:
+                connector.validate(action.operation, params)
+                detail = f"shadow run: recorded, not performed: {what}"
+                outcome = ActionOutcome(
+                    status="ok", input=params, output={"shadow": True}, detail=detail
+                )
+            else:
+                result = await self._heartbeating(connector.execute(action.operation, params, key))
+                outcome = ActionOutcome(
+                    status="ok" if result.status == "ok" else "failed",
+                    input=params,
+                    output={
+                        "external_id": result.external_id,
+                        "sandbox": result.sandbox,
+                        **result.data,
+                    },
+                    detail=result.detail,
+                )
+        except (UnknownConnector, KeyError, ParamsError) as exc:
+            outcome = ActionOutcome(
+                status="failed", input=params, detail=f"{what}: {str(exc).strip(chr(39))}"
+            )
+        outcome.attempts = attempt
+        self.journal.event(
+            "run_action",
+            actor="flowdraft",
+            thread=action.run_id,
+            content_hash=action.content_hash,
+            run_id=action.run_id,
+            step_id=action.step_id,
+            action=what,
+            status=outcome.status,
+            shadow=action.shadow,
+            idempotency_key=key,
+            detail=outcome.detail,
+        )
+        return outcome
+
+    async def _heartbeating(self, call: Any) -> Any:
+        """Await ``call`` while heartbeating, so a dead worker's attempt is noticed quickly."""
+        task = asyncio.ensure_future(call)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+                if done:
+                    return task.result()
+                activity.heartbeat()
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    @activity.defn(name="audit_run")
+    async def audit_run(self, entry: AuditEntry) -> None:
+        """Append an audit event about a run (decisions, the end of the run)."""
+        self.journal.event(
+            entry.name,
+            actor=entry.actor,
+            thread=entry.run_id,
+            content_hash=entry.content_hash,
+            run_id=entry.run_id,
+            **entry.data,
+        )
+
+    def all(self) -> list[Any]:
+        """Return the activity callables a worker registers."""
+        return [self.plan_run, self.perform_action, self.audit_run]

@@ -1,0 +1,107 @@
+"""Workers that execute runs: in-process under ``flowdraft serve``, or ``flowdraft worker``.
+
+``running_engine`` is what ``serve`` uses: the embedded dev server (unless an address is
+configured), a client, an in-process worker and the ``TemporalEngine`` over them.
+``run_worker`` is ``flowdraft worker``: a worker only, for scale-out on any machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from assistant.db.journal import Journal
+from assistant.db.users import Directory
+from assistant.runtime.activities import RunActivities
+from assistant.runtime.engine import EmbeddedTemporal, connect
+from assistant.runtime.plan import RunOptions
+from assistant.runtime.temporal import TemporalEngine
+from assistant.runtime.workflows import RunAutomation
+from assistant.settings import ConnectorSettings, Settings, TemporalSettings
+
+STICKY_TIMEOUT = timedelta(seconds=1)
+"""How long a run's next task waits for the worker that ran its last one before any worker
+may take it: Temporal's default (10 s) would stall the runs of a dead worker that long."""
+
+
+def build_worker(client: Client, activities: RunActivities, *, task_queue: str) -> Worker:
+    """Return a worker for ``task_queue`` running the run workflow and its activities.
+
+    Example:
+        >>> # worker = build_worker(client, RunActivities(registry, journal), task_queue="q")
+        >>> # async with worker: ...   # or: await worker.run()
+    """
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[RunAutomation],
+        activities=activities.all(),
+        activity_executor=ThreadPoolExecutor(max_workers=4),
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+    )
+
+
+@asynccontextmanager
+async def running_engine(
+    temporal: TemporalSettings,
+    *,
+    home: Path,
+    activities: RunActivities,
+    directory: Directory,
+    journal: Journal,
+    options: RunOptions | None = None,
+) -> AsyncIterator[TemporalEngine]:
+    """Yield an engine with an in-process worker; start the embedded server if configured.
+
+    Example:
+        >>> # async with running_engine(TemporalSettings(), home=settings.home, ...) as engine:
+        >>> #     run = await engine.start(automation, draft, event)
+    """
+    server = EmbeddedTemporal(temporal, home=home) if temporal.embedded else None
+    if server is not None:
+        await server.start()
+    try:
+        client = await connect(temporal)
+        async with build_worker(client, activities, task_queue=temporal.task_queue):
+            yield TemporalEngine(
+                client,
+                task_queue=temporal.task_queue,
+                directory=directory,
+                journal=journal,
+                options=options,
+            )
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+def production_activities(settings: Settings) -> RunActivities:
+    """Build the activities over the real connectors, policy and audit journal."""
+    from assistant.db.engine import make_engine
+    from assistant.db.journal import SqlJournal
+    from assistant.policy import load_policy
+    from connectors.registry import build_registry
+
+    settings.ensure_home()
+    engine = make_engine(settings.database_url)
+    policy = load_policy(settings.policy)
+    registry = build_registry(
+        settings,
+        ConnectorSettings(),
+        engine=engine,
+        host_allowed=policy.destinations.host_allowed,
+    )
+    return RunActivities(registry, SqlJournal(engine), policy)
+
+
+async def run_worker(settings: Settings, temporal: TemporalSettings) -> None:
+    """Run a worker until cancelled (``flowdraft worker``)."""
+    client = await connect(temporal)
+    worker = build_worker(client, production_activities(settings), task_queue=temporal.task_queue)
+    await worker.run()
