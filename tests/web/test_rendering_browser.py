@@ -66,7 +66,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterat
     home = make_home(tmp_path_factory, services)
     engine = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
     add_user(engine, name="sam", roles=["support"], password="sam-pass")
-    _, token = create_token(engine, name="helpdesk")
+    _, token = create_token(engine, name="helpdesk", owner="sam")
     engine.dispose()
     process = ServerProcess(home)
     process.start()
