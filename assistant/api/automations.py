@@ -56,18 +56,20 @@ class Decision(BaseModel):
 
 
 def acting_user(caller: ApiToken, claimed: str | None) -> str:
-    """Return who acts: the token's own user when tokens have one, else the named user.
+    """Return who acts: always the token's owner (``flowdraft tokens create NAME --user U``).
 
-    Raises a 403 when a user-bound token names someone else, a 422 when nobody is named.
+    Raises a 403 when the token names someone else, or belongs to nobody: a token without an
+    owner takes events and tickets in but decides nothing, so it cannot act as anyone.
     """
-    bound = getattr(caller, "user", None) or getattr(caller, "owner", None)
-    if isinstance(bound, str) and bound:
-        if claimed and claimed != bound:
-            raise ApiError(403, f"this token acts as {bound}, not {claimed}")
-        return bound
-    if not claimed:
-        raise ApiError(422, 'say who is acting: add "user" (or ?as=USER)')
-    return claimed
+    if not caller.owner:
+        raise ApiError(
+            403,
+            f"token {caller.name!r} belongs to no user, so it cannot act for anyone: "
+            "create one with `flowdraft tokens create NAME --user USER`",
+        )
+    if claimed and claimed != caller.owner:
+        raise ApiError(403, f"this token acts as {caller.owner}, not {claimed}")
+    return caller.owner
 
 
 def automations_router(db: Engine, desk: Callable[[], AutomationDesk]) -> APIRouter:
@@ -157,7 +159,7 @@ def automations_router(db: Engine, desk: Callable[[], AutomationDesk]) -> APIRou
     ) -> JSONResponse:
         """Start a run by hand (``wait`` returns once it ends or waits for a person)."""
         runs = current_desk()
-        actor = body.user or f"token:{caller.name}"
+        actor = acting_user(caller, body.user)
         started = await start(runs, body.automation, body.event, actor=actor)
         run = await runs.wait(started.run.id) if body.wait else started.run
         return JSONResponse(

@@ -35,7 +35,11 @@ class Site:
         self.live: Activation = activate(
             db, draft=invoice_draft(), approvals=["carol"], owner="ana"
         )
-        _, self.api_token = create_token(db, name="ops")
+        self.tokens = {
+            name: create_token(db, name=f"{name}-api", owner=name)[1]
+            for name in ("ana", "carol", "dan")
+        }
+        _, self.ownerless = create_token(db, name="intake")
 
     def current(self) -> AutomationDesk:
         if self.desk is None:
@@ -52,7 +56,10 @@ class Site:
 
     @property
     def api_auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_token}"}
+        return self.auth("ana")
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
 
 
 @pytest.fixture
@@ -108,8 +115,8 @@ async def test_a_hook_refuses_unknown_paused_and_incomplete_events(
     )
     changed = await http.post(
         f"/api/automations/{site.live.automation.id}/pause",
-        json={"user": "ana"},
-        headers=site.api_auth,
+        json={},
+        headers=site.auth("ana"),
     )
     assert changed.status_code == 200 and changed.json()["automation"]["status"] == "paused"
     paused = await http.post(site.hook, json=invoice(5000), headers=site.hook_auth)
@@ -133,23 +140,21 @@ async def test_the_api_mirrors_the_cli(site: Site, http: httpx.AsyncClient) -> N
     assert run["status"] == "waiting"
     waiting = await http.get("/api/runs", params={"status": "waiting"}, headers=site.api_auth)
     assert [r["id"] for r in waiting.json()["runs"]] == [run["id"]]
-    inbox = (await http.get("/api/inbox", params={"as": "carol"}, headers=site.api_auth)).json()
+    inbox = (await http.get("/api/inbox", headers=site.auth("carol"))).json()
     (item,) = inbox["items"]
     assert item["run_id"] == run["id"] and item["approver_role"] == "cfo"
-    assert (await http.get("/api/inbox", params={"as": "dan"}, headers=site.api_auth)).json() == {
-        "items": []
-    }
+    assert (await http.get("/api/inbox", headers=site.auth("dan"))).json() == {"items": []}
     refused = await http.post(
         f"/api/inbox/{item['id']}",
-        json={"decision": "accept", "user": "dan"},
-        headers=site.api_auth,
+        json={"decision": "accept"},
+        headers=site.auth("dan"),
     )
     assert refused.status_code == 403 and refused.json()["ok"] is False
     assert "carol" in refused.json()["message"]
     accepted = await http.post(
         f"/api/inbox/{item['id']}",
-        json={"decision": "accept", "user": "carol"},
-        headers=site.api_auth,
+        json={"decision": "accept"},
+        headers=site.auth("carol"),
     )
     assert accepted.status_code == 200 and accepted.json()["ok"] is True
     done = (await http.get(f"/api/runs/{run['id']}", headers=site.api_auth)).json()["run"]
@@ -161,10 +166,22 @@ async def test_the_api_needs_a_token_and_an_engine(site: Site, http: httpx.Async
     error_of(await http.get("/api/runs/run_nothing", headers=site.api_auth), 404)
     refused = await http.post(
         f"/api/automations/{site.live.automation.id}/pause",
-        json={"user": "dan"},
-        headers=site.api_auth,
+        json={},
+        headers=site.auth("dan"),
     )
     assert "only its owner" in error_of(refused, 403)
+    posing = await http.post(
+        f"/api/automations/{site.live.automation.id}/pause",
+        json={"user": "ana"},
+        headers=site.auth("dan"),
+    )
+    assert "acts as dan, not ana" in error_of(posing, 403)
+    ownerless = await http.post(
+        f"/api/automations/{site.live.automation.id}/pause",
+        json={"user": "ana"},
+        headers={"Authorization": f"Bearer {site.ownerless}"},
+    )
+    assert "belongs to no user" in error_of(ownerless, 403)
     site.desk = None
     no_engine = await http.post(site.hook, json=invoice(5000), headers=site.hook_auth)
     assert "flowdraft serve" in error_of(no_engine, 503)
