@@ -18,6 +18,8 @@ from typing import Literal
 from temporalio import workflow
 
 from assistant.policy.rules import Deadline
+from assistant.runtime.models import RunStep
+from assistant.runtime.plan import Waiting
 
 Phase = Literal["remind", "escalate", "expire"]
 
@@ -38,6 +40,27 @@ def next_tier(role: str, grants: dict[str, list[str]]) -> list[str]:
 def escalation(needed: list[str], grants: dict[str, list[str]]) -> dict[str, list[str]]:
     """Return, per still-needed role that has one, the next tier up that may also decide."""
     return {role: up for role in needed if (up := next_tier(role, grants))}
+
+
+def escalate(
+    waiting: Waiting, record: RunStep, deadline: Deadline, grants: dict[str, list[str]]
+) -> list[str]:
+    """Let the next tier up decide the overdue ``waiting`` step too; say so on its record.
+
+    Return the roles it was escalated to (none when its roles are already the top tier).
+    """
+    waiting.escalated_to = escalation(waiting.needed, grants)
+    after = hours_text(deadline.escalate_after or 0)
+    ups = sorted({up for roles in waiting.escalated_to.values() for up in roles})
+    record.input["escalated_to"] = ups
+    if record.started_at is not None:
+        record.input["due_at"] = due_at(deadline, record.started_at, escalated=True).isoformat()
+    record.detail = (
+        f"escalated to {' or '.join(ups)} after {after} without a decision"
+        if ups
+        else f"overdue after {after}; no higher tier to escalate to"
+    )
+    return ups
 
 
 def phases(deadline: Deadline, since: datetime) -> list[tuple[Phase, datetime]]:

@@ -80,7 +80,7 @@ class Waiting(BaseModel):
     kind: Literal["approval", "human_task"]
     needed: list[str]
     escalated_to: dict[str, list[str]] = Field(default_factory=dict)
-    """Per needed role, the next tier up that may also decide once the step is overdue."""
+    """Per needed role, the next tier up it was escalated to once overdue (its grants let it)."""
 
 
 class ActionInput(BaseModel):

@@ -99,21 +99,6 @@ def role_for(held: list[str], needed: list[str], grants: dict[str, list[str]]) -
     return next((role for role in needed if satisfies(held, role, grants)), None)
 
 
-def covering_role(held: list[str], waiting: Waiting, grants: dict[str, list[str]]) -> str | None:
-    """Return the still-needed role a person covers, directly or as its escalated tier."""
-    role = role_for(held, waiting.needed, grants)
-    if role is None:
-        role = next(
-            (
-                need
-                for need in waiting.needed
-                if set(waiting.escalated_to.get(need, [])) & set(held)
-            ),
-            None,
-        )
-    return role
-
-
 def refusal(
     decision: Decision,
     waiting: Waiting | None,
@@ -136,6 +121,6 @@ def refusal(
             )
         if decision.user in signed:
             return f"{decision.user} has already signed this run; it needs another {needs}"
-    if waiting.needed and covering_role(decision.roles, waiting, plan.grants) is None:
+    if waiting.needed and role_for(decision.roles, waiting.needed, plan.grants) is None:
         return f"{decision.user} does not hold a role this step needs ({needs})"
     return None

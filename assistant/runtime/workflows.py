@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from assistant.policy.conditions import ConditionError, evaluate
-    from assistant.runtime.deadlines import Phase, due_at, escalation, hours_text, wait_for_decision
+    from assistant.runtime.deadlines import Phase, due_at, escalate, hours_text, wait_for_decision
     from assistant.runtime.models import Run, RunStatus, RunStep, RunStepStatus
     from assistant.runtime.plan import (
         ActionInput,
@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         initial_run,
         resume_point,
     )
-    from assistant.runtime.signoffs import covering_role, later_sign_offs, needed_roles, refusal
+    from assistant.runtime.signoffs import later_sign_offs, needed_roles, refusal, role_for
     from assistant.schemas import Step
 
 QUICK = timedelta(seconds=30)
@@ -213,7 +213,7 @@ class RunAutomation:
             self.rejected = decision
             self.waiting = None
             return f"{decision.step_id} rejected by {decision.user}; the run ends rejected"
-        role = covering_role(decision.roles or [], waiting, self.plan.grants) or "any user"
+        role = role_for(decision.roles or [], waiting.needed, self.plan.grants) or "any user"
         if waiting.kind == "approval":
             self.signed[decision.user] = role
         record.output = {"signed": [*record.output.get("signed", []), [decision.user, role]]}
@@ -239,20 +239,11 @@ class RunAutomation:
     def overdue(self, phase: Phase, record: RunStep) -> None:
         """Remind the deciders of an overdue step, or let the next tier up decide it too."""
         waiting, deadline = self.waiting, self.plan.deadline
-        assert waiting is not None and deadline is not None and record.started_at is not None
+        assert waiting is not None and deadline is not None
         if phase == "remind":
             self.audit("run_reminded", {"step_id": waiting.step_id, "needs": waiting.needed})
             return
-        waiting.escalated_to = escalation(waiting.needed, self.plan.grants)
-        after = hours_text(deadline.escalate_after or 0)
-        ups = sorted({up for ups in waiting.escalated_to.values() for up in ups})
-        record.input["escalated_to"] = ups
-        record.input["due_at"] = due_at(deadline, record.started_at, escalated=True).isoformat()
-        record.detail = (
-            f"escalated to {' or '.join(ups)} after {after} without a decision"
-            if ups
-            else f"overdue after {after}; no higher tier to escalate to"
-        )
+        ups = escalate(waiting, record, deadline, self.plan.grants)
         self.audit(
             "run_escalated", {"step_id": waiting.step_id, "needs": waiting.needed, "to": ups}
         )
