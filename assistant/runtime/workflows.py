@@ -241,6 +241,7 @@ class RunAutomation:
         waiting, deadline = self.waiting, self.plan.deadline
         assert waiting is not None and deadline is not None
         if phase == "remind":
+            record.detail = f"reminded after {hours_text(deadline.remind_after or 0)}"
             self.audit("run_reminded", {"step_id": waiting.step_id, "needs": waiting.needed})
             return
         ups = escalate(waiting, record, deadline, self.plan.grants)

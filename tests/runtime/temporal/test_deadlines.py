@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
+from temporalio.worker import Replayer
 
 from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
@@ -24,6 +25,7 @@ from assistant.runtime.models import FINISHED, Run
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.waiting import inbox_items
 from assistant.runtime.worker import build_worker
+from assistant.runtime.workflows import RunAutomation
 from assistant.schemas import Step, WorkflowDraft
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
@@ -116,6 +118,12 @@ async def test_an_unanswered_sign_off_escalates_and_the_next_tier_completes_it(
     assert (await quick.engine.decide(run.id, waiting.step_id, user="dan", accept=True)).ok
     run = await quick.engine.wait(run.id)
     assert run.status == "completed"
+    # The timers are deterministic: the finished history replays on the workflow code.
+    history = await quick.engine.client.get_workflow_handle(run.id).fetch_history()
+    replayer = Replayer(
+        workflows=[RunAutomation], data_converter=quick.engine.client.data_converter
+    )
+    await replayer.replay_workflow(history)
 
 
 async def test_an_unanswered_task_expires_and_the_run_is_cancelled(quick: Deadlines) -> None:
@@ -141,6 +149,7 @@ async def test_an_unanswered_task_expires_and_the_run_is_cancelled(quick: Deadli
     assert step(run, "s1")["status"] == "rejected"
     assert "expired" in str(step(run, "s1")["detail"])
     assert step(run, "s2")["status"] == "skipped"
+    assert step(run, "s1")["escalated_to"] == ["controller", "sales_lead", "support_lead"]
     assert not inbox_items(run, title=draft.title)
     late = await quick.engine.decide(run.id, "s1", user="mia", accept=True)
     assert not late.ok
