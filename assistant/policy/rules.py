@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assistant.schemas import Risk
 
@@ -33,6 +40,37 @@ class Tier(Rule):
     roles: list[str]
 
 
+class Deadline(Rule):
+    """When a waiting sign-off or task is reminded, escalated and expired, in hours.
+
+    Hours are elapsed hours from when the step started waiting (see ``default.yaml`` for
+    how the Approval Matrix's business days map onto them).
+    """
+
+    remind_after: float | None = None
+    escalate_after: float | None = None
+    """Hours after which the next tier up may also decide (``grants`` say who that is)."""
+    expire_after: float
+    """Hours after which the request expires: the run ends and must be resubmitted."""
+    topics: list[str] = Field(default_factory=list)
+    """Words in a workflow's title or goal that select this deadline (``refund``)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Deadline:
+        earlier = [h for h in (self.remind_after, self.escalate_after) if h is not None]
+        if any(h <= 0 for h in [*earlier, self.expire_after]):
+            raise ValueError("deadline hours must be positive")
+        if earlier != sorted(earlier) or any(h >= self.expire_after for h in earlier):
+            raise ValueError("deadlines must come in order: remind, escalate, expire")
+        return self
+
+    def mentioned_in(self, text: str) -> bool:
+        """Tell whether ``text`` mentions one of this deadline's topics (as a word start)."""
+        return any(
+            re.search(rf"\b{re.escape(topic)}", text, re.IGNORECASE) for topic in self.topics
+        )
+
+
 class Approvals(Rule):
     """Who approves what."""
 
@@ -40,6 +78,19 @@ class Approvals(Rule):
     amount_tiers: list[Tier]
     refund_tiers: list[Tier] = Field(default_factory=list)
     grants: dict[str, list[str]] = Field(default_factory=dict)
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    """How long a run's sign-off or task may wait; ``default`` and topic-specific ones."""
+
+    def deadline_for(self, text: str) -> Deadline | None:
+        """Return the deadline for a workflow described by ``text`` (title and goal).
+
+        The first deadline whose topics ``text`` mentions wins, else ``default``; None
+        (no deadline: a step waits until someone decides) when the policy sets none.
+        """
+        for name, deadline in self.deadlines.items():
+            if name != "default" and deadline.mentioned_in(text):
+                return deadline
+        return self.deadlines.get("default")
 
 
 class SeparationOfDuties(Rule):

@@ -89,6 +89,7 @@ class RunActivities:
             roles=roles,
             grants=grants,
             separation_of_duties=self.policy.separation_of_duties.requester_may_not_approve_high_risk,
+            deadline=self.policy.approvals.deadline_for(f"{run.draft.title}\n{run.draft.goal}"),
         )
 
     @activity.defn(name="perform_action")

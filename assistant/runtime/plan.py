@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.policy.conditions import MissingField, lookup
+from assistant.policy.rules import Deadline
 from assistant.runtime.models import Automation, Run, RunStep
 from assistant.schemas import WorkflowDraft
 
@@ -58,6 +59,8 @@ class RunPlan(BaseModel):
     grants: dict[str, list[str]] = Field(default_factory=dict)
     """Which roles stand in for which (a ceo may approve for a cfo)."""
     separation_of_duties: bool = True
+    deadline: Deadline | None = None
+    """When this run's sign-offs and tasks are reminded, escalated and expire; None: never."""
 
 
 class Decision(BaseModel):
@@ -76,6 +79,8 @@ class Waiting(BaseModel):
     step_id: str
     kind: Literal["approval", "human_task"]
     needed: list[str]
+    escalated_to: dict[str, list[str]] = Field(default_factory=dict)
+    """Per needed role, the next tier up it was escalated to once overdue (its grants let it)."""
 
 
 class ActionInput(BaseModel):

@@ -111,7 +111,8 @@ def refusal(
         return f"step {decision.step_id} is not waiting for a decision (already decided?)"
     if decision.roles is None:
         return f"{decision.user} is not a known user"
-    needs = " or ".join(waiting.needed) or "any known user"
+    escalated = [up for role in waiting.needed for up in waiting.escalated_to.get(role, [])]
+    needs = " or ".join(dict.fromkeys([*waiting.needed, *escalated])) or "any known user"
     if waiting.kind == "approval":
         if plan.separation_of_duties and decision.user == submitter(event):
             return (

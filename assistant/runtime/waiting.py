@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from assistant.runtime.models import InboxItem, Run, RunStep
@@ -31,6 +32,7 @@ def describe(run: Run, step: RunStep, title: str) -> str:
     lines = [
         f"**{title}** · run `{run.id}` (v{run.version})",
         f"{verb}: **{step.title}** (needs {needs})",
+        *deadline_lines(step),
         "",
     ]
     for path, value in flatten(run.event):
@@ -39,6 +41,27 @@ def describe(run: Run, step: RunStep, title: str) -> str:
             shown = shown[: MAX_VALUE - 3] + "..."
         lines.append(f"- `{path}`: {shown}")
     return "\n".join(lines)
+
+
+def deadline_lines(step: RunStep) -> list[str]:
+    """Return the lines saying when ``step`` is due and to whom it was escalated."""
+    lines = []
+    escalated = step.input.get("escalated_to")
+    if escalated is not None:
+        lines.append(f"Overdue: {step.detail}" if step.detail else "Overdue")
+        if escalated:
+            lines.append(f"Now also decidable by: {' or '.join(escalated)}")
+    due = step.input.get("due_at")
+    if due:
+        verb = "Expires" if escalated is not None else "Due"
+        lines.append(f"{verb} at {due}")
+    return lines
+
+
+def step_due_at(step: RunStep) -> datetime | None:
+    """Return when ``step`` is due (set by the run from the policy's deadlines), if ever."""
+    due = step.input.get("due_at")
+    return datetime.fromisoformat(due) if isinstance(due, str) else None
 
 
 def inbox_items(run: Run, *, title: str) -> list[InboxItem]:
@@ -62,12 +85,18 @@ def inbox_items(run: Run, *, title: str) -> list[InboxItem]:
                 request=ReviewRequest(
                     action_request=ActionRequest(
                         action=step.title,
-                        args={"run_id": run.id, "step_id": step.step_id, "needs": needs},
+                        args={
+                            "run_id": run.id,
+                            "step_id": step.step_id,
+                            "needs": needs,
+                            "escalated_to": step.input.get("escalated_to", []),
+                        },
                     ),
                     config=ReviewConfig(allow_edit=False, allow_respond=False, allow_ignore=False),
                     description=describe(run, step, title),
                 ),
                 created_at=step.started_at or run.started_at,
+                due_at=step_due_at(step),
             )
         )
     return items

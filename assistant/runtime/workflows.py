@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from assistant.policy.conditions import ConditionError, evaluate
+    from assistant.runtime.deadlines import Phase, due_at, escalate, hours_text, wait_for_decision
     from assistant.runtime.models import Run, RunStatus, RunStep, RunStepStatus
     from assistant.runtime.plan import (
         ActionInput,
@@ -50,6 +51,8 @@ class RunAutomation:
         self.plan = RunPlan()
         self.waiting: Waiting | None = None
         self.rejected: Decision | None = None
+        self.expired = False
+        """Whether the waiting step expired undecided (the run ends cancelled)."""
         self.signed: dict[str, str] = {}
         """Who signed this run, and for which role."""
         self.outputs: dict[str, Any] = {}
@@ -83,7 +86,8 @@ class RunAutomation:
                     self.skip |= dict.fromkeys(self.guarded.get(step.id, []), reason)
             elif step.kind in ("approval", "human_task"):
                 if not await self.ask(index, step, record):
-                    return await self.end("rejected")
+                    # An expired request is withdrawn, not refused by anyone: resubmit it.
+                    return await self.end("cancelled" if self.expired else "rejected")
             elif not await self.act(step, record):
                 return await self.end("failed")
         return await self.end("completed")
@@ -151,8 +155,26 @@ class RunAutomation:
         self.waiting = Waiting(step_id=step.id, kind=kind, needed=needed)
         record.status = "waiting"
         self.state.status = "waiting"
-        await workflow.wait_condition(lambda: self.waiting is None or self.rejected is not None)
+        deadline, since = self.plan.deadline, record.started_at
+        if deadline is not None:
+            record.input["due_at"] = due_at(deadline, since, escalated=False).isoformat()
+        decided = await wait_for_decision(
+            lambda: self.waiting is None or self.rejected is not None,
+            deadline,
+            since,
+            lambda phase: self.overdue(phase, record),
+        )
         self.state.status = "running"
+        if not decided and deadline is not None:
+            self.waiting, self.expired = None, True
+            self.audit("run_expired", {"step_id": step.id})
+            self.finish(
+                record,
+                "rejected",
+                f"expired: no decision within {hours_text(deadline.expire_after)}; "
+                "resubmit the request",
+            )
+            return False
         if self.rejected is not None:
             reason = f": {self.rejected.reason}" if self.rejected.reason else ""
             self.finish(record, "rejected", f"rejected by {self.rejected.user}{reason}")
@@ -170,23 +192,16 @@ class RunAutomation:
         the answer to the decider nor the next step waits for it.
         """
         answer = self.apply(decision)
-        audit = workflow.start_activity(
-            "audit_run",
-            AuditEntry(
-                name="run_decision",
-                run_id=self.state.id,
-                actor=decision.user,
-                content_hash=self.state.content_hash,
-                data={
-                    "step_id": decision.step_id,
-                    "accept": decision.accept,
-                    "reason": decision.reason,
-                    "outcome": answer,
-                },
-            ),
-            start_to_close_timeout=QUICK,
+        self.audit(
+            "run_decision",
+            {
+                "step_id": decision.step_id,
+                "accept": decision.accept,
+                "reason": decision.reason,
+                "outcome": answer,
+            },
+            actor=decision.user,
         )
-        self.audits.append(audit)
         return answer
 
     def apply(self, decision: Decision) -> str:
@@ -216,8 +231,36 @@ class RunAutomation:
         signed = set(self.signed)
         reason = refusal(decision, self.waiting, self.plan, self.input.event, signed)
         if reason is not None:
-            needed = self.waiting.needed if self.waiting else []
+            waiting = self.waiting
+            ups = [up for roles in waiting.escalated_to.values() for up in roles] if waiting else []
+            needed = [*waiting.needed, *ups] if waiting else []
             raise ApplicationError(reason, {"needed": needed}, type="Refused", non_retryable=True)
+
+    def overdue(self, phase: Phase, record: RunStep) -> None:
+        """Remind the deciders of an overdue step, or let the next tier up decide it too."""
+        waiting, deadline = self.waiting, self.plan.deadline
+        assert waiting is not None and deadline is not None
+        if phase == "remind":
+            record.detail = f"reminded after {hours_text(deadline.remind_after or 0)}"
+            self.audit("run_reminded", {"step_id": waiting.step_id, "needs": waiting.needed})
+            return
+        ups = escalate(waiting, record, deadline, self.plan.grants)
+        self.audit(
+            "run_escalated", {"step_id": waiting.step_id, "needs": waiting.needed, "to": ups}
+        )
+
+    def audit(self, name: str, data: dict[str, Any], actor: str = "flowdraft") -> None:
+        """Start writing an audit event about this run; the run ends once it is written."""
+        entry = AuditEntry(
+            name=name,
+            run_id=self.state.id,
+            actor=actor,
+            content_hash=self.state.content_hash,
+            data=data,
+        )
+        self.audits.append(
+            workflow.start_activity("audit_run", entry, start_to_close_timeout=QUICK)
+        )
 
     @workflow.query(name="state")
     def current(self) -> Run:

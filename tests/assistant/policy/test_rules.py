@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.policy import PolicyError, load_policy
+from assistant.policy.rules import DEFAULT_POLICY
 from assistant.settings import Settings
 
 POLICY = load_policy()
@@ -63,3 +64,33 @@ def test_approval_matrix_document_agrees_with_the_tiers() -> None:
         "may **not** approve it" in text
         and POLICY.separation_of_duties.requester_may_not_approve_high_risk
     )
+
+
+def test_approval_matrix_document_agrees_with_the_deadlines() -> None:
+    text = (LIBRARY / "policies" / "approval-matrix.md").read_text()
+    line = next(s for s in text.splitlines() if s.startswith("Approvers should decide within"))
+    decide_days, quick_hours, expire_days = (int(n) for n in re.findall(r"(\d+) business", line))
+    quick_for = re.search(r"hours for (.+?)\)", line).group(1)  # type: ignore[union-attr]
+    approvals = POLICY.approvals
+    # A business day counts as 24 hours for escalation; 5 business days as a 168-hour week.
+    assert approvals.deadlines["default"].escalate_after == decide_days * 24
+    for topic in ("refund", "incident"):
+        assert topic in quick_for
+        deadline = approvals.deadline_for(f"Handle a {topic}")
+        assert deadline is not None and deadline.escalate_after == quick_hours
+    for deadline in approvals.deadlines.values():
+        assert deadline.expire_after == expire_days / 5 * 7 * 24
+    assert approvals.deadline_for("Vendor invoice triage") == approvals.deadlines["default"]
+
+
+def test_deadlines_out_of_order_fail_with_the_place_named(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY.read_text()
+    broken = tmp_path / "p.yaml"
+    broken.write_text(
+        text.replace(
+            "default: {remind_after: 24, escalate_after: 48, expire_after: 168}",
+            "default: {remind_after: 24, escalate_after: 200, expire_after: 168}",
+        )
+    )
+    with pytest.raises(PolicyError, match=r"deadlines\.default"):
+        load_policy(broken)
