@@ -126,6 +126,7 @@ async def test_an_approve_button_of_an_older_version_only_says_which_is_current(
     await send(page, "send it to #ops instead")
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     approve = page.get_by_role("button", name="Approve")
+    await approve.nth(1).wait_for(timeout=30_000)  # v2's review arrives after its draft
     assert await approve.count() == 2
     await click_until(page, approve.first, "v2 is current; review it and decide again")
     assert await page.get_by_text("dispatched").count() == 0
@@ -156,7 +157,8 @@ async def test_wrong_password_is_refused(server: str, browser) -> None:  # type:
     await page.get_by_label("User name").fill("ana")
     await page.get_by_label("Password", exact=True).fill("wrong")
     await page.get_by_role("button", name="Sign In").click()
-    await page.wait_for_timeout(1500)
+    # The refusal is on screen once the server has answered; only then is "no chat" telling.
+    await page.get_by_text("Unable to sign in").first.wait_for(timeout=30_000)
     assert await page.locator("#chat-input").count() == 0
 
 
