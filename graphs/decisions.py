@@ -82,7 +82,11 @@ def who_can_decide(state: ChatState, context: Context) -> str:
     required = list(state.get("required_roles") or [])
     if not required:
         return "Any known user can decide."
-    others = [n for n in context.directory.who_can(required) if n not in requesters]
+    others = [
+        n
+        for n in context.directory.who_can(context.policy.policy.roles_satisfying(required))
+        if n not in requesters
+    ]
     return (
         "Who can decide: " + ", ".join([*(f"{n} (requester)" for n in requesters), *others]) + "."
     )

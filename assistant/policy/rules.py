@@ -204,6 +204,18 @@ class Policy(Rule):
                 chosen = tier.roles
         return list(chosen)
 
+    def roles_satisfying(self, needed: list[str]) -> list[str]:
+        """Return every role whose holders may approve for one of ``needed`` (grants included).
+
+        Example: ``["cfo"]`` gives cfo, ceo and admin under the shipped policy, so "who can
+        approve" names the CEO too, who may stand in for an absent CFO.
+        """
+        granting = [r for r, granted in self.approvals.grants.items() if "*" in granted]
+        granting += [
+            r for role in needed for r in self.approvals.grants if self.satisfies([r], role)
+        ]
+        return list(dict.fromkeys([*needed, *granting]))
+
     def satisfies(self, held: list[str], needed: str) -> bool:
         """Tell whether a user holding ``held`` roles may approve for role ``needed``."""
         if needed in held:

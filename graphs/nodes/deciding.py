@@ -93,7 +93,11 @@ async def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]
     )
     thread, content_hash = state["thread"], draft.content_hash
     if not auth.allowed:
-        can = [n for n in context.directory.who_can(auth.missing) if n not in requesters]
+        can = [
+            n
+            for n in context.directory.who_can(context.policy.policy.roles_satisfying(auth.missing))
+            if n not in requesters
+        ]
         who = (
             f" Who can approve: {', '.join(can)}."
             if can

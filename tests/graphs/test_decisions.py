@@ -51,7 +51,7 @@ async def test_reject_and_changes_need_the_requester_a_role_that_could_approve_o
         events = await collect(roles_runner.send_decision("d1", attempt))
         text = of_type(events, "message")[0]["text"]
         assert f"{attempt.user} may not" in text
-        assert "Who can decide: ana (requester), carla, root" in text
+        assert "Who can decide: ana (requester), carla, dan, lee, root" in text
         assert of_type(events, "review") and not of_type(events, "draft")
         assert await roles_runner.pending_review("d1") is not None
     assert "not a known user" in refused(journal, "d1")[0]["reason"]
