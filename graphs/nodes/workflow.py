@@ -65,7 +65,7 @@ async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str,
     approvals = [
         a for a in state.get("approvals") or [] if a.get("content_hash") == checked.content_hash
     ]
-    notice = " ".join(filter(None, [state.get("notice"), *verdict.warnings])) or None
+    notice = sentences([state.get("notice"), *verdict.warnings]) or None
     requesters = requesters_of(state)
     editor = state.get("edited_by")
     if editor and history and editor not in requesters:
@@ -175,7 +175,10 @@ async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
         results = [StepResult(step_id=s.id, status="blocked", detail=refusal) for s in draft.steps]
         return {
             "results": [r.model_dump(mode="json") for r in results],
-            "message": message(f"Not dispatched: {refusal}"),
+            "message": message(
+                f"Not dispatched: {refusal}. Nothing was sent; ask again for a new draft "
+                "to review it with today's roles and policy."
+            ),
         }
 
     def observe(event: str, step: Step, key: str, detail: str) -> None:
@@ -245,3 +248,8 @@ async def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]
         "rejected", actor=who, thread=state["thread"], content_hash=content_hash
     )
     return {"message": message(f"Rejected by {who}; nothing was dispatched.")}
+
+
+def sentences(parts: list[str | None]) -> str:
+    """Join notes into one text, ending each with a full stop so they do not run together."""
+    return " ".join(p if p.rstrip().endswith((".", "!", "?")) else f"{p}." for p in parts if p)

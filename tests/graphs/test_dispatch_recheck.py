@@ -45,10 +45,9 @@ async def test_a_role_revoked_between_approval_and_dispatch_stops_the_dispatch(
     runner = runner_with(roles_runner, roles_context, journal)
     await collect(runner.send_text("r1", PAYMENT, "ana"))
     events = await collect(runner.send_decision("r1", ReviewResponse(type="accept", user="carla")))
-    assert (
-        "Not dispatched: the current approvers no longer cover cfo"
-        in of_type(events, "message")[0]["text"]
-    )
+    text = of_type(events, "message")[0]["text"]
+    assert "Not dispatched: the current approvers no longer cover cfo" in text
+    assert "ask again for a new draft" in text  # the thread is over: say what to do next
     assert {r["status"] for r in of_type(events, "dispatched")[0]["results"]} == {"blocked"}
     assert action_log.actions == []
     assert "dispatch_refused" in [e["event"] for e in journal.events]
