@@ -25,7 +25,10 @@ _BARE_LINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=\bwww)(?=\.)|(?<=\w)(?=@)", r
 WORD_JOINER = "\u2060"
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 # Images and links both start with "["; HTML tags, comments and autolinks with "<x", "</", "<!".
-_LINK_START = re.compile(r"\[")
+# A "[" after an even number of backslashes (none included) is live; after an odd number it
+# is already escaped, and escaping it again would turn "\\[" into an escaped backslash and a
+# live bracket.
+_LINK_START = re.compile(r"(?<!\\)((?:\\\\)*)\[")
 _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
 _BACKTICKS = re.compile(r"`+")
 
@@ -63,7 +66,7 @@ def code_block(text: str, language: str = "text") -> str:
 def safe_markdown(markdown: str) -> str:
     """Return Markdown the product wrote, which may quote untrusted text, with no image, link
     or HTML left: emphasis, lists, code and tables stay; nothing is fetched when shown."""
-    unlinked = _BARE_LINK.sub(WORD_JOINER, _LINK_START.sub(r"\\[", markdown))
+    unlinked = _BARE_LINK.sub(WORD_JOINER, _LINK_START.sub(r"\1\\[", markdown))
     return _HTML_START.sub("&lt;", unlinked)
 
 

@@ -39,6 +39,8 @@ HOSTILE = [
     "`x` ``` ![x](https://evil.example/fence.png)",
     "line one\n![x](https://evil.example/second-line.png)",
     "\\![x](https://evil.example/escaped.png)",
+    "[z](//evil.example/scheme-relative)",
+    "\\\\[z](https://evil.example/after-a-backslash)",
 ]
 # CommonMark with raw HTML on (the worst case) and GFM tables, as chat messages use them.
 MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
@@ -72,6 +74,8 @@ def test_quotes_code_and_product_markdown_stay_inert(text: str) -> None:
     assert_inert(html_of(f"if {code_span(text)}"))
     assert_inert(html_of(code_block(text) + "\n\nafter"))
     assert_inert(html_of(safe_markdown(f"**Note:** {text}")))
+    # The chat passes review notes, which already quote text literally, through safe_markdown.
+    assert_inert(html_of(safe_markdown(f"Note: renamed step 1 to {literal(text)}")))
 
 
 def test_product_markdown_keeps_its_own_formatting() -> None:
