@@ -74,8 +74,9 @@ def test_quotes_code_and_product_markdown_stay_inert(text: str) -> None:
     assert_inert(html_of(f"if {code_span(text)}"))
     assert_inert(html_of(code_block(text) + "\n\nafter"))
     assert_inert(html_of(safe_markdown(f"**Note:** {text}")))
-    # The chat passes review notes, which already quote text literally, through safe_markdown.
-    assert_inert(html_of(safe_markdown(f"Note: renamed step 1 to {literal(text)}")))
+    # A review note is made safe when the review is written and again when the chat shows
+    # it: applying it twice must not undo the first escape.
+    assert_inert(html_of(safe_markdown(safe_markdown(f"Note: renamed step 1 to '{text}'"))))
 
 
 def test_product_markdown_keeps_its_own_formatting() -> None:
