@@ -325,6 +325,12 @@ async def decide(action: cl.Action, kind: str, args: Any = None, bound: str = ""
         async for event in runtime.current().runner.send_decision(thread, decision, progress=True):
             if event["type"] == "draft":
                 made.append(str(event["workflow"]["content_hash"]))
+            if event["type"] == "review" and review_hash(
+                ReviewRequest.model_validate(event["request"])
+            ) == (decision.content_hash or ""):
+                # A refused decision leaves the same version waiting: its review is already
+                # on the screen of whoever may see it, and is not shown again to the refused.
+                continue
             yield event
 
     await render(watched(), thread)
