@@ -1,4 +1,5 @@
-"""The I/O a run does, as Temporal activities: policy for the real values, actions, audit."""
+"""The I/O a run does, as Temporal activities: policy for the real values, actions, audit,
+and the run's snapshots in the app database (see ``indexing``)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,21 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from assistant.db.journal import Journal
 from assistant.policy.amounts import money_value
 from assistant.policy.facts import is_refund
 from assistant.policy.rules import Policy, load_policy
+from assistant.runtime.indexing import record_run
 from assistant.runtime.plan import (
     ActionInput,
     ActionOutcome,
     AuditEntry,
     RunInput,
     RunPlan,
+    RunSnapshot,
 )
 from assistant.runtime.signoffs import raised
 from assistant.runtime.templates import MissingValue, RenderError, render_params
@@ -50,11 +54,18 @@ class RunActivities:
     """Activities bound to the services they use; the worker registers their methods."""
 
     def __init__(
-        self, registry: ConnectorRegistry, journal: Journal, policy: Policy | None = None
+        self,
+        registry: ConnectorRegistry,
+        journal: Journal,
+        policy: Policy | None = None,
+        *,
+        db: Engine | None = None,
     ) -> None:
         self.registry = registry
         self.journal = journal
         self.policy = policy or load_policy()
+        self.db = db
+        """The app database whose runs index and inbox the runs keep current (None: none)."""
 
     @activity.defn(name="plan_run")
     async def plan_run(self, run: RunInput) -> RunPlan:
@@ -168,6 +179,16 @@ class RunActivities:
             **entry.data,
         )
 
+    @activity.defn(name="record_run")
+    def record_run(self, snapshot: RunSnapshot) -> None:
+        """Write the run's snapshot to the runs index and open or close its inbox items.
+
+        Synchronous, so the database work runs on the worker's activity threads and never
+        blocks the event loop it shares with ``flowdraft serve``.
+        """
+        if self.db is not None:
+            record_run(self.db, run=snapshot.run, title=snapshot.title)
+
     def all(self) -> list[Any]:
         """Return the activity callables a worker registers."""
-        return [self.plan_run, self.perform_action, self.audit_run]
+        return [self.plan_run, self.perform_action, self.audit_run, self.record_run]

@@ -112,6 +112,14 @@ class AuditEntry(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class RunSnapshot(BaseModel):
+    """A run's state as the workflow reports it to the runs index and the inbox."""
+
+    run: Run
+    title: str
+    """The automation's title, shown in inbox items."""
+
+
 def initial_run(run_id: str, run: RunInput, now: datetime) -> Run:
     """Return the run as it stands before its first step (a retry keeps the steps it keeps)."""
     steps = [RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in run.draft.steps]

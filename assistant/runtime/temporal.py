@@ -49,6 +49,9 @@ class TemporalEngine:
     workflow itself audits starts, decisions, actions and ends).
     """
 
+    indexes_runs = True
+    """Runs write their own snapshots to the runs index and the inbox (see ``indexing``)."""
+
     def __init__(
         self,
         client: Client,

@@ -1,7 +1,8 @@
 """Workers that execute runs: in-process under ``flowdraft serve``, or ``flowdraft worker``.
 
-``running_engine`` is what ``serve`` uses: the embedded dev server (unless an address is
-configured), a client, an in-process worker and the ``TemporalEngine`` over them.
+``running_engine`` is what ``serve`` uses (through ``serving_runs``): the embedded dev server
+(unless an address is configured), a client, an in-process worker and the ``TemporalEngine``
+over them; ``FLOWDRAFT_TEMPORAL_ENABLED=false`` leaves a server without any of them.
 ``run_worker`` is ``flowdraft worker``: a worker only, for scale-out on any machine.
 """
 
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -24,6 +26,9 @@ from assistant.runtime.plan import RunOptions
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.workflows import RunAutomation
 from assistant.settings import ConnectorSettings, Settings, TemporalSettings
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 STICKY_TIMEOUT = timedelta(seconds=1)
 """How long a run's next task waits for the worker that ran its last one before any worker
@@ -97,7 +102,32 @@ def production_activities(settings: Settings) -> RunActivities:
         engine=engine,
         host_allowed=policy.destinations.host_allowed,
     )
-    return RunActivities(registry, SqlJournal(engine), policy)
+    return RunActivities(registry, SqlJournal(engine), policy, db=engine)
+
+
+@asynccontextmanager
+async def serving_runs(
+    services: Services, temporal: TemporalSettings | None = None
+) -> AsyncIterator[TemporalEngine | None]:
+    """Yield the engine ``flowdraft serve`` runs automations on, or None when disabled.
+
+    The worker's activities use the server's own connectors, policy, journal and database.
+    """
+    temporal = temporal or TemporalSettings()
+    if not temporal.enabled:
+        yield None
+        return
+    activities = RunActivities(
+        services.registry, services.journal, services.policy.policy, db=services.engine
+    )
+    async with running_engine(
+        temporal,
+        home=services.settings.home,
+        activities=activities,
+        directory=services.directory,
+        journal=services.journal,
+    ) as engine:
+        yield engine
 
 
 async def run_worker(settings: Settings, temporal: TemporalSettings) -> None:

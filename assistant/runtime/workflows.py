@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RunInput,
         RunOptions,
         RunPlan,
+        RunSnapshot,
         Waiting,
         guards,
         initial_run,
@@ -66,6 +67,7 @@ class RunAutomation:
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
         start = self.restore(run.previous) if run.previous else 0
+        await self.report()
         for index, step in enumerate(run.draft.steps[start:], start):
             record = self.state.steps[index]
             if step.id in self.skip:
@@ -151,15 +153,18 @@ class RunAutomation:
         self.waiting = Waiting(step_id=step.id, kind=kind, needed=needed)
         record.status = "waiting"
         self.state.status = "waiting"
+        await self.report()
         await workflow.wait_condition(lambda: self.waiting is None or self.rejected is not None)
         self.state.status = "running"
         if self.rejected is not None:
             reason = f": {self.rejected.reason}" if self.rejected.reason else ""
+            record.output = {**record.output, "rejected_by": self.rejected.user}
             self.finish(record, "rejected", f"rejected by {self.rejected.user}{reason}")
             return False
         signers = ", ".join(f"{user} ({role})" for user, role in record.output.get("signed", []))
         verb = "done" if kind == "human_task" else "approved"
         self.finish(record, "ok", f"{verb} by {signers}")
+        await self.report()
         return True
 
     @workflow.update(name="decide")
@@ -279,6 +284,14 @@ class RunAutomation:
         record.started_at = record.started_at or workflow.now()
         record.finished_at = workflow.now()
 
+    async def report(self) -> None:
+        """Write the run's state to the runs index and the inbox (see ``indexing``)."""
+        await workflow.execute_local_activity(
+            "record_run",
+            RunSnapshot(run=self.state, title=self.input.automation.title),
+            start_to_close_timeout=QUICK,
+        )
+
     async def end(self, status: RunStatus) -> Run:
         """Close the run, skip what never started, audit the end, and return the run."""
         for record in self.state.steps:
@@ -300,4 +313,5 @@ class RunAutomation:
             ),
             start_to_close_timeout=QUICK,
         )
+        await self.report()
         return self.state
