@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from assistant.db.journal import Journal
-from assistant.policy.amounts import money_value
-from assistant.policy.facts import is_refund
 from assistant.policy.rules import Policy, load_policy
 from assistant.runtime.indexing import record_run
 from assistant.runtime.plan import (
@@ -24,7 +21,7 @@ from assistant.runtime.plan import (
     RunPlan,
     RunSnapshot,
 )
-from assistant.runtime.signoffs import raised
+from assistant.runtime.signoffs import sign_off_plan
 from assistant.runtime.templates import MissingValue, RenderError, render_params
 from connectors.base import ParamsError
 from connectors.dispatcher import idempotency_key
@@ -32,22 +29,6 @@ from connectors.registry import ConnectorRegistry, UnknownConnector
 
 HEARTBEAT_EVERY = 1.0
 """Seconds between heartbeats while a connector call is in flight."""
-
-
-def event_amount(event: Mapping[str, Any], policy: Policy, prefix: str = "") -> float | None:
-    """Return the largest money value in the event (fields the policy names as money)."""
-    found: list[float] = []
-    for key, value in event.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            inner = event_amount(value, policy, f"{path}.")
-            if inner is not None:
-                found.append(inner)
-        elif policy.is_money_field(path) or policy.is_money_field(str(key)):
-            amount = money_value(value)
-            if amount is not None:
-                found.append(amount)
-    return max(found, default=None)
 
 
 class RunActivities:
@@ -70,16 +51,7 @@ class RunActivities:
     @activity.defn(name="plan_run")
     async def plan_run(self, run: RunInput) -> RunPlan:
         """Check policy against this run's real values and record that the run started."""
-        amount = event_amount(run.event, self.policy)
-        tier = self.policy.roles_for_amount(amount, refund=is_refund(run.draft.goal))
-        grants = dict(self.policy.approvals.grants)
-        roles = {
-            step.id: raised(step.approver_role, tier, grants)
-            if step.kind == "approval"
-            else step.approver_role
-            for step in run.draft.steps
-            if step.kind in ("approval", "human_task")
-        }
+        plan = sign_off_plan(run.draft, run.event, self.policy)
         run_id = activity.info().workflow_id or ""
         self.journal.event(
             "run_started",
@@ -90,17 +62,11 @@ class RunActivities:
             automation_id=run.automation.id,
             version=run.draft.version,
             shadow=run.shadow,
-            amount=amount,
-            tier=tier,
-            roles=roles,
+            amount=plan.amount,
+            tier=plan.tier,
+            roles=plan.roles,
         )
-        return RunPlan(
-            amount=amount,
-            tier=tier,
-            roles=roles,
-            grants=grants,
-            separation_of_duties=self.policy.separation_of_duties.requester_may_not_approve_high_risk,
-        )
+        return plan
 
     @activity.defn(name="perform_action")
     async def perform_action(self, action: ActionInput) -> ActionOutcome:
