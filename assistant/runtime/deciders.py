@@ -12,7 +12,7 @@ from assistant.policy.rules import Policy
 from assistant.runtime.models import Outcome
 from assistant.runtime.signoffs import requesters_of, why_not
 
-__all__ = ["may_decide", "requesters_of", "who_can", "who_can_decide"]
+__all__ = ["decision_outcome", "may_decide", "requesters_of", "who_can", "who_can_decide"]
 
 
 def roles_satisfying(policy: Policy, role: str) -> list[str]:
@@ -39,18 +39,34 @@ def may_decide(
     policy: Policy,
 ) -> Outcome:
     """Tell whether ``user`` may decide a step needing ``role``; a refusal names who can."""
+    return decision_outcome(
+        user, [role] if role else [], requesters=requesters, directory=directory, policy=policy
+    )
 
+
+def decision_outcome(
+    user: str,
+    needed: list[str],
+    *,
+    requesters: list[str],
+    directory: Directory,
+    policy: Policy,
+    signed: set[str] | None = None,
+) -> Outcome:
+    """Tell whether ``user`` may sign for one of ``needed``; a refusal names who can."""
     if directory.is_open() and user not in requesters:
         return Outcome(ok=True, message="no users are configured, so roles are not checked")
     reason = why_not(
         user,
         directory.roles_of(user),
-        [role] if role else [],
+        needed,
         grants=dict(policy.approvals.grants),
         requesters=requesters,
+        signed=signed,
     )
     if reason is None:
         return Outcome(ok=True, message=f"{user} may decide")
+    role = needed[0] if needed else None
     return Outcome(ok=False, message=f"{reason}; {who_can(role, requesters, directory, policy)}")
 
 

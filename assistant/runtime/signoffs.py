@@ -102,6 +102,29 @@ def holds_now(condition: str, values: dict[str, Any]) -> bool:
         return False
 
 
+def asked_roles(
+    draft: WorkflowDraft,
+    index: int,
+    plan: RunPlan,
+    *,
+    guarded: dict[str, list[str]],
+    skip: dict[str, str],
+    values: dict[str, Any],
+    signed: dict[str, str],
+) -> list[str] | None:
+    """Return the roles step ``index`` (an approval or task) waits for; [] means any known
+    user, None that this run's earlier signers already cover the sign-off."""
+    step = draft.steps[index]
+    own = plan.roles.get(step.id)
+    if step.kind == "human_task":
+        return [own] if own else []
+    later = later_sign_offs(draft, index, plan, guarded=guarded, skip=skip, values=values)
+    needed = needed_roles(own, plan, later, list(signed.values()))
+    if not needed and (own is not None or plan.tier):
+        return None
+    return needed
+
+
 def raised(role: str | None, tier: list[str], grants: dict[str, list[str]]) -> str | None:
     """Return the tier role that stands in for ``role`` (stricter or equal), else ``role``."""
     if role is None or role in tier:

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         initial_run,
         resume_point,
     )
-    from assistant.runtime.signoffs import later_sign_offs, needed_roles, refusal, role_for
+    from assistant.runtime.signoffs import asked_roles, refusal, role_for
     from assistant.schemas import Step
 
 QUICK = timedelta(seconds=30)
@@ -130,25 +130,20 @@ class RunAutomation:
         kind: Literal["approval", "human_task"] = (
             "approval" if step.kind == "approval" else "human_task"
         )
-        own = self.plan.roles.get(step.id)
         record.started_at = workflow.now()
-        if kind == "human_task":
-            needed = [own] if own else []
-        else:
-            signed = list(self.signed.values())
-            later = later_sign_offs(
-                self.input.draft,
-                index,
-                self.plan,
-                guarded=self.guarded,
-                skip=self.skip,
-                values=self.values(),
-            )
-            needed = needed_roles(own, self.plan, later, signed)
-            if not needed and (own is not None or self.plan.tier):
-                by = ", ".join(f"{user} ({role})" for user, role in self.signed.items())
-                self.finish(record, "ok", f"already signed in this run by {by}")
-                return True
+        needed = asked_roles(
+            self.input.draft,
+            index,
+            self.plan,
+            guarded=self.guarded,
+            skip=self.skip,
+            values=self.values(),
+            signed=self.signed,
+        )
+        if needed is None:
+            by = ", ".join(f"{user} ({role})" for user, role in self.signed.items())
+            self.finish(record, "ok", f"already signed in this run by {by}")
+            return True
         record.input = {"needs": needed or ["any user"]}
         self.waiting = Waiting(step_id=step.id, kind=kind, needed=needed)
         record.status = "waiting"
