@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.db.journal import Journal
 from assistant.db.users import Directory
+from assistant.policy.rules import Policy
 from assistant.runtime.engine import connect
 from assistant.runtime.models import Automation, Outcome, Run
 from assistant.runtime.temporal import TemporalEngine
@@ -38,10 +39,18 @@ class RemoteEngine:
     indexes_runs = True
     """Runs on Temporal write their own snapshots to the runs index (see ``indexing``)."""
 
-    def __init__(self, temporal: TemporalSettings, *, directory: Directory, journal: Journal):
+    def __init__(
+        self,
+        temporal: TemporalSettings,
+        *,
+        directory: Directory,
+        journal: Journal,
+        policy: Policy | None = None,
+    ) -> None:
         self.temporal = temporal
         self.directory = directory
         self.journal = journal
+        self.policy = policy
         self._engine: TemporalEngine | None = None
 
     async def engine(self) -> TemporalEngine:
@@ -53,6 +62,7 @@ class RemoteEngine:
                 task_queue=self.temporal.task_queue,
                 directory=self.directory,
                 journal=self.journal,
+                policy=self.policy,
             )
         return self._engine
 

@@ -59,6 +59,7 @@ def engine_for(settings: Settings, *, db: Engine | None = None) -> RunEngine:
     from assistant.db.engine import make_engine
     from assistant.db.journal import SqlJournal
     from assistant.db.users import UserDirectory
+    from assistant.policy.rules import load_policy
     from assistant.runtime.remote import RemoteEngine, reachable
 
     temporal = TemporalSettings()
@@ -66,7 +67,12 @@ def engine_for(settings: Settings, *, db: Engine | None = None) -> RunEngine:
         where = temporal.target if temporal.embedded else f"{temporal.address} (the address set)"
         raise NoRunEngine(f"{NO_ENGINE} (nothing answers at {where})")
     db = db or make_engine(settings.database_url)
-    return RemoteEngine(temporal, directory=UserDirectory(db), journal=SqlJournal(db))
+    return RemoteEngine(
+        temporal,
+        directory=UserDirectory(db),
+        journal=SqlJournal(db),
+        policy=load_policy(settings.policy),
+    )
 
 
 def desk_for(services: Services, engine: RunEngine | None = None) -> AutomationDesk:

@@ -8,6 +8,7 @@ over them; ``FLOWDRAFT_TEMPORAL_ENABLED=false`` leaves a server without any of t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from temporalio.worker import Worker
 
 from assistant.db.journal import Journal
 from assistant.db.users import Directory
+from assistant.policy.rules import Policy
 from assistant.runtime.activities import RunActivities
 from assistant.runtime.engine import EmbeddedTemporal, connect
 from assistant.runtime.plan import RunOptions
@@ -29,6 +31,8 @@ from assistant.settings import ConnectorSettings, Settings, TemporalSettings
 
 if TYPE_CHECKING:
     from assistant.services import Services
+
+log = logging.getLogger(__name__)
 
 STICKY_TIMEOUT = timedelta(seconds=1)
 """How long a run's next task waits for the worker that ran its last one before any worker
@@ -61,6 +65,7 @@ async def running_engine(
     directory: Directory,
     journal: Journal,
     options: RunOptions | None = None,
+    policy: Policy | None = None,
 ) -> AsyncIterator[TemporalEngine]:
     """Yield an engine with an in-process worker; start the embedded server if configured.
 
@@ -80,6 +85,7 @@ async def running_engine(
                 directory=directory,
                 journal=journal,
                 options=options,
+                policy=policy,
             )
     finally:
         if server is not None:
@@ -126,7 +132,17 @@ async def serving_runs(
         activities=activities,
         directory=services.directory,
         journal=services.journal,
+        policy=services.policy.policy,
     ) as engine:
+        where = (
+            f"the embedded engine at {temporal.target}" if temporal.embedded else temporal.target
+        )
+        ui = (
+            f", web UI at http://127.0.0.1:{temporal.ui_port}"
+            if temporal.embedded and temporal.ui
+            else ""
+        )
+        log.info("automations run on %s (task queue %s%s)", where, temporal.task_queue, ui)
         yield engine
 
 
