@@ -194,11 +194,11 @@ def refresh_item(engine: Engine, *, item: InboxItem, requesters: list[str]) -> N
     """Open ``item``, or bring an undecided one up to date (a sign-off's remaining roles)."""
     with session_scope(engine) as session:
         row = session.get(InboxRecord, item.id)
+        known = row is not None
         if row is not None and row.decided_at is None:
             row.approver_role, row.body = item.approver_role, item.model_dump_json()
             session.add(row)
-            return
-    if row is None:
+    if not known:
         open_item(engine, item=item, requesters=requesters)
 
 

@@ -59,6 +59,8 @@ class RunAutomation:
         """Steps a false condition guards, with the reason shown for them."""
         self.audits: list[workflow.ActivityHandle[Any]] = []
         """Decision audits in flight; the run ends once they are written."""
+        self.reporting: workflow.ActivityHandle[Any] | None = None
+        """A snapshot being written beside the step after a decision."""
 
     @workflow.run
     async def run(self, run: RunInput) -> Run:
@@ -67,7 +69,7 @@ class RunAutomation:
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
         start = self.restore(run.previous) if run.previous else 0
-        await self.report()
+        self.report_beside()
         for index, step in enumerate(run.draft.steps[start:], start):
             record = self.state.steps[index]
             if step.id in self.skip:
@@ -159,7 +161,7 @@ class RunAutomation:
         signers = ", ".join(f"{user} ({role})" for user, role in record.output.get("signed", []))
         verb = "done" if kind == "human_task" else "approved"
         self.finish(record, "ok", f"{verb} by {signers}")
-        await self.report()
+        self.report_beside()
         return True
 
     @workflow.update(name="decide")
@@ -279,12 +281,26 @@ class RunAutomation:
         record.started_at = record.started_at or workflow.now()
         record.finished_at = workflow.now()
 
+    def snapshot(self) -> RunSnapshot:
+        """Return the run's state as the runs index and the inbox take it."""
+        return RunSnapshot(run=self.state.model_copy(deep=True), title=self.input.automation.title)
+
+    def report_beside(self) -> None:
+        """Start writing the run's state beside the next step, so that step does not wait."""
+        self.reporting = workflow.start_activity(
+            "record_run", self.snapshot(), start_to_close_timeout=QUICK
+        )
+
     async def report(self) -> None:
-        """Write the run's state to the runs index and the inbox (see ``indexing``)."""
+        """Write the run's state to the runs index and the inbox (see ``indexing``).
+
+        A snapshot still being written is awaited first, so they land in the run's order.
+        """
+        if self.reporting is not None:
+            await self.reporting
+            self.reporting = None
         await workflow.execute_local_activity(
-            "record_run",
-            RunSnapshot(run=self.state, title=self.input.automation.title),
-            start_to_close_timeout=QUICK,
+            "record_run", self.snapshot(), start_to_close_timeout=QUICK
         )
 
     async def end(self, status: RunStatus) -> Run:
