@@ -1,8 +1,10 @@
 """What the CLI, the API and the hooks do with automations and runs, over any ``RunEngine``.
 
 ``AutomationDesk`` checks an event before any run starts (unknown automation, paused or
-retired, a missing field, a repeated event id), starts it on the engine, keeps the runs
-index, and routes inbox decisions to the engine. ``engine_for`` finds the engine to use.
+retired, a missing field, a repeated event id), starts it on the engine and routes inbox
+decisions to it. Runs on an engine that ``indexes_runs`` (Temporal; the in-memory engine
+given a database) write their own snapshots and inbox items (``indexing``); for any other
+engine the desk keeps the runs index. ``engine_for`` finds the engine to use.
 """
 
 from __future__ import annotations
