@@ -1,8 +1,8 @@
 """Keep the runs index and the inbox current from the snapshots a Temporal run reports.
 
-The run workflow reports its state through the ``record_run`` activity at each turn: when it
-has planned, before it waits for a person, when the decision lets it go on, and when it
-ends. The workflow is the only writer of its own snapshots and reports them one after the
+The run workflow reports its state through the ``record_run`` activity at each turn: before
+it waits for a person, beside the first action after it starts or after a decision lets it
+go on (so that action does not wait for the write), and when it ends. The workflow is the only writer of its own snapshots and reports them one after the
 other, so the index stays right with any number of workers and server replicas sharing the
 app database: no process writes what it read from the engine a moment earlier over what
 the run reported since. A waiting step opens (or updates) its inbox item; a step that no

@@ -60,7 +60,9 @@ class RunAutomation:
         self.audits: list[workflow.ActivityHandle[Any]] = []
         """Decision audits in flight; the run ends once they are written."""
         self.reporting: workflow.ActivityHandle[Any] | None = None
-        """A snapshot being written beside the step after a decision."""
+        """A snapshot being written beside an action."""
+        self.unreported = False
+        """The run moved on (started, or a decision let it go on) since its last snapshot."""
 
     @workflow.run
     async def run(self, run: RunInput) -> Run:
@@ -69,7 +71,7 @@ class RunAutomation:
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
         start = self.restore(run.previous) if run.previous else 0
-        self.report_beside()
+        self.unreported = True
         for index, step in enumerate(run.draft.steps[start:], start):
             record = self.state.steps[index]
             if step.id in self.skip:
@@ -161,7 +163,7 @@ class RunAutomation:
         signers = ", ".join(f"{user} ({role})" for user, role in record.output.get("signed", []))
         verb = "done" if kind == "human_task" else "approved"
         self.finish(record, "ok", f"{verb} by {signers}")
-        self.report_beside()
+        self.unreported = True
         return True
 
     @workflow.update(name="decide")
@@ -252,8 +254,11 @@ class RunAutomation:
         return outcome.status == "ok"
 
     async def perform(self, step: Step, options: RunOptions) -> ActionOutcome:
-        """Run the action activity, retried on crashes, lost workers and timeouts."""
-        return await workflow.execute_activity(
+        """Run the action activity, retried on crashes, lost workers and timeouts.
+
+        A snapshot the run owes is started after the action, so the action does not wait.
+        """
+        action = workflow.start_activity(
             "perform_action",
             ActionInput(
                 run_id=self.input.key_run_id or self.state.id,
@@ -273,6 +278,12 @@ class RunAutomation:
                 maximum_attempts=options.attempts, initial_interval=timedelta(seconds=1)
             ),
         )
+        if self.unreported and self.reporting is None:
+            self.unreported = False
+            self.reporting = workflow.start_activity(
+                "record_run", self.snapshot(), start_to_close_timeout=QUICK
+            )
+        return await action
 
     def finish(self, record: RunStep, status: RunStepStatus, detail: str) -> None:
         """Close a step with its status and a sentence saying why."""
@@ -285,12 +296,6 @@ class RunAutomation:
         """Return the run's state as the runs index and the inbox take it."""
         return RunSnapshot(run=self.state.model_copy(deep=True), title=self.input.automation.title)
 
-    def report_beside(self) -> None:
-        """Start writing the run's state beside the next step, so that step does not wait."""
-        self.reporting = workflow.start_activity(
-            "record_run", self.snapshot(), start_to_close_timeout=QUICK
-        )
-
     async def report(self) -> None:
         """Write the run's state to the runs index and the inbox (see ``indexing``).
 
@@ -299,6 +304,7 @@ class RunAutomation:
         if self.reporting is not None:
             await self.reporting
             self.reporting = None
+        self.unreported = False
         await workflow.execute_local_activity(
             "record_run", self.snapshot(), start_to_close_timeout=QUICK
         )
