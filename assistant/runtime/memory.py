@@ -2,7 +2,8 @@
 
 It follows the same rules as the durable engine: an event missing a field is refused
 before any run starts, a repeated event id returns the run it started, conditions are
-evaluated safely (``assistant.policy.conditions``), placeholders are filled from the event
+evaluated safely (``assistant.policy.conditions``), placeholders are rendered by the same
+sandboxed templates as Temporal runs (``templates``) from the event
 and earlier steps' results (a missing one fails the step, naming the field), approvals and
 human tasks wait for ``decide`` by the people the sign-off rules ask for (``signoffs``: the
 Approval Matrix on the real amount, separation of duties), and actions are recorded in
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,44 +31,9 @@ from assistant.runtime.indexing import record_run
 from assistant.runtime.models import Automation, Outcome, Run, RunStatus, RunStep
 from assistant.runtime.plan import RunPlan, guards
 from assistant.runtime.signoffs import asked_roles, role_for, sign_off_plan
-from assistant.runtime.steps import PLACEHOLDER, check_event, produced_names
+from assistant.runtime.steps import check_event, produced_names
+from assistant.runtime.templates import MissingValue, RenderError, render_params
 from assistant.schemas import WorkflowDraft
-
-
-class MissingValue(LookupError):
-    """Raised when a placeholder names a field that has no value."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no value for {{{{{name}}}}}: the event has no {name}")
-        self.name = name
-
-
-def render(value: Any, values: Mapping[str, Any]) -> Any:
-    """Fill ``{{path}}`` placeholders in ``value`` from ``values``; raise ``MissingValue``.
-
-    A text that is exactly one placeholder takes the value itself (a number stays a number).
-    """
-    if isinstance(value, str):
-        whole = PLACEHOLDER.fullmatch(value.strip())
-        if whole:
-            return lookup(values, whole[1])
-        return PLACEHOLDER.sub(lambda match: str(lookup(values, match[1])), value)
-    if isinstance(value, Mapping):
-        return {key: render(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [render(item, values) for item in value]
-    return value
-
-
-def lookup(values: Mapping[str, Any], name: str) -> Any:
-    """Return the value of a dotted ``name``, or raise ``MissingValue``."""
-    try:
-        found = conditions.lookup(values, name)
-    except conditions.MissingField:
-        raise MissingValue(name) from None
-    if found is None:
-        raise MissingValue(name)
-    return found
 
 
 @dataclass
@@ -242,8 +207,9 @@ class MemoryEngine:
                 return
             else:
                 try:
-                    ran.input = render(step.params, state.values)
-                except MissingValue as exc:
+                    # Earlier results are in the values under their names (s1, ticket, ...).
+                    ran.input = render_params(step.params, state.values, {})
+                except (MissingValue, RenderError) as exc:
                     return self.fail(state, ran, str(exc))
                 self.act(state, ran)
             ran.finished_at = utcnow()
