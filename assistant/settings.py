@@ -216,6 +216,9 @@ class TemporalSettings(BaseSettings):
     ui_port: int = Field(default=8233, ge=1, le=65535)
     ui: bool = True
     """Serve the embedded engine's web UI to operators (on loopback); false = headless."""
+    enabled: bool = True
+    """Run automations in ``flowdraft serve`` (the embedded engine or a client of the
+    configured one, and an in-process worker); false = this server starts no engine."""
 
     @model_validator(mode="after")
     def _check_tls(self) -> TemporalSettings:

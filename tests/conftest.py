@@ -27,6 +27,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith("FLOWDRAFT_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("FLOWDRAFT_HOME", str(tmp_path / "home"))
+    # Servers start no Temporal engine unless a test asks for one (it costs each server a
+    # dev server, and its pinned ports would clash between servers running side by side).
+    monkeypatch.setenv("FLOWDRAFT_TEMPORAL_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

@@ -1,26 +1,27 @@
-"""The I/O a run does, as Temporal activities: policy for the real values, actions, audit."""
+"""The I/O a run does, as Temporal activities: policy for the real values, actions, audit,
+and the run's snapshots in the app database (see ``indexing``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from assistant.db.journal import Journal
-from assistant.policy.amounts import money_value
-from assistant.policy.facts import is_refund
 from assistant.policy.rules import Policy, load_policy
+from assistant.runtime.indexing import record_run
 from assistant.runtime.plan import (
     ActionInput,
     ActionOutcome,
     AuditEntry,
     RunInput,
     RunPlan,
+    RunSnapshot,
 )
-from assistant.runtime.signoffs import raised
+from assistant.runtime.signoffs import sign_off_plan
 from assistant.runtime.templates import MissingValue, RenderError, render_params
 from connectors.base import ParamsError
 from connectors.dispatcher import idempotency_key
@@ -30,45 +31,27 @@ HEARTBEAT_EVERY = 1.0
 """Seconds between heartbeats while a connector call is in flight."""
 
 
-def event_amount(event: Mapping[str, Any], policy: Policy, prefix: str = "") -> float | None:
-    """Return the largest money value in the event (fields the policy names as money)."""
-    found: list[float] = []
-    for key, value in event.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            inner = event_amount(value, policy, f"{path}.")
-            if inner is not None:
-                found.append(inner)
-        elif policy.is_money_field(path) or policy.is_money_field(str(key)):
-            amount = money_value(value)
-            if amount is not None:
-                found.append(amount)
-    return max(found, default=None)
-
-
 class RunActivities:
     """Activities bound to the services they use; the worker registers their methods."""
 
     def __init__(
-        self, registry: ConnectorRegistry, journal: Journal, policy: Policy | None = None
+        self,
+        registry: ConnectorRegistry,
+        journal: Journal,
+        policy: Policy | None = None,
+        *,
+        db: Engine | None = None,
     ) -> None:
         self.registry = registry
         self.journal = journal
         self.policy = policy or load_policy()
+        self.db = db
+        """The app database whose runs index and inbox the runs keep current (None: none)."""
 
     @activity.defn(name="plan_run")
     async def plan_run(self, run: RunInput) -> RunPlan:
         """Check policy against this run's real values and record that the run started."""
-        amount = event_amount(run.event, self.policy)
-        tier = self.policy.roles_for_amount(amount, refund=is_refund(run.draft.goal))
-        grants = dict(self.policy.approvals.grants)
-        roles = {
-            step.id: raised(step.approver_role, tier, grants)
-            if step.kind == "approval"
-            else step.approver_role
-            for step in run.draft.steps
-            if step.kind in ("approval", "human_task")
-        }
+        plan = sign_off_plan(run.draft, run.event, self.policy)
         run_id = activity.info().workflow_id or ""
         self.journal.event(
             "run_started",
@@ -79,18 +62,11 @@ class RunActivities:
             automation_id=run.automation.id,
             version=run.draft.version,
             shadow=run.shadow,
-            amount=amount,
-            tier=tier,
-            roles=roles,
+            amount=plan.amount,
+            tier=plan.tier,
+            roles=plan.roles,
         )
-        return RunPlan(
-            amount=amount,
-            tier=tier,
-            roles=roles,
-            grants=grants,
-            separation_of_duties=self.policy.separation_of_duties.requester_may_not_approve_high_risk,
-            deadline=self.policy.approvals.deadline_for(f"{run.draft.title}\n{run.draft.goal}"),
-        )
+        return plan
 
     @activity.defn(name="perform_action")
     async def perform_action(self, action: ActionInput) -> ActionOutcome:
@@ -169,6 +145,16 @@ class RunActivities:
             **entry.data,
         )
 
+    @activity.defn(name="record_run")
+    def record_run(self, snapshot: RunSnapshot) -> None:
+        """Write the run's snapshot to the runs index and open or close its inbox items.
+
+        Synchronous, so the database work runs on the worker's activity threads and never
+        blocks the event loop it shares with ``flowdraft serve``.
+        """
+        if self.db is not None:
+            record_run(self.db, run=snapshot.run, title=snapshot.title)
+
     def all(self) -> list[Any]:
         """Return the activity callables a worker registers."""
-        return [self.plan_run, self.perform_action, self.audit_run]
+        return [self.plan_run, self.perform_action, self.audit_run, self.record_run]

@@ -21,9 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from assistant.db.engine import make_engine
 from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
 from assistant.runtime.activities import RunActivities
@@ -124,11 +126,13 @@ async def until(clock: Clock, run_id: str, count: int, timeout: float = 30.0) ->
         await asyncio.sleep(0.001)
 
 
-async def measure_automation(client: Client, queue: str, runs: int) -> dict[str, list[float]]:
-    """Time runs of the automation workflow."""
+async def measure_automation(
+    client: Client, queue: str, runs: int, db: Engine | None = None
+) -> dict[str, list[float]]:
+    """Time runs of the automation workflow (writing its runs index and inbox to ``db``)."""
     clock = Clock()
     registry = ConnectorRegistry([TimedConnector(clock)])
-    activities = RunActivities(registry, MemoryJournal())
+    activities = RunActivities(registry, MemoryJournal(), db=db)
     engine = TemporalEngine(
         client,
         task_queue=queue,
@@ -247,7 +251,8 @@ async def benchmark(runs: int = 30, throughput_runs: int = 40) -> str:
             client = await connect(settings)
             await measure_bare(client, "bench-warm", 3)
             bare = await measure_bare(client, "bench-bare", runs)
-            ours = await measure_automation(client, "bench-auto", runs)
+            db = make_engine(f"sqlite:///{Path(home) / 'flowdraft.db'}")
+            ours = await measure_automation(client, "bench-auto", runs, db)
             assert server.process is not None
             memory = resident_mib(server.process.pid)
             rates = {

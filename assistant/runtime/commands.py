@@ -53,7 +53,7 @@ def desk(json_mode: bool) -> service.AutomationDesk:
     settings = load_settings()
     db = database()
     try:
-        engine = service.engine_for(settings)
+        engine = service.engine_for(settings, db=db)
     except service.NoRunEngine as exc:
         fail(str(exc), json_mode)
     return service.AutomationDesk(

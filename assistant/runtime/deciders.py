@@ -1,37 +1,18 @@
 """Who may decide a run's approval or task: the role, separation of duties, and who else can.
 
-Every engine and the inbox ask the same question here, so a refusal reads the same whether
-it comes from the CLI, the API or a Temporal update validator.
+The rule itself is ``signoffs.why_not``, pure so the Temporal update validator applies it
+too; here the directory supplies the roles of whoever decides and the names of who else
+can, so a refusal reads the same from either engine, the CLI, the API or the inbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from assistant.db.users import Directory
 from assistant.policy.rules import Policy
 from assistant.runtime.models import Outcome
+from assistant.runtime.signoffs import requesters_of, why_not
 
-SUBMITTER_KEYS = ("submitted_by", "submitter", "requested_by", "requester")
-"""Event keys naming who submitted it (top level or inside one object, like ``invoice``)."""
-
-
-def requesters_of(event: Mapping[str, Any]) -> list[str]:
-    """Return who submitted ``event``: they may not approve their own request.
-
-    Example:
-        >>> requesters_of({"invoice": {"amount": 5, "submitted_by": "dan"}})
-        ['dan']
-    """
-    found: list[str] = []
-    scopes = [event, *(value for value in event.values() if isinstance(value, Mapping))]
-    for scope in scopes:
-        for key in SUBMITTER_KEYS:
-            value = scope.get(key)
-            if isinstance(value, str) and value.strip() and value.strip() not in found:
-                found.append(value.strip())
-    return found
+__all__ = ["decision_outcome", "may_decide", "requesters_of", "who_can", "who_can_decide"]
 
 
 def roles_satisfying(policy: Policy, role: str) -> list[str]:
@@ -58,19 +39,40 @@ def may_decide(
     policy: Policy,
 ) -> Outcome:
     """Tell whether ``user`` may decide a step needing ``role``; a refusal names who can."""
+    return decision_outcome(
+        user, [role] if role else [], requesters=requesters, directory=directory, policy=policy
+    )
 
-    def refused(reason: str) -> Outcome:
-        names = who_can_decide(role=role, requesters=requesters, directory=directory, policy=policy)
-        who = ", ".join(names) if names else f"nobody yet (add a user with role {role})"
-        return Outcome(ok=False, message=f"{reason}; who can decide: {who}")
 
-    if user in requesters:
-        return refused(f"{user} submitted this and may not decide it (separation of duties)")
-    if directory.is_open():
+def decision_outcome(
+    user: str,
+    needed: list[str],
+    *,
+    requesters: list[str],
+    directory: Directory,
+    policy: Policy,
+    signed: set[str] | None = None,
+) -> Outcome:
+    """Tell whether ``user`` may sign for one of ``needed``; a refusal names who can."""
+    if directory.is_open() and user not in requesters:
         return Outcome(ok=True, message="no users are configured, so roles are not checked")
-    held = directory.roles_of(user)
-    if held is None:
-        return refused(f"{user} is not a known user")
-    if role and not policy.satisfies(held, role):
-        return refused(f"{user} does not hold the {role} role this step needs")
-    return Outcome(ok=True, message=f"{user} may decide")
+    reason = why_not(
+        user,
+        directory.roles_of(user),
+        needed,
+        grants=dict(policy.approvals.grants),
+        requesters=requesters,
+        signed=signed,
+    )
+    if reason is None:
+        return Outcome(ok=True, message=f"{user} may decide")
+    role = needed[0] if needed else None
+    return Outcome(ok=False, message=f"{reason}; {who_can(role, requesters, directory, policy)}")
+
+
+def who_can(role: str | None, requesters: list[str], directory: Directory, policy: Policy) -> str:
+    """Return the sentence naming who can decide for ``role`` (requesters excluded)."""
+    names = who_can_decide(role=role, requesters=requesters, directory=directory, policy=policy)
+    return "who can decide: " + (
+        ", ".join(names) if names else f"nobody yet (add a user with role {role})"
+    )

@@ -2,18 +2,19 @@
 
 It follows the same rules as the durable engine: an event missing a field is refused
 before any run starts, a repeated event id returns the run it started, conditions are
-evaluated safely (``assistant.policy.conditions``), placeholders are filled from the event
+evaluated safely (``assistant.policy.conditions``), placeholders are rendered by the same
+sandboxed templates as Temporal runs (``templates``) from the event
 and earlier steps' results (a missing one fails the step, naming the field), approvals and
-human tasks wait for ``decide`` by someone the role check lets through, and actions are
-recorded in ``actions`` instead of sent (shadow runs mark theirs as not performed). Given
-a database it keeps the runs index, the inbox and the audit log up to date.
+human tasks wait for ``decide`` by the people the sign-off rules ask for (``signoffs``: the
+Approval Matrix on the real amount, separation of duties), and actions are recorded in
+``actions`` instead of sent (shadow runs mark theirs as not performed). Given a database it
+keeps the runs index and the inbox (``indexing``, as Temporal runs do) and the audit log.
 """
 
 from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,48 +25,15 @@ from assistant.db.tables import utcnow
 from assistant.db.users import Directory, MemoryDirectory
 from assistant.policy import conditions
 from assistant.policy.rules import Policy, load_policy
-from assistant.runtime import inbox, store
-from assistant.runtime.deciders import may_decide, requesters_of
-from assistant.runtime.inbox import approval_item
+from assistant.runtime import store
+from assistant.runtime.deciders import decision_outcome, requesters_of
+from assistant.runtime.indexing import record_run
 from assistant.runtime.models import Automation, Outcome, Run, RunStatus, RunStep
-from assistant.runtime.steps import PLACEHOLDER, check_event, guarded_steps, produced_names
+from assistant.runtime.plan import RunPlan, guards
+from assistant.runtime.signoffs import asked_roles, role_for, sign_off_plan
+from assistant.runtime.steps import check_event, produced_names
+from assistant.runtime.templates import MissingValue, RenderError, render_params
 from assistant.schemas import WorkflowDraft
-
-
-class MissingValue(LookupError):
-    """Raised when a placeholder names a field that has no value."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no value for {{{{{name}}}}}: the event has no {name}")
-        self.name = name
-
-
-def render(value: Any, values: Mapping[str, Any]) -> Any:
-    """Fill ``{{path}}`` placeholders in ``value`` from ``values``; raise ``MissingValue``.
-
-    A text that is exactly one placeholder takes the value itself (a number stays a number).
-    """
-    if isinstance(value, str):
-        whole = PLACEHOLDER.fullmatch(value.strip())
-        if whole:
-            return lookup(values, whole[1])
-        return PLACEHOLDER.sub(lambda match: str(lookup(values, match[1])), value)
-    if isinstance(value, Mapping):
-        return {key: render(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [render(item, values) for item in value]
-    return value
-
-
-def lookup(values: Mapping[str, Any], name: str) -> Any:
-    """Return the value of a dotted ``name``, or raise ``MissingValue``."""
-    try:
-        found = conditions.lookup(values, name)
-    except conditions.MissingField:
-        raise MissingValue(name) from None
-    if found is None:
-        raise MissingValue(name)
-    return found
 
 
 @dataclass
@@ -77,7 +45,10 @@ class RunState:
     draft: WorkflowDraft
     values: dict[str, Any]
     requesters: list[str]
+    plan: RunPlan = field(default_factory=RunPlan)
     skipped: dict[str, str] = field(default_factory=dict)
+    signed: dict[str, str] = field(default_factory=dict)
+    """Who signed this run, and for which role."""
     at: int = 0
 
 
@@ -98,6 +69,8 @@ class MemoryEngine:
         self.by_event: dict[tuple[str, str], str] = {}
         self.actions: list[dict[str, Any]] = []
         """Every action a run reached: run, step, connector, operation, input, performed."""
+        self.indexes_runs = db is not None
+        """With a database, runs write their own snapshots and inbox items (``indexing``)."""
 
     async def start(
         self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
@@ -125,6 +98,7 @@ class MemoryEngine:
         if key:
             self.by_event[key] = run.id
         state = RunState(run, automation, draft, copy.deepcopy(event), requesters_of(event))
+        state.plan = sign_off_plan(draft, event, self.policy)
         self.runs[run.id] = state
         self.audit("run_started", run, actor="trigger", data={"event_id": event_id})
         self.advance(state)
@@ -149,6 +123,7 @@ class MemoryEngine:
         if index is None:
             return Outcome(ok=False, message=f"run {run_id} has no step {step_id!r}")
         step, ran = state.draft.steps[index], state.run.steps[index]
+        needed = [role for role in ran.input.get("needs", []) if role != "any user"]
         if ran.status != "waiting":
             outcome = Outcome(
                 ok=False,
@@ -156,12 +131,13 @@ class MemoryEngine:
                 f"(it is {ran.status}{', ' + ran.detail if ran.detail else ''})",
             )
         else:
-            outcome = may_decide(
-                user=user,
-                role=step.approver_role,
-                requesters=state.requesters,
+            outcome = decision_outcome(
+                user,
+                needed,
+                requesters=state.requesters if state.plan.separation_of_duties else [],
                 directory=self.directory,
                 policy=self.policy,
+                signed=set(state.signed) if step.kind == "approval" else None,
             )
         if not outcome.ok:
             self.audit(
@@ -172,23 +148,33 @@ class MemoryEngine:
             )
             return outcome
         verdict = "accepted" if accept else "rejected"
-        ran.finished_at = utcnow()
-        ran.output = {"decided_by": user, "decision": verdict, "reason": reason}
-        ran.detail = f"{verdict} by {user}" + (f": {reason}" if reason else "")
-        if self.db is not None:
-            item_id = inbox.inbox_item_id(run_id, step_id)
-            inbox.close_item(self.db, item_id=item_id, user=user, decision=verdict)
         self.audit(
             "run_decision",
             state.run,
             actor=user,
             data={"step": step_id, "decision": verdict, "reason": reason},
         )
+        ran.finished_at = utcnow()
         if not accept:
-            ran.status = "rejected"
+            ran.status, ran.output = "rejected", {**ran.output, "rejected_by": user}
+            ran.detail = f"rejected by {user}" + (f": {reason}" if reason else "")
             self.finish(state, "rejected")
             return Outcome(ok=True, message=f"{step.title}: rejected by {user}; the run stops")
+        role = role_for(self.directory.roles_of(user) or [], needed, state.plan.grants)
+        role = role or (needed[0] if needed else "any user")
+        if step.kind == "approval":
+            state.signed[user] = role
+        ran.output = {"signed": [*ran.output.get("signed", []), [user, role]], "reason": reason}
+        remaining = [r for r in needed if r != role]
+        if remaining:
+            ran.input = {"needs": remaining}
+            self.save(state)
+            still = " and ".join(remaining)
+            return Outcome(
+                ok=True, message=f"{step.title}: signed by {user}; it still needs {still}"
+            )
         ran.status = "ok"
+        ran.detail = f"accepted by {user}" + (f": {reason}" if reason else "")
         state.values["approval"] = {"approver": user, "reason": reason}
         state.values[step.id] = ran.output
         state.at = index + 1
@@ -215,19 +201,15 @@ class MemoryEngine:
                 ran.status, ran.output = "ok", {"result": holds}
                 ran.detail = f"{step.condition} is {'true' if holds else 'false'}"
                 if not holds:
-                    for guarded in guarded_steps(state.draft.steps, state.at):
+                    for guarded in guards(state.draft).get(step.id, []):
                         state.skipped[guarded] = f"skipped: {step.condition} is false"
-            elif step.kind in ("approval", "human_task"):
-                ran.status = "waiting"
-                ran.detail = f"waiting for {step.approver_role or 'a person'}"
-                run.status = "waiting"
-                self.open_inbox(state, step.id)
-                self.save(run)
+            elif step.kind in ("approval", "human_task") and self.ask(state, ran):
                 return
             else:
                 try:
-                    ran.input = render(step.params, state.values)
-                except MissingValue as exc:
+                    # Earlier results are in the values under their names (s1, ticket, ...).
+                    ran.input = render_params(step.params, state.values, {})
+                except (MissingValue, RenderError) as exc:
                     return self.fail(state, ran, str(exc))
                 self.act(state, ran)
             ran.finished_at = utcnow()
@@ -273,21 +255,34 @@ class MemoryEngine:
         """End the run with ``status``; later steps stay pending."""
         state.run.status = status
         state.run.finished_at = utcnow()
-        self.save(state.run)
+        self.save(state)
         self.audit(f"run_{status}", state.run, actor="flowdraft")
 
-    def open_inbox(self, state: RunState, step_id: str) -> None:
-        """Open the inbox item of the waiting step (with a database)."""
-        if self.db is None:
-            return
-        step = next(s for s in state.draft.steps if s.id == step_id)
-        item = approval_item(state.run, step, state.automation)
-        inbox.open_item(self.db, item=item, requesters=state.requesters)
+    def ask(self, state: RunState, ran: RunStep) -> bool:
+        """Wait for the roles the sign-off rules ask of this step; False when none are left."""
+        needed = asked_roles(
+            state.draft,
+            state.at,
+            state.plan,
+            guarded=guards(state.draft),
+            skip=state.skipped,
+            values=state.values,
+            signed=state.signed,
+        )
+        if needed is None:
+            by = ", ".join(f"{user} ({role})" for user, role in state.signed.items())
+            ran.status, ran.detail = "ok", f"already signed in this run by {by}"
+            return False
+        ran.input = {"needs": needed or ["any user"]}
+        ran.status, ran.detail = "waiting", f"waiting for {' and '.join(needed) or 'a person'}"
+        state.run.status = "waiting"
+        self.save(state)
+        return True
 
-    def save(self, run: Run) -> None:
-        """Write the run's snapshot to the runs index (with a database)."""
+    def save(self, state: RunState) -> None:
+        """Write the run's snapshot and its inbox items (with a database)."""
         if self.db is not None:
-            store.save_run(self.db, run=run)
+            record_run(self.db, run=state.run, title=state.automation.title)
 
     def audit(
         self, event: str, run: Run, *, actor: str, data: dict[str, Any] | None = None

@@ -2,10 +2,10 @@
 
 Everything here is deterministic and free of I/O, so the Temporal workflow can use it.
 
-Guards: a condition guards the steps after it, through the first approval that follows it;
-the next condition ends its scope earlier. In the invoice playbook ("amount > 10000" →
-CFO sign-off → "amount > 100000" → CEO sign-off → post a summary) each condition guards
-its sign-off and the summary is posted on every run. Steps a false condition guards are
+Guards (which steps a false condition skips) are the rule of ``steps.guarded_steps``, the
+same for every engine: in the invoice playbook ("amount > 10000" → CFO sign-off → "amount >
+100000" → CEO sign-off → post a summary) each condition guards its sign-off and the summary
+is posted on every run. Steps a false condition guards are
 ``skipped``. Who may decide a sign-off is in ``signoffs``.
 """
 
@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.policy.conditions import MissingField, lookup
 from assistant.policy.rules import Deadline
 from assistant.runtime.models import Automation, Run, RunStep
+from assistant.runtime.steps import guarded_steps, missing_fields
 from assistant.schemas import WorkflowDraft
 
 
@@ -117,6 +117,14 @@ class AuditEntry(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class RunSnapshot(BaseModel):
+    """A run's state as the workflow reports it to the runs index and the inbox."""
+
+    run: Run
+    title: str
+    """The automation's title, shown in inbox items."""
+
+
 def initial_run(run_id: str, run: RunInput, now: datetime) -> Run:
     """Return the run as it stands before its first step (a retry keeps the steps it keeps)."""
     steps = [RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in run.draft.steps]
@@ -145,12 +153,7 @@ def admission_problem(automation: Automation, event: dict[str, Any]) -> str | No
         return f"{automation.title} is {automation.status}: it takes no new events" + (
             " until it is resumed" if automation.status == "paused" else ""
         )
-    missing = []
-    for name in automation.trigger.fields:
-        try:
-            lookup(event, name)
-        except MissingField:
-            missing.append(name)
+    missing = missing_fields(automation.trigger.fields, event)
     if missing:
         return f"the event lacks {', '.join(missing)}, which {automation.title} needs"
     return None
@@ -162,7 +165,7 @@ def resume_point(previous: Run) -> int:
 
 
 def guards(draft: WorkflowDraft) -> dict[str, list[str]]:
-    """Return, per condition step, the ids of the steps it guards (see the module rule).
+    """Return, per condition step, the ids of the steps it guards (``steps.guarded_steps``).
 
     Example:
         >>> from assistant.schemas import Step
@@ -172,15 +175,8 @@ def guards(draft: WorkflowDraft) -> dict[str, list[str]]:
         >>> guards(WorkflowDraft(title="t", goal="g", steps=steps))
         {'s2': ['s3'], 's4': ['s5']}
     """
-    found: dict[str, list[str]] = {}
-    current: str | None = None
-    for step in draft.steps:
-        if step.kind == "condition":
-            current = step.id
-            found[current] = []
-            continue
-        if current is not None:
-            found[current].append(step.id)
-            if step.kind == "approval":
-                current = None
-    return found
+    return {
+        step.id: guarded_steps(draft.steps, index)
+        for index, step in enumerate(draft.steps)
+        if step.kind == "condition"
+    }

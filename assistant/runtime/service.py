@@ -1,13 +1,14 @@
 """What the CLI, the API and the hooks do with automations and runs, over any ``RunEngine``.
 
 ``AutomationDesk`` checks an event before any run starts (unknown automation, paused or
-retired, a missing field, a repeated event id), starts it on the engine, keeps the runs
-index, and routes inbox decisions to the engine. ``engine_for`` finds the engine to use.
+retired, a missing field, a repeated event id), starts it on the engine and routes inbox
+decisions to it. Runs on an engine that ``indexes_runs`` (Temporal; the in-memory engine
+given a database) write their own snapshots and inbox items (``indexing``); for any other
+engine the desk keeps the runs index. ``engine_for`` finds the engine to use.
 """
 
 from __future__ import annotations
 
-import os
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from assistant.runtime import inbox, store
 from assistant.runtime.inbox import items_for
 from assistant.runtime.models import InboxItem, Outcome, Run, RunEngine
 from assistant.runtime.steps import MissingEventFields, missing_fields
-from assistant.settings import Settings
+from assistant.settings import Settings, TemporalSettings
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -50,26 +51,40 @@ class Started:
     created: bool
 
 
-def engine_for(settings: Settings) -> RunEngine:
+def engine_for(settings: Settings, *, db: Engine | None = None) -> RunEngine:
     """Return the run engine the settings point at, or raise ``NoRunEngine`` saying how.
 
-    ``FLOWDRAFT_TEMPORAL_ADDRESS`` names a Temporal cluster; without it the engine of a
-    running ``flowdraft serve`` is used.
+    ``FLOWDRAFT_TEMPORAL_ADDRESS`` names a Temporal cluster; without it the embedded engine
+    a running ``flowdraft serve`` started (on ``FLOWDRAFT_TEMPORAL_PORT``) is used. ``db``
+    is the app database whose users decide (default: the settings' database).
     """
-    address = str(getattr(settings, "temporal_address", "") or "")
-    address = address or os.environ.get("FLOWDRAFT_TEMPORAL_ADDRESS", "")
-    if address:
-        raise NoRunEngine(
-            f"the Temporal engine at {address} is not available in this build; {NO_ENGINE}"
-        )
-    raise NoRunEngine(NO_ENGINE)
+    from assistant.db.engine import make_engine
+    from assistant.db.journal import SqlJournal
+    from assistant.db.users import UserDirectory
+    from assistant.policy.rules import load_policy
+    from assistant.runtime.remote import RemoteEngine, reachable
+
+    temporal = TemporalSettings()
+    if not reachable(temporal.target):
+        where = temporal.target if temporal.embedded else f"{temporal.address} (the address set)"
+        raise NoRunEngine(f"{NO_ENGINE} (nothing answers at {where})")
+    db = db or make_engine(settings.database_url)
+    return RemoteEngine(
+        temporal,
+        directory=UserDirectory(db),
+        journal=SqlJournal(db),
+        policy=load_policy(settings.policy),
+    )
 
 
-def desk_for(services: Services) -> AutomationDesk:
-    """Return the desk over the app's database, directory and policy, on ``engine_for``."""
+def desk_for(services: Services, engine: RunEngine | None = None) -> AutomationDesk:
+    """Return the desk over the app's database, directory and policy.
+
+    ``engine`` is the one this process runs (``flowdraft serve``); without it, ``engine_for``.
+    """
     return AutomationDesk(
         services.engine,
-        engine_for(services.settings),
+        engine or engine_for(services.settings, db=services.engine),
         directory=services.directory,
         policy=services.policy.policy,
     )
@@ -85,6 +100,9 @@ class AutomationDesk:
         self.engine = engine
         self.directory = directory
         self.policy = policy
+        # An engine whose runs report their own snapshots (Temporal, see ``indexing``) is the
+        # only writer of them: a snapshot read here could land after a newer one and undo it.
+        self.indexed = bool(getattr(engine, "indexes_runs", False))
 
     async def start(self, automation_id: str, event: dict[str, Any], *, actor: str) -> Started:
         """Start a run of ``automation_id`` for ``event``; raise ``RunRefused`` when refused.
@@ -127,7 +145,10 @@ class AutomationDesk:
             run = await self.engine.start(automation, draft, event)
         except MissingEventFields as exc:
             raise self.refuse(422, automation_id, actor, str(exc)) from None
-        store.save_run(self.db, run=run)
+        if self.indexed:
+            run = store.add_run(self.db, run=run)  # unless the run reported itself already
+        else:
+            store.save_run(self.db, run=run)
         AuditLog(self.db).append(
             "run_requested",
             actor=actor,
@@ -149,7 +170,8 @@ class AutomationDesk:
     async def wait(self, run_id: str, timeout: float = 30.0) -> Run:
         """Return the run once it is finished or waiting for a person; index that state."""
         run = await self.engine.wait(run_id, timeout)
-        store.save_run(self.db, run=run)
+        if not self.indexed:
+            store.save_run(self.db, run=run)
         return run
 
     def inbox(self, user: str) -> list[InboxItem]:
@@ -176,7 +198,7 @@ class AutomationDesk:
         outcome = await self.engine.decide(
             item.run_id, item.step_id, user=user, accept=accept, reason=reason
         )
-        if outcome.ok:
+        if outcome.ok and not self.indexed:
             inbox.close_item(
                 self.db, item_id=item_id, user=user, decision="accepted" if accept else "rejected"
             )

@@ -200,8 +200,10 @@ def add_run(engine: Engine, *, run: Run) -> Run:
         with session_scope(engine) as session:
             session.add(run_record(run))
     except IntegrityError:
-        # Another process indexed a run for the same event in between.
-        existing = find_run(engine, automation_id=run.automation_id, event_id=key or "")
+        # Another process (or the run itself, reporting) indexed it in between.
+        existing = get_run(engine, run_id=run.id) or find_run(
+            engine, automation_id=run.automation_id, event_id=key or ""
+        )
         if existing is None:
             raise
         return existing

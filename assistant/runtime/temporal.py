@@ -16,6 +16,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from assistant.db.journal import Journal
 from assistant.db.users import Directory
+from assistant.policy.rules import Policy, load_policy
+from assistant.runtime.deciders import requesters_of, who_can
 from assistant.runtime.models import FINISHED, Automation, Outcome, Run
 from assistant.runtime.plan import (
     Decision,
@@ -49,6 +51,9 @@ class TemporalEngine:
     workflow itself audits starts, decisions, actions and ends).
     """
 
+    indexes_runs = True
+    """Runs write their own snapshots to the runs index and the inbox (see ``indexing``)."""
+
     def __init__(
         self,
         client: Client,
@@ -57,8 +62,10 @@ class TemporalEngine:
         directory: Directory,
         journal: Journal,
         options: RunOptions | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.client = client
+        self.policy = policy or load_policy()
         self.task_queue = task_queue
         self.directory = directory
         self.journal = journal
@@ -162,9 +169,9 @@ class TemporalEngine:
             needed: list[str] = []
             if isinstance(cause, ApplicationError) and cause.details:
                 needed = list(dict(cause.details[0]).get("needed", []))
-            who = [u for u in self.directory.who_can(needed) if u != user] if needed else []
-            if who:
-                text = f"{text}. Who can decide: {', '.join(who)}"
+            if needed:
+                requesters = requesters_of((await self.run(run_id)).event)
+                text = f"{text}; {who_can(needed[0], requesters, self.directory, self.policy)}"
             self.journal.event(
                 "run_decision_refused",
                 actor=user,

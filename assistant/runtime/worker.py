@@ -1,29 +1,38 @@
 """Workers that execute runs: in-process under ``flowdraft serve``, or ``flowdraft worker``.
 
-``running_engine`` is what ``serve`` uses: the embedded dev server (unless an address is
-configured), a client, an in-process worker and the ``TemporalEngine`` over them.
+``running_engine`` is what ``serve`` uses (through ``serving_runs``): the embedded dev server
+(unless an address is configured), a client, an in-process worker and the ``TemporalEngine``
+over them; ``FLOWDRAFT_TEMPORAL_ENABLED=false`` leaves a server without any of them.
 ``run_worker`` is ``flowdraft worker``: a worker only, for scale-out on any machine.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from assistant.db.journal import Journal
 from assistant.db.users import Directory
+from assistant.policy.rules import Policy
 from assistant.runtime.activities import RunActivities
 from assistant.runtime.engine import EmbeddedTemporal, connect
 from assistant.runtime.plan import RunOptions
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.workflows import RunAutomation
 from assistant.settings import ConnectorSettings, Settings, TemporalSettings
+
+if TYPE_CHECKING:
+    from assistant.services import Services
+
+log = logging.getLogger(__name__)
 
 STICKY_TIMEOUT = timedelta(seconds=1)
 """How long a run's next task waits for the worker that ran its last one before any worker
@@ -56,6 +65,7 @@ async def running_engine(
     directory: Directory,
     journal: Journal,
     options: RunOptions | None = None,
+    policy: Policy | None = None,
 ) -> AsyncIterator[TemporalEngine]:
     """Yield an engine with an in-process worker; start the embedded server if configured.
 
@@ -75,6 +85,7 @@ async def running_engine(
                 directory=directory,
                 journal=journal,
                 options=options,
+                policy=policy,
             )
     finally:
         if server is not None:
@@ -97,7 +108,42 @@ def production_activities(settings: Settings) -> RunActivities:
         engine=engine,
         host_allowed=policy.destinations.host_allowed,
     )
-    return RunActivities(registry, SqlJournal(engine), policy)
+    return RunActivities(registry, SqlJournal(engine), policy, db=engine)
+
+
+@asynccontextmanager
+async def serving_runs(
+    services: Services, temporal: TemporalSettings | None = None
+) -> AsyncIterator[TemporalEngine | None]:
+    """Yield the engine ``flowdraft serve`` runs automations on, or None when disabled.
+
+    The worker's activities use the server's own connectors, policy, journal and database.
+    """
+    temporal = temporal or TemporalSettings()
+    if not temporal.enabled:
+        yield None
+        return
+    activities = RunActivities(
+        services.registry, services.journal, services.policy.policy, db=services.engine
+    )
+    async with running_engine(
+        temporal,
+        home=services.settings.home,
+        activities=activities,
+        directory=services.directory,
+        journal=services.journal,
+        policy=services.policy.policy,
+    ) as engine:
+        where = (
+            f"the embedded engine at {temporal.target}" if temporal.embedded else temporal.target
+        )
+        ui = (
+            f", web UI at http://127.0.0.1:{temporal.ui_port}"
+            if temporal.embedded and temporal.ui
+            else ""
+        )
+        log.info("automations run on %s (task queue %s%s)", where, temporal.task_queue, ui)
+        yield engine
 
 
 async def run_worker(settings: Settings, temporal: TemporalSettings) -> None:

@@ -28,12 +28,13 @@ with workflow.unsafe.imports_passed_through():
         RunInput,
         RunOptions,
         RunPlan,
+        RunSnapshot,
         Waiting,
         guards,
         initial_run,
         resume_point,
     )
-    from assistant.runtime.signoffs import later_sign_offs, needed_roles, refusal, role_for
+    from assistant.runtime.signoffs import asked_roles, refusal, role_for
     from assistant.schemas import Step
 
 QUICK = timedelta(seconds=30)
@@ -61,6 +62,10 @@ class RunAutomation:
         """Steps a false condition guards, with the reason shown for them."""
         self.audits: list[workflow.ActivityHandle[Any]] = []
         """Decision audits in flight; the run ends once they are written."""
+        self.reporting: workflow.ActivityHandle[Any] | None = None
+        """A snapshot being written beside an action."""
+        self.unreported = False
+        """The run moved on (started, or a decision let it go on) since its last snapshot."""
 
     @workflow.run
     async def run(self, run: RunInput) -> Run:
@@ -69,6 +74,7 @@ class RunAutomation:
             "plan_run", run, result_type=RunPlan, start_to_close_timeout=QUICK
         )
         start = self.restore(run.previous) if run.previous else 0
+        self.unreported = True
         for index, step in enumerate(run.draft.steps[start:], start):
             record = self.state.steps[index]
             if step.id in self.skip:
@@ -132,25 +138,20 @@ class RunAutomation:
         kind: Literal["approval", "human_task"] = (
             "approval" if step.kind == "approval" else "human_task"
         )
-        own = self.plan.roles.get(step.id)
         record.started_at = workflow.now()
-        if kind == "human_task":
-            needed = [own] if own else []
-        else:
-            signed = list(self.signed.values())
-            later = later_sign_offs(
-                self.input.draft,
-                index,
-                self.plan,
-                guarded=self.guarded,
-                skip=self.skip,
-                values=self.values(),
-            )
-            needed = needed_roles(own, self.plan, later, signed)
-            if not needed and (own is not None or self.plan.tier):
-                by = ", ".join(f"{user} ({role})" for user, role in self.signed.items())
-                self.finish(record, "ok", f"already signed in this run by {by}")
-                return True
+        needed = asked_roles(
+            self.input.draft,
+            index,
+            self.plan,
+            guarded=self.guarded,
+            skip=self.skip,
+            values=self.values(),
+            signed=self.signed,
+        )
+        if needed is None:
+            by = ", ".join(f"{user} ({role})" for user, role in self.signed.items())
+            self.finish(record, "ok", f"already signed in this run by {by}")
+            return True
         record.input = {"needs": needed or ["any user"]}
         self.waiting = Waiting(step_id=step.id, kind=kind, needed=needed)
         record.status = "waiting"
@@ -158,6 +159,7 @@ class RunAutomation:
         deadline, since = self.plan.deadline, record.started_at
         if deadline is not None:
             record.input["due_at"] = due_at(deadline, since, escalated=False).isoformat()
+        await self.report()
         decided = await wait_for_decision(
             lambda: self.waiting is None or self.rejected is not None,
             deadline,
@@ -177,11 +179,13 @@ class RunAutomation:
             return False
         if self.rejected is not None:
             reason = f": {self.rejected.reason}" if self.rejected.reason else ""
+            record.output = {**record.output, "rejected_by": self.rejected.user}
             self.finish(record, "rejected", f"rejected by {self.rejected.user}{reason}")
             return False
         signers = ", ".join(f"{user} ({role})" for user, role in record.output.get("signed", []))
         verb = "done" if kind == "human_task" else "approved"
         self.finish(record, "ok", f"{verb} by {signers}")
+        self.unreported = True
         return True
 
     @workflow.update(name="decide")
@@ -243,11 +247,16 @@ class RunAutomation:
         if phase == "remind":
             record.detail = f"reminded after {hours_text(deadline.remind_after or 0)}"
             self.audit("run_reminded", {"step_id": waiting.step_id, "needs": waiting.needed})
-            return
-        ups = escalate(waiting, record, deadline, self.plan.grants)
-        self.audit(
-            "run_escalated", {"step_id": waiting.step_id, "needs": waiting.needed, "to": ups}
-        )
+        else:
+            ups = escalate(waiting, record, deadline, self.plan.grants)
+            self.audit(
+                "run_escalated", {"step_id": waiting.step_id, "needs": waiting.needed, "to": ups}
+            )
+        # The inbox shows the new due time and who may now decide; the next report awaits it.
+        if self.reporting is None:
+            self.reporting = workflow.start_activity(
+                "record_run", self.snapshot(), start_to_close_timeout=QUICK
+            )
 
     def audit(self, name: str, data: dict[str, Any], actor: str = "flowdraft") -> None:
         """Start writing an audit event about this run; the run ends once it is written."""
@@ -293,8 +302,11 @@ class RunAutomation:
         return outcome.status == "ok"
 
     async def perform(self, step: Step, options: RunOptions) -> ActionOutcome:
-        """Run the action activity, retried on crashes, lost workers and timeouts."""
-        return await workflow.execute_activity(
+        """Run the action activity, retried on crashes, lost workers and timeouts.
+
+        A snapshot the run owes is started after the action, so the action does not wait.
+        """
+        action = workflow.start_activity(
             "perform_action",
             ActionInput(
                 run_id=self.input.key_run_id or self.state.id,
@@ -314,6 +326,12 @@ class RunAutomation:
                 maximum_attempts=options.attempts, initial_interval=timedelta(seconds=1)
             ),
         )
+        if self.unreported and self.reporting is None:
+            self.unreported = False
+            self.reporting = workflow.start_activity(
+                "record_run", self.snapshot(), start_to_close_timeout=QUICK
+            )
+        return await action
 
     def finish(self, record: RunStep, status: RunStepStatus, detail: str) -> None:
         """Close a step with its status and a sentence saying why."""
@@ -321,6 +339,23 @@ class RunAutomation:
         record.detail = detail
         record.started_at = record.started_at or workflow.now()
         record.finished_at = workflow.now()
+
+    def snapshot(self) -> RunSnapshot:
+        """Return the run's state as the runs index and the inbox take it."""
+        return RunSnapshot(run=self.state.model_copy(deep=True), title=self.input.automation.title)
+
+    async def report(self) -> None:
+        """Write the run's state to the runs index and the inbox (see ``indexing``).
+
+        A snapshot still being written is awaited first, so they land in the run's order.
+        """
+        if self.reporting is not None:
+            await self.reporting
+            self.reporting = None
+        self.unreported = False
+        await workflow.execute_local_activity(
+            "record_run", self.snapshot(), start_to_close_timeout=QUICK
+        )
 
     async def end(self, status: RunStatus) -> Run:
         """Close the run, skip what never started, audit the end, and return the run."""
@@ -343,4 +378,5 @@ class RunAutomation:
             ),
             start_to_close_timeout=QUICK,
         )
+        await self.report()
         return self.state

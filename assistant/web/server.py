@@ -18,7 +18,9 @@ from assistant.api.automations import automations_router
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.verification import check_slack_request
+from assistant.runtime.models import RunEngine
 from assistant.runtime.service import desk_for
+from assistant.runtime.worker import serving_runs
 from assistant.services import Services
 from assistant.settings import ConnectorSettings, WebSettings
 from assistant.web import runtime
@@ -44,6 +46,7 @@ def create_app(
     ensure_auth_secret(services.settings.home)
     prepare_history(services.settings)
     mine: list[runtime.WebRuntime] = []
+    runs: list[RunEngine] = []
 
     def current() -> runtime.WebRuntime:
         """Return this app's runtime (the chat UI uses the process-wide one)."""
@@ -56,12 +59,17 @@ def create_app(
         async with AsyncExitStack() as stack:
             started = await runtime.start(services, stack)
             mine.append(started)
+            # Automations run on the embedded Temporal (or the configured one) with a worker here.
+            engine = await stack.enter_async_context(serving_runs(services))
+            if engine is not None:
+                runs.append(engine)
             # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
             sweep = asyncio.create_task(started.desk.draft_pending())
             try:
                 yield
             finally:
                 sweep.cancel()
+                runs.clear()
                 mine.remove(started)
                 runtime.stop(started)
 
@@ -88,7 +96,9 @@ def create_app(
     app.include_router(
         tickets_router(services.engine, on_ticket=draft_reply, destinations=destinations)
     )
-    app.include_router(automations_router(services.engine, lambda: desk_for(services)))
+    app.include_router(
+        automations_router(services.engine, lambda: desk_for(services, next(iter(runs), None)))
+    )
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

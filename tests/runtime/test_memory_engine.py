@@ -160,3 +160,31 @@ async def test_a_value_missing_when_its_step_runs_fails_that_step_naming_it(
     assert failed.status == "failed" and statuses(failed)["s2"] == "failed"
     assert "claim.remedy" in failed.steps[1].detail
     assert engine.actions == []
+
+
+async def test_sign_offs_follow_the_approval_matrix_on_the_real_amount(
+    db: Engine, engine: MemoryEngine
+) -> None:
+    # A version whose only sign-off asks a controller, and no threshold condition.
+    draft = invoice_draft()
+    steps = [s for s in draft.steps if s.kind != "condition" and s.id != "s5"]
+    steps[1] = steps[1].model_copy(update={"approver_role": "controller"})
+    lean = draft.model_copy(update={"steps": steps}).sealed()
+    automation = activate(db, draft=lean, approvals=["carol"], owner="ana").automation
+
+    run = await engine.start(automation, lean, invoice(150_000))
+    sign_off = run.steps[1].step_id
+    assert run.steps[1].input["needs"] == ["cfo", "ceo"]
+    (item,) = [held.item for held in inbox.open_items(db)]
+    assert item.approver_role == "cfo"
+    controller = await engine.decide(run.id, sign_off, user="dan", accept=True)
+    assert not controller.ok and "cfo" in controller.message and "carol" in controller.message
+    assert (await engine.decide(run.id, sign_off, user="carol", accept=True)).ok
+    half = await engine.run(run.id)
+    assert half.status == "waiting" and half.steps[1].input["needs"] == ["ceo"]
+    (item,) = [held.item for held in inbox.open_items(db)]
+    assert item.approver_role == "ceo"
+    assert not (await engine.decide(run.id, sign_off, user="carol", accept=True)).ok
+    assert (await engine.decide(run.id, sign_off, user="erin", accept=True)).ok
+    assert (await engine.run(run.id)).status == "completed"
+    assert inbox.open_items(db) == []

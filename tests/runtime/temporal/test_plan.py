@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from assistant.policy import load_policy
-from assistant.runtime.activities import event_amount
 from assistant.runtime.plan import Decision, RunPlan, Waiting, guards
-from assistant.runtime.signoffs import needed_roles, raised, refusal, submitter
+from assistant.runtime.signoffs import event_amount, needed_roles, raised, refusal, requesters_of
 from tests.runtime.temporal.conftest import invoice, invoice_draft
 
 POLICY = load_policy()
@@ -35,7 +34,7 @@ def test_the_approval_matrix_applies_to_the_events_real_amount() -> None:
 
 def test_refusals_name_the_reason_and_the_role() -> None:
     event = invoice(50000)
-    assert submitter(event) == "sam"
+    assert requesters_of(event) == ["sam"]
     waiting = Waiting(step_id="s3", kind="approval", needed=["cfo"])
 
     def why(user: str, roles: list[str] | None, step: str = "s3", signed: str = "") -> str:
