@@ -4,7 +4,9 @@ A hook is authenticated by the automation's own hook token (``Authorization: Bea
 202 ``{"run": id}`` for a new run, 200 with the same id for a repeated event id, 401 bad
 token, 404 unknown automation, 409 paused or retired, 422 a missing field. The ``/api``
 routes need an API token and mirror the CLI; errors are ``{"error": "..."}``, a refused
-decision is ``{"ok": false, "message": ...}`` with 403.
+decision is ``{"ok": false, "message": ...}`` with 403. ``POST /api/runs/{id}/retry``
+redoes a failed run from its failed step: 202 ``{"run": new id}``, 403 not allowed, 409 the
+run did not fail.
 """
 
 from __future__ import annotations
@@ -165,6 +167,19 @@ def automations_router(db: Engine, desk: Callable[[], AutomationDesk]) -> APIRou
         return JSONResponse(
             {"run": run.model_dump(mode="json")}, status_code=202 if started.created else 200
         )
+
+    @router.post("/api/runs/{run_id}/retry", status_code=202)
+    async def retry_run(
+        run_id: str, body: StatusChange, caller: ApiToken = Depends(authenticated)
+    ) -> dict[str, Any]:
+        """Redo a failed run from its failed step, as the token's owner."""
+        runs = current_desk()
+        user = acting_user(caller, body.user)
+        try:
+            run = await runs.retry(run_id, actor=user)
+        except RunRefused as exc:
+            raise ApiError(exc.status, exc.message) from None
+        return {"run": run.id}
 
     @router.get("/api/runs")
     async def list_runs(

@@ -225,6 +225,24 @@ def runs_start(
         typer.echo(run_line(run))
 
 
+@runs_app.command("retry")
+def runs_retry(
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID")],
+    user: AsOption,
+    json_mode: JsonOption = False,
+) -> None:
+    """Redo a failed run from its failed step, on the same version with the same event."""
+    runs = desk(json_mode)
+    try:
+        run = asyncio.run(runs.retry(run_id, actor=user))
+    except service.RunRefused as exc:
+        fail(exc.message, json_mode)
+    if json_mode:
+        emit({"run": run.model_dump(mode="json")})
+    else:
+        typer.echo(run_line(run))
+
+
 @runs_app.command("list")
 def runs_list(
     automation: Annotated[str | None, typer.Option("--automation", help="Only this one's.")] = None,

@@ -7,7 +7,8 @@ sandboxed templates as Temporal runs (``templates``) from the event
 and earlier steps' results (a missing one fails the step, naming the field), approvals and
 human tasks wait for ``decide`` by the people the sign-off rules ask for (``signoffs``: the
 Approval Matrix on the real amount, separation of duties), and actions are recorded in
-``actions`` instead of sent (shadow runs mark theirs as not performed). Given a database it
+``actions`` instead of sent (shadow runs mark theirs as not performed; a connector named in
+``failing`` fails its steps, so ``retry`` can redo a failed run from its failed step). Given a database it
 keeps the runs index and the inbox (``indexing``, as Temporal runs do) and the audit log.
 """
 
@@ -29,7 +30,7 @@ from assistant.runtime import store
 from assistant.runtime.deciders import decision_outcome, requesters_of
 from assistant.runtime.indexing import record_run
 from assistant.runtime.models import Automation, Outcome, Run, RunStatus, RunStep
-from assistant.runtime.plan import RunPlan, guards
+from assistant.runtime.plan import RunPlan, guards, resume_point
 from assistant.runtime.signoffs import asked_roles, role_for, sign_off_plan
 from assistant.runtime.steps import check_event, produced_names
 from assistant.runtime.templates import MissingValue, RenderError, render_params
@@ -50,6 +51,8 @@ class RunState:
     signed: dict[str, str] = field(default_factory=dict)
     """Who signed this run, and for which role."""
     at: int = 0
+    key_run_id: str = ""
+    """The run id in idempotency keys (a retry keeps its original run's)."""
 
 
 class MemoryEngine:
@@ -69,6 +72,8 @@ class MemoryEngine:
         self.by_event: dict[tuple[str, str], str] = {}
         self.actions: list[dict[str, Any]] = []
         """Every action a run reached: run, step, connector, operation, input, performed."""
+        self.failing: dict[str, str] = {}
+        """Connectors that are down, with the error their actions fail with."""
         self.indexes_runs = db is not None
         """With a database, runs write their own snapshots and inbox items (``indexing``)."""
 
@@ -98,9 +103,37 @@ class MemoryEngine:
         if key:
             self.by_event[key] = run.id
         state = RunState(run, automation, draft, copy.deepcopy(event), requesters_of(event))
+        state.key_run_id = run.id
         state.plan = sign_off_plan(draft, event, self.policy)
         self.runs[run.id] = state
         self.audit("run_started", run, actor="trigger", data={"event_id": event_id})
+        self.advance(state)
+        return run.model_copy(deep=True)
+
+    async def retry(self, run_id: str, automation: Automation, draft: WorkflowDraft) -> Run:
+        """Start a new run redoing the failed run ``run_id`` from its failed step.
+
+        Earlier steps keep their results and actions keep their idempotency keys. Raises
+        ``ValueError`` when the run did not fail or ``draft`` is not the version it ran.
+        """
+        previous = self.runs[run_id]
+        if previous.run.status != "failed":
+            raise ValueError(f"run {run_id} is {previous.run.status}; only a failed run is retried")
+        if previous.run.content_hash != draft.content_hash:
+            raise ValueError(f"run {run_id} ran another version than {draft.content_hash[:12]}")
+        state = copy.deepcopy(previous)
+        state.automation, state.draft = automation, draft
+        state.at = resume_point(previous.run)
+        run = state.run
+        run.id = f"{state.key_run_id}.retry-{uuid.uuid4().hex[:6]}"
+        run.status, run.started_at, run.finished_at = "running", utcnow(), None
+        run.steps[state.at :] = [
+            RunStep(step_id=s.id, title=s.title, kind=s.kind) for s in draft.steps[state.at :]
+        ]
+        if self.db is not None:
+            store.add_run(self.db, run=run)
+        self.runs[run.id] = state
+        self.audit("run_started", run, actor="flowdraft", data={"retries": run_id})
         self.advance(state)
         return run.model_copy(deep=True)
 
@@ -212,6 +245,8 @@ class MemoryEngine:
                 except (MissingValue, RenderError) as exc:
                     return self.fail(state, ran, str(exc))
                 self.act(state, ran)
+                if ran.status == "failed":
+                    return
             ran.finished_at = utcnow()
             state.at += 1
         self.finish(state, "completed")
@@ -219,7 +254,9 @@ class MemoryEngine:
     def act(self, state: RunState, ran: RunStep) -> None:
         """Record the action of ``ran`` (not performed in a shadow run)."""
         step = state.draft.steps[state.at]
-        key = f"{state.run.id}:{step.id}"
+        key = f"{state.key_run_id or state.run.id}:{step.id}"
+        if step.connector in self.failing:
+            return self.fail(state, ran, f"{step.connector}: {self.failing[step.connector]}")
         performed = not state.run.shadow
         self.actions.append(
             {

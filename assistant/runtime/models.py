@@ -134,3 +134,12 @@ class RunEngine(Protocol):
     async def wait(self, run_id: str, timeout: float = 30.0) -> Run:
         """Return the run once it is finished or waiting for a person."""
         ...
+
+    async def retry(self, run_id: str, automation: Automation, draft: WorkflowDraft) -> Run:
+        """Start a new run redoing the failed run ``run_id`` from its failed step.
+
+        It runs ``draft`` (the version the failed run ran) with the same event; earlier
+        steps keep their results and actions keep their idempotency keys. Raises
+        ``ValueError`` when the run did not fail or ran another version.
+        """
+        ...

@@ -86,3 +86,7 @@ class RemoteEngine:
     async def wait(self, run_id: str, timeout: float = 30.0) -> Run:
         """Return the run once it is finished or waiting for a person."""
         return await (await self.engine()).wait(run_id, timeout)
+
+    async def retry(self, run_id: str, automation: Automation, draft: WorkflowDraft) -> Run:
+        """Redo a failed run from its failed step (see ``TemporalEngine.retry``)."""
+        return await (await self.engine()).retry(run_id, automation, draft)

@@ -19,6 +19,7 @@ from assistant.db.audit import AuditLog
 from assistant.db.users import Directory
 from assistant.policy.rules import Policy
 from assistant.runtime import inbox, store
+from assistant.runtime.activation import ChangeRefused, allowed_to_change
 from assistant.runtime.inbox import items_for
 from assistant.runtime.models import InboxItem, Outcome, Run, RunEngine
 from assistant.runtime.steps import MissingEventFields, missing_fields
@@ -157,6 +158,52 @@ class AutomationDesk:
             data={"automation": automation_id, "event_id": event_id, "run": run.id},
         )
         return Started(run, created=True)
+
+    async def retry(self, run_id: str, *, actor: str) -> Run:
+        """Redo the failed run ``run_id`` from its failed step as ``actor``; return the new run.
+
+        Refusals (``RunRefused``): 404 unknown run, 403 ``actor`` is not the automation's
+        owner, one of its approvers or an admin, 409 the run did not fail.
+        """
+        previous = store.get_run(self.db, run_id=run_id)
+        found = previous.automation_id if previous else ""
+        automation = store.get_automation(self.db, automation_id=found)
+        draft = store.automation_draft(self.db, automation_id=found)
+        if previous is None or automation is None or draft is None:
+            raise RunRefused(404, f"no run {run_id!r} (see `flowdraft runs list`)")
+        try:
+            allowed_to_change(
+                self.db,
+                automation_id=automation.id,
+                change="retry runs of",
+                user=actor,
+                directory=self.directory,
+            )
+        except ChangeRefused as exc:
+            raise RunRefused(403, str(exc)) from None
+        if previous.status != "failed":
+            raise self.refuse(
+                409,
+                automation.id,
+                actor,
+                f"run {run_id} is {previous.status}; only a failed run can be retried",
+            )
+        try:
+            run = await self.engine.retry(run_id, automation, draft)
+        except ValueError as exc:
+            raise self.refuse(409, automation.id, actor, str(exc)) from None
+        if self.indexed:
+            run = store.add_run(self.db, run=run)
+        else:
+            store.save_run(self.db, run=run)
+        AuditLog(self.db).append(
+            "run_retry_requested",
+            actor=actor,
+            thread=run.id,
+            content_hash=run.content_hash,
+            data={"automation": automation.id, "run": run.id, "retries": run_id},
+        )
+        return run
 
     def refuse(self, status: int, automation_id: str, actor: str, message: str) -> RunRefused:
         """Audit a refused event and return the refusal to raise."""

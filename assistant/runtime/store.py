@@ -184,7 +184,12 @@ def check_hook_token(engine: Engine, *, automation_id: str, token: str) -> bool:
 
 
 def event_id(run: Run) -> str | None:
-    """Return the event's own top-level ``id``, the key runs are deduplicated on."""
+    """Return the event's own top-level ``id``, the key runs are deduplicated on.
+
+    A retry carries the event of the run it redoes, whose key that run keeps (None).
+    """
+    if ".retry-" in run.id:
+        return None
     value = run.event.get("id")
     return None if value is None or value == "" else str(value)
 

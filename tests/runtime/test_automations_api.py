@@ -161,6 +161,42 @@ async def test_the_api_mirrors_the_cli(site: Site, http: httpx.AsyncClient) -> N
     assert done["status"] == "completed"
 
 
+async def test_a_failed_run_is_retried_from_its_failed_step(
+    site: Site, http: httpx.AsyncClient
+) -> None:
+    site.engine.failing["slack"] = "Slack answers 503"
+    started = await http.post(
+        "/api/runs",
+        json={"automation": site.live.automation.id, "event": invoice(5000), "wait": True},
+        headers=site.api_auth,
+    )
+    failed = started.json()["run"]
+    assert failed["status"] == "failed"
+    retry = f"/api/runs/{failed['id']}/retry"
+    error_of(await http.post(retry, json={}), 401)
+    refused = error_of(await http.post(retry, json={}, headers=site.auth("dan")), 403)
+    assert "dan may not retry" in refused and "ana, carol" in refused
+    claimed = error_of(await http.post(retry, json={"user": "ana"}, headers=site.auth("dan")), 403)
+    assert "acts as dan" in claimed
+    error_of(await http.post("/api/runs/run_none/retry", json={}, headers=site.api_auth), 404)
+
+    site.engine.failing.clear()  # the connector is back
+    answered = await http.post(retry, json={}, headers=site.auth("carol"))
+    assert answered.status_code == 202, answered.text
+    new_id = answered.json()["run"]
+    assert set(answered.json()) == {"run"} and new_id != failed["id"]
+    done = (await http.get(f"/api/runs/{new_id}", headers=site.api_auth)).json()["run"]
+    assert done["status"] == "completed" and done["steps"][0] == failed["steps"][0]
+    assert [a["idempotency_key"] for a in site.engine.actions] == [
+        f"{failed['id']}:s1",
+        f"{failed['id']}:s6",
+    ]
+    again = error_of(
+        await http.post(f"/api/runs/{new_id}/retry", json={}, headers=site.api_auth), 409
+    )
+    assert "is completed" in again
+
+
 async def test_the_api_needs_a_token_and_an_engine(site: Site, http: httpx.AsyncClient) -> None:
     error_of(await http.get("/api/automations"), 401)
     error_of(await http.get("/api/runs/run_nothing", headers=site.api_auth), 404)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.db.audit import AuditLog
 from assistant.db.engine import make_engine
 from assistant.db.users import UserDirectory, add_user
 from assistant.runtime import service
@@ -112,3 +113,30 @@ def test_run_commands_say_how_to_get_an_engine(
         "runs", "start", live.id, "--event", "-", "--json", stdin=json.dumps(invoice(5000)), code=1
     )
     assert out["error"].startswith(service.NO_ENGINE)
+
+
+def test_runs_retry_redoes_a_failed_run_from_its_failed_step(
+    home: Engine, live: Automation, engine: MemoryEngine
+) -> None:
+    engine.failing["slack"] = "Slack answers 503"
+    event = json.dumps(invoice(5000, event_id="inv-9"))
+    failed = call("runs", "start", live.id, "--event", "-", "--wait", "--json", stdin=event)["run"]
+    assert failed["status"] == "failed" and "Slack answers 503" in failed["steps"][5]["detail"]
+    refused = call("runs", "retry", failed["id"], "--as", "dan", "--json", code=1)
+    assert "dan may not retry" in refused["error"] and "ana" in refused["error"]
+
+    engine.failing.clear()  # the connector is back
+    retried = call("runs", "retry", failed["id"], "--as", "root", "--json")["run"]
+    assert retried["id"] != failed["id"] and retried["status"] == "completed"
+    assert retried["version"] == failed["version"] and retried["event"]["id"] == "inv-9"
+    assert retried["steps"][0] == failed["steps"][0]
+    assert [(a["step"], a["idempotency_key"]) for a in engine.actions] == [
+        ("s1", f"{failed['id']}:s1"),
+        ("s6", f"{failed['id']}:s6"),
+    ]
+    shown = call("runs", "show", retried["id"], "--json")["run"]
+    assert shown["status"] == "completed"
+    again = call("runs", "retry", retried["id"], "--as", "ana", "--json", code=1)
+    assert "completed" in again["error"]
+    audited = [r for r in AuditLog(home).records() if r.event == "run_retry_requested"]
+    assert [(r.actor, r.thread) for r in audited] == [("root", retried["id"])]
