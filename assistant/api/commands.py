@@ -252,7 +252,7 @@ def decide(work: Any) -> None:
 
 @tickets_app.command("queue")
 def tickets_queue(json_mode: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List tickets whose drafted reply waits for an agent, most urgent first."""
+    """List tickets whose drafted reply waits for an agent or a retry, most urgent first."""
 
     async def waiting(desk: Any) -> list[Any]:
         return desk.queue()
@@ -269,6 +269,8 @@ def tickets_queue(json_mode: Annotated[bool, typer.Option("--json")] = False) ->
                     "confidence": item.record.confidence,
                     "category": item.record.category,
                     "priority": item.record.priority,
+                    "status": item.record.status,
+                    "delivery": item.record.delivery,
                     "draft": item.record.drafted_body,
                     "citations": [c.model_dump(mode="json") for c in item.citations],
                 }
@@ -279,9 +281,15 @@ def tickets_queue(json_mode: Annotated[bool, typer.Option("--json")] = False) ->
     if not items:
         err.print("the queue is empty")
     for item in items:
+        # A failed delivery is marked with its reason; only ``tickets retry`` is left for it.
+        failed = (
+            f"\tFAILED, retry with `tickets retry`: {item.record.delivery}"
+            if item.record.status == "failed"
+            else ""
+        )
         typer.echo(
             f"{item.ref}\t{item.record.priority}\t{item.record.route}\t"
-            f"{item.record.confidence:.2f}\t{item.ticket.subject}"
+            f"{item.record.confidence:.2f}\t{item.ticket.subject}{failed}"
         )
 
 

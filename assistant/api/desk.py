@@ -1,6 +1,8 @@
 """The desk over JSON, for an external helpdesk that shows Flowdraft's drafts to its agents.
 
-- ``GET /api/queue``: tickets whose reply waits for an agent, most urgent first.
+- ``GET /api/queue``: tickets whose reply waits for an agent, most urgent first; within
+  one priority, replies whose delivery failed follow the waiting ones, with
+  ``status: "failed"`` and the reason in ``delivery`` (only ``retry`` applies to them).
 - ``GET /api/tickets/{ref}/reply``: the draft (or the decision) of one ticket.
 - ``POST /api/tickets/{ref}/decision`` with ``{"type": "accept" | "edit" | "reject" |
   "retry", "agent"?: "<Flowdraft user>", "body"?: str, "reason"?: str}``: the agent's

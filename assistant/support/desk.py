@@ -57,6 +57,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+QUEUED = ("waiting", "failed")  # what the queue shows: drafts to decide, deliveries to retry
+
 
 class SupportDesk:
     """Draft replies for intake tickets and apply agents' decisions."""
@@ -135,19 +137,34 @@ class SupportDesk:
     # -- the queue -------------------------------------------------------------------
 
     def queue(self, limit: int = 50) -> list[QueueItem]:
-        """Return the tickets waiting for an agent, most urgent first, then oldest first."""
+        """Return the tickets that need an agent, most urgent first, then oldest first.
+
+        That is the drafts waiting for a decision and the replies whose delivery failed
+        (only a retry is left for those). Within one priority the waiting drafts come
+        first: a failed delivery was already decided and its customer is told nothing
+        new until the channel works again, while a waiting draft needs the agent's reading.
+        """
         with session_scope(self.engine) as session:
             records = list(
-                session.exec(select(TicketReply).where(TicketReply.status == "waiting")).all()
+                session.exec(select(TicketReply).where(col(TicketReply.status).in_(QUEUED))).all()
             )
-        records.sort(key=lambda r: (PRIORITY_ORDER.get(r.priority, 9), r.drafted_at))
+        records.sort(
+            key=lambda r: (PRIORITY_ORDER.get(r.priority, 9), r.status == "failed", r.drafted_at)
+        )
         return [self._item(r) for r in records[:limit]]
 
     def waiting(self) -> int:
-        """Return how many replies wait for an agent."""
+        """Return how many replies wait for an agent's decision."""
+        return self._count("waiting")
+
+    def failed(self) -> int:
+        """Return how many replies failed to be delivered and wait for a retry."""
+        return self._count("failed")
+
+    def _count(self, status: str) -> int:
         with session_scope(self.engine) as session:
             count = session.exec(
-                select(func.count()).select_from(TicketReply).where(TicketReply.status == "waiting")
+                select(func.count()).select_from(TicketReply).where(TicketReply.status == status)
             ).one()
         return int(count)
 

@@ -47,13 +47,15 @@ def queue_action() -> cl.Action:
 
 async def offer_queue() -> None:
     """Tell an agent how many tickets wait for them, with a button to open the queue."""
-    waiting = runtime.current().desk.waiting()
+    desk = runtime.current().desk
+    waiting, failed = desk.waiting(), desk.failed()
+    retries = f" and **{failed}** failed deliver(ies) wait for a retry" if failed else ""
     await cl.Message(
         content=(
-            f"**{waiting}** support ticket(s) wait for an agent. Type *queue* to work them, "
-            "*stats* for the desk's metrics."
+            f"**{waiting}** support ticket(s) wait for an agent{retries}. Type *queue* to work "
+            "them, *stats* for the desk's metrics."
         ),
-        actions=[queue_action()] if waiting else [],
+        actions=[queue_action()] if waiting or failed else [],
     ).send()
 
 
@@ -69,7 +71,7 @@ async def signed_in_agent() -> str | None:
 
 
 async def show_queue() -> None:
-    """Show the most urgent waiting tickets, each with its draft, sources and buttons."""
+    """Show the most urgent queued tickets, each with its draft, sources and buttons."""
     if await signed_in_agent() is None:
         return
     items = runtime.current().desk.queue(limit=QUEUE_SHOWN)
@@ -99,23 +101,43 @@ def card(item: QueueItem, status: str | None = None) -> str:
         )
     else:
         lines += ["**Drafted reply**", "", code_block(record.drafted_body)]
+    if status is None and record.status == "failed":
+        status = failed_line(record.delivery)
     if status:
         lines += ["", safe_markdown(status)]
     return "\n".join(lines)
 
 
-async def show_item(item: QueueItem) -> None:
-    """Show one ticket with Accept (when there is a draft), Edit and Reject."""
+def failed_line(delivery: str) -> str:
+    """Return the status line of a reply whose delivery failed, with the reason."""
+    return f"❌ Sending failed: {delivery}"
+
+
+def retry_action(ref: str) -> cl.Action:
+    """Return the button that sends a failed reply again."""
+    return cl.Action(name="reply_retry", payload={"ref": ref}, label="Retry sending")
+
+
+def item_actions(item: QueueItem) -> list[cl.Action]:
+    """Return a queued ticket's buttons: Retry for a failed delivery, else the decisions."""
+    if item.record.status == "failed":  # decided already: only sending it again is left
+        return [retry_action(item.ref)]
     payload = {"ref": item.ref}
     actions = (
         []
         if item.needs_writing
         else [cl.Action(name="reply_accept", payload=payload, label="Accept")]
     )
-    actions += [
+    return [
+        *actions,
         cl.Action(name="reply_edit", payload=payload, label="Edit reply"),
         cl.Action(name="reply_reject", payload=payload, label="Reject"),
     ]
+
+
+async def show_item(item: QueueItem) -> None:
+    """Show one ticket with its buttons (``item_actions``)."""
+    actions = item_actions(item)
     shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
     shown[item.ref] = actions
     cl.user_session.set("desk_actions", shown)
@@ -169,8 +191,8 @@ async def outcome(ref: str, action: cl.Action, decide: Any) -> None:
     elif record.status == "rejected":
         status = f"🚫 Rejected by {record.agent}: {record.reason}"
     else:
-        status = f"❌ Sending failed: {record.delivery}"
-    retry = [cl.Action(name="reply_retry", payload={"ref": ref}, label="Retry sending")]
+        status = failed_line(record.delivery)
+    retry = [retry_action(ref)]
     failed = record.status == "failed"
     if failed:
         shown[ref] = retry

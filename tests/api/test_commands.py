@@ -167,3 +167,35 @@ def test_a_token_acts_as_a_user_and_bad_intake_names_the_field(cli: CliRunner) -
     assert json.loads(cli.invoke(tickets_app, ["list", "--json"]).stdout) == []
     retry = cli.invoke(tickets_app, ["retry", "HD-1", "--as", "sam"])
     assert retry.exit_code == 1 and "no drafted reply" in retry.stderr
+
+
+def test_the_queue_marks_a_failed_delivery_with_its_reason(cli: CliRunner) -> None:
+    from assistant.db.engine import session_scope
+    from assistant.db.tables import TicketReply
+
+    for n in (1, 2):
+        args = ["add", "--subject", f"Order {n}", "--body", "b", "--email", "a@b.example"]
+        assert cli.invoke(tickets_app, [*args, "--id", f"T-{n}", "--no-draft"]).exit_code == 0
+    with session_scope(home_engine()) as session:
+        session.add(TicketReply(ticket_id=1, thread="ticket-HD-1", drafted_body="Hi"))
+        session.add(
+            TicketReply(
+                ticket_id=2,
+                thread="ticket-HD-2",
+                drafted_body="Hello",
+                decision="accepted",
+                status="failed",
+                delivery="failed: cannot reach SMTP server",
+            )
+        )
+
+    lines = cli.invoke(tickets_app, ["queue"]).stdout.splitlines()
+    assert lines[0].startswith("HD-1\t") and "FAILED" not in lines[0]
+    assert lines[1].startswith("HD-2\t") and lines[1].endswith(
+        "FAILED, retry with `tickets retry`: failed: cannot reach SMTP server"
+    )
+    listed = json.loads(cli.invoke(tickets_app, ["queue", "--json"]).stdout)
+    assert [(i["ticket"], i["status"], i["delivery"]) for i in listed] == [
+        ("HD-1", "waiting", ""),
+        ("HD-2", "failed", "failed: cannot reach SMTP server"),
+    ]

@@ -49,6 +49,7 @@ from assistant.channels.slack.blocks import (
     draft_blocks,
     edit_modal,
     escape,
+    failed_status,
     read_edit_modal,
     reply_blocks,
     reply_edit_modal,
@@ -636,7 +637,7 @@ class SlackChannel:
                 f":no_entry_sign: Rejected by {escape(person.name)}: {escape(record.reason or '')}"
             )
         else:
-            status = f":x: Sending failed ({escape(record.delivery)})."
+            status = failed_status(record.delivery)
         item = desk.item(ref)
         blocks = reply_blocks(ref, item.ticket, item.record, item.citations, status=status)
         await self._update(client, where, blocks, f"{ref}: {record.status}")

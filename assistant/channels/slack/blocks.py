@@ -319,6 +319,8 @@ def reply_blocks(
         blocks.append(text("*Drafted reply*\n" + escape(record.drafted_body)))
     if citations:
         blocks.append(context(sources_line(citations)))
+    if status is None and record.status == "failed":  # a queued failed delivery: say why
+        status = failed_status(record.delivery)
     if status:
         blocks.append(text(status))
         if record.status == "failed":  # the agent may send it again, with the same key
@@ -331,6 +333,11 @@ def reply_blocks(
         element["value"] = ref
     blocks.append({"type": "actions", "block_id": f"reply:{ref}", "elements": buttons})
     return blocks
+
+
+def failed_status(delivery: str) -> str:
+    """Return the status line of a reply whose delivery failed, with the reason."""
+    return f":x: Sending failed ({escape(delivery)})."
 
 
 def reply_edit_modal(ref: str, body: str, metadata: dict[str, str]) -> Block:

@@ -4,6 +4,7 @@ signed requests in Slack's wire formats, and a local Slack Web API that records 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -156,12 +157,31 @@ def test_a_goal_is_drafted_refused_then_approved_with_results_in_the_thread(
     assert len(summaries) == 1
 
 
-def test_double_clicks_and_slack_retries_dispatch_once(slack: LiveSlack) -> None:
+def dropped(caplog: pytest.LogCaptureFixture, *triggers: str) -> list[str]:
+    """Return the deliveries of ``triggers`` the server dropped as seen before.
+
+    ``_once`` decides before it answers: by the time a delivery got its 200, it was either
+    dropped (logged here, no listener started) or let through to its listener.
+    """
+    return [
+        str(r.args[0])
+        for r in caplog.records
+        if r.name == "assistant.channels.slack.app"
+        and "seen before" in r.msg
+        and isinstance(r.args, tuple)
+        and r.args[0] in triggers
+    ]
+
+
+def test_double_clicks_and_slack_retries_dispatch_once(
+    slack: LiveSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="assistant.channels.slack.app")
     message = draft_message(slack)
     ts = message["ts"]
     finance_before = len([p for p in slack.fake.posted if p["channel"] == "#finance"])
-    first = slack.wire.interaction_body(click_payload(slack, APPROVE, ts, user="U0CARLA"))
-    second = slack.wire.interaction_body(click_payload(slack, APPROVE, ts, user="U0CARLA"))
+    clicks = [click_payload(slack, APPROVE, ts, user="U0CARLA") for _ in range(2)]
+    first, second = (slack.wire.interaction_body(c) for c in clicks)
     with ThreadPoolExecutor(4) as pool:
         sent = [
             pool.submit(slack.wire.send, first),
@@ -170,20 +190,24 @@ def test_double_clicks_and_slack_retries_dispatch_once(slack: LiveSlack) -> None
             pool.submit(slack.wire.send, first, slack.wire.headers(first, retry=2)),
         ]
         assert [f.result().status_code for f in sent] == [200] * 4
+    # Both retries of the first click were dropped, so exactly two listeners ran, one per
+    # click; each one's last act is awaited below, after which nothing more can be posted.
+    triggers = [str(c["trigger_id"]) for c in clicks]
+    assert sorted(dropped(caplog, *triggers)) == [triggers[0]] * 2
     slack.fake.wait_for(lambda: thread_replies(slack, ts))
     slack.fake.wait_for(lambda: [e for e in slack.fake.ephemeral if "not waiting" in e["text"]])
-    time.sleep(0.5)
     assert len(thread_replies(slack, ts)) == 1
     finance = [p for p in slack.fake.posted if p["channel"] == "#finance"]
     assert len(finance) == finance_before + 1
 
     # A retried slash command is acknowledged but drafts nothing more.
-    body = slack.wire.command_body("Post the weekly ticket summary in #ops")
+    trigger = f"{time.time_ns()}.slash-retried"
+    body = slack.wire.command_body("Post the weekly ticket summary in #ops", trigger=trigger)
     before = len(slack.fake.posted)
     assert slack.wire.send(body).status_code == 200
     assert slack.wire.send(body, slack.wire.headers(body, retry=1)).status_code == 200
-    slack.fake.wait_for(lambda: slack.fake.posted[before:])
-    time.sleep(0.5)
+    assert dropped(caplog, trigger) == [trigger]  # the retry started no listener
+    slack.fake.wait_for(lambda: [p for p in slack.fake.posted[before:] if "thread_ts" not in p])
     assert len([p for p in slack.fake.posted[before:] if "thread_ts" not in p]) == 1
 
 

@@ -18,6 +18,10 @@ from assistant.channels.slack.blocks import (
     INSTRUCTION_BLOCK,
     REJECT,
     REMOVE_BLOCK,
+    REPLY_ACCEPT,
+    REPLY_EDIT,
+    REPLY_REJECT,
+    REPLY_RETRY,
     SECTION_LIMIT,
     STEP_BLOCK_PREFIX,
     answer_blocks,
@@ -25,11 +29,13 @@ from assistant.channels.slack.blocks import (
     edit_modal,
     escape,
     read_edit_modal,
+    reply_blocks,
     results_blocks,
     text,
 )
+from assistant.db.tables import TicketReply
 from assistant.review import workflow_review
-from assistant.schemas import ReviewConfig, Source, Step, Trigger, WorkflowDraft
+from assistant.schemas import Customer, ReviewConfig, Source, Step, Ticket, Trigger, WorkflowDraft
 
 
 def invoice_draft(version: int = 2) -> WorkflowDraft:
@@ -386,3 +392,33 @@ def test_text_is_cut_to_a_section() -> None:
     cut = text("x" * (SECTION_LIMIT + 10))["text"]["text"]
     assert len(cut) == SECTION_LIMIT and cut.endswith("…")
     assert text("short") == {"type": "section", "text": {"type": "mrkdwn", "text": "short"}}
+
+
+def test_a_queued_failed_delivery_shows_its_reason_and_only_the_retry_button() -> None:
+    ticket = Ticket(
+        id="ZD-1",
+        subject="Where is my parcel?",
+        body="It shipped four days ago.",
+        customer=Customer(email="kim@customer.example", name="Kim Ode"),
+    )
+    failed = TicketReply(
+        ticket_id=1,
+        thread="ticket-HD-1",
+        drafted_body="Hi Kim",
+        status="failed",
+        decision="accepted",
+        delivery="failed: cannot reach SMTP server <@U0ALL>",
+    )
+    blocks = reply_blocks("HD-1", ticket, failed, [])
+    assert_valid_for_slack(blocks)
+    assert buttons(blocks) == [REPLY_RETRY]
+    retry = blocks[-1]["elements"][0]
+    assert retry["value"] == "HD-1" and retry["text"]["text"] == "Retry sending"
+    assert "Sending failed (failed: cannot reach SMTP server &lt;@U0ALL&gt;)" in every_text(blocks)
+
+    waiting = TicketReply(ticket_id=1, thread="ticket-HD-1", drafted_body="Hi Kim")
+    assert buttons(reply_blocks("HD-1", ticket, waiting, [])) == [
+        REPLY_ACCEPT,
+        REPLY_EDIT,
+        REPLY_REJECT,
+    ]

@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from assistant.api.desk import describe_item
 from assistant.db.audit import AuditLog
 from assistant.db.tickets import get_ticket, store_ticket
 from assistant.db.users import add_user
@@ -101,6 +102,11 @@ async def test_a_failed_delivery_can_be_retried_by_an_agent(bench: Bench) -> Non
         await bench.desk.accept(ref, "sam")
     with pytest.raises(NotAgent):
         await bench.desk.retry(ref, "ana")
+    waiting = await bench.ticket(id="EXT-81")
+    queued = [describe_item(item) for item in bench.desk.queue()]  # as GET /api/queue lists it
+    assert [(q["ticket"], q["status"]) for q in queued] == [(waiting, "waiting"), (ref, "failed")]
+    assert "cannot reach SMTP server" in queued[1]["delivery"]
+    assert (bench.desk.waiting(), bench.desk.failed()) == (1, 1)
 
     controller = Controller(bench.inbox, hostname="127.0.0.1", port=bench.port)
     controller.start()
