@@ -239,8 +239,10 @@ class ChatRunner:
         config = self.config(thread)
         modes = ["updates", "tasks"] if progress else ["updates"]
         try:
+            # "sync": each step's checkpoint is written before the next step starts, so a
+            # process killed mid-action leaves the thread at the last step that finished.
             async for mode, data in self.graph.astream(
-                command, config, context=self.context, stream_mode=modes
+                command, config, context=self.context, stream_mode=modes, durability="sync"
             ):
                 if mode == "tasks":
                     yield {**progress_event(data), "thread": thread}

@@ -127,7 +127,7 @@ def test_a_reply_cut_off_by_sigkill_is_finished_and_recorded_on_start(
             if reply.get("status") not in (None, "sending"):
                 break
             time.sleep(0.05)
-    assert reply["status"] == "sent", reply
+    assert reply["status"] == "sent", (reply.get("status"), reply.get("delivery"))
     assert reply["decision"] == "accepted" and reply["agent"] == "sam"
     assert len(smtp.messages) == 1 and smtp.messages[0]["To"] == "kim@customer.example"
     row = get_ticket(built.engine, row_id=int(ref.removeprefix("HD-")))
