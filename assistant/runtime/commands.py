@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, get_args
@@ -37,12 +38,31 @@ RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 AsOption = Annotated[str, typer.Option("--as", help="Who is acting (a user name).")]
 
 
-def fail(message: str, json_mode: bool) -> NoReturn:
+def fail(message: str, json_mode: bool, runs: service.AutomationDesk | None = None) -> NoReturn:
     """Report ``message`` as the command's error (JSON on stdout with --json) and exit 1."""
     if json_mode:
         emit({"error": message})
     err.print(f"[red]{escape(message)}[/]")
+    if runs is not None:
+        leave(runs, 1)
     raise typer.Exit(1)
+
+
+def leave(runs: service.AutomationDesk, code: int = 0) -> None:
+    """End a command that talked to a Temporal engine without interpreter teardown.
+
+    The Temporal client's native threads can abort the process while Python finalizes
+    ("PyGILState_Release"), after the answer is already out; the exit code must be the
+    command's. In-process engines (tests) return normally.
+    """
+    from assistant.runtime.remote import RemoteEngine
+
+    if isinstance(runs.engine, RemoteEngine):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        raise typer.Exit(code)
 
 
 def desk(json_mode: bool) -> service.AutomationDesk:
@@ -218,11 +238,12 @@ def runs_start(
     try:
         run = asyncio.run(start())
     except service.RunRefused as exc:
-        fail(exc.message, json_mode)
+        fail(exc.message, json_mode, runs)
     if json_mode:
         emit({"run": run.model_dump(mode="json")})
     else:
         typer.echo(run_line(run))
+    leave(runs)
 
 
 @runs_app.command("retry")
@@ -236,11 +257,12 @@ def runs_retry(
     try:
         run = asyncio.run(runs.retry(run_id, actor=user))
     except service.RunRefused as exc:
-        fail(exc.message, json_mode)
+        fail(exc.message, json_mode, runs)
     if json_mode:
         emit({"run": run.model_dump(mode="json")})
     else:
         typer.echo(run_line(run))
+    leave(runs)
 
 
 @runs_app.command("list")
@@ -327,8 +349,7 @@ def inbox_decide(
         emit(outcome.model_dump(mode="json"))
     else:
         (typer.echo if outcome.ok else err.print)(outcome.message)
-    if not outcome.ok:
-        raise typer.Exit(1)
+    leave(runs, 0 if outcome.ok else 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -108,7 +108,9 @@ async def test_a_failed_run_is_retried_from_its_failed_step_by_who_may(
         done = await runs.wait(retried.id)
     finally:
         CrashingConnector.down = True
-    assert done.status == "completed" and done.steps[0] == failed.steps[0]
+    # Compared as JSON: one side may come from the runs index, the other from the engine.
+    assert done.status == "completed"
+    assert done.steps[0].model_dump(mode="json") == failed.steps[0].model_dump(mode="json")
     # Each action performed once, under the failed run's keys.
     assert [a.connector for a in actions.actions] == ["slack", "sandbox"]
     assert all(a.idempotency_key.startswith(f"{failed.id}:") for a in actions.actions)
