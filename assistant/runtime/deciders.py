@@ -15,18 +15,11 @@ from assistant.runtime.signoffs import requesters_of, why_not
 __all__ = ["decision_outcome", "may_decide", "requesters_of", "who_can", "who_can_decide"]
 
 
-def roles_satisfying(policy: Policy, role: str) -> list[str]:
-    """Return the roles whose holders may decide for ``role`` (the role and its grantors)."""
-    granting = [held for held, granted in policy.approvals.grants.items() if role in granted]
-    wildcard = [held for held, granted in policy.approvals.grants.items() if "*" in granted]
-    return list(dict.fromkeys([role, *granting, *wildcard]))
-
-
 def who_can_decide(
     *, role: str | None, requesters: list[str], directory: Directory, policy: Policy
 ) -> list[str]:
     """Return the users who may decide for ``role``, requesters excluded."""
-    roles = roles_satisfying(policy, role) if role else ["admin"]
+    roles = policy.roles_satisfying([role]) if role else ["admin"]
     return [name for name in directory.who_can(roles) if name not in requesters]
 
 
