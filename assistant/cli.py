@@ -368,6 +368,9 @@ def serve(
     from assistant.web.setup import first_start
 
     built = services(progress=True)
+    if not built.settings.public_url:  # hook URLs name where this server listens
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        built.settings.public_url = f"http://{shown}:{port}"
     started = first_start(built)
     url = f"http://{host}:{port}/chat"
     console = Console(stderr=True)

@@ -21,7 +21,7 @@ from assistant.schemas import (
     WorkflowDraft,
 )
 
-DISPATCH_ACTION = "dispatch_workflow"
+ACTIVATE_ACTION = "activate_workflow"
 SEND_REPLY_ACTION = "send_reply"
 EDITABLE = ("title", "trigger", "steps")
 
@@ -81,7 +81,7 @@ def workflow_review(
     """Return the review request asking to dispatch ``draft``."""
     return ReviewRequest(
         action_request=ActionRequest(
-            action=DISPATCH_ACTION,
+            action=ACTIVATE_ACTION,
             args={"workflow": draft.model_dump(mode="json")},
         ),
         config=ReviewConfig(),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -31,6 +31,10 @@ from knowledge.retrieval import Retriever
 from knowledge.screening import DocumentScreen
 from knowledge.store import chroma_client, open_collection
 
+if TYPE_CHECKING:
+    from assistant.runtime.live import LiveAutomations
+    from assistant.runtime.models import RunEngine
+
 log = logging.getLogger(__name__)
 
 LIBRARY_ROOT_KEY = "library"
@@ -53,10 +57,35 @@ class Services:
     directory: Directory
     journal: SqlJournal
     ledger: SqlLedger
+    runs: RunEngine | None = None
+    """The run engine this process serves (``flowdraft serve`` sets it); None: look for one
+    (a running server's, or ``FLOWDRAFT_TEMPORAL_ADDRESS``) when a run must start."""
+
+    def run_engine(self) -> RunEngine:
+        """Return the run engine to use now; raise ``NoRunEngine`` saying how to start one."""
+        from assistant.runtime.service import engine_for
+
+        if self.runs is not None:
+            return self.runs
+        return engine_for(self.settings, db=self.engine)
+
+    def automations(self) -> LiveAutomations:
+        """Return the runtime as the chat graph uses it (activation and test runs)."""
+        from assistant.runtime.live import LiveAutomations
+
+        return LiveAutomations(
+            self.engine,
+            directory=self.directory,
+            policy=self.policy.policy,
+            engine=self.run_engine,
+            public_url=self.settings.base_url,
+            timezone=self.settings.timezone,
+        )
 
     def context(self) -> Context:
         """Return the graph runtime context over these services."""
         return Context(
+            automations=self.automations(),
             brain=self.brain,
             retriever=self.retriever,
             registry=self.registry,

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     login_lockout_max: float = Field(default=3600.0, gt=0, description="Longest lockout.")
 
     timezone: str = Field(default="UTC", description="IANA zone schedules are read in.")
+    public_url: str = Field(
+        default="",
+        description="Where people and systems reach this server (hook URLs); empty = "
+        "http://127.0.0.1:8000, or the host and port `flowdraft serve` listens on.",
+    )
+
+    @property
+    def base_url(self) -> str:
+        """Return the server's public base URL, without a trailing slash."""
+        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
     @field_validator("audit_key")
     @classmethod
@@ -92,6 +102,18 @@ class Settings(BaseSettings):
         if value not in KNOWN_EMBEDDINGS:
             raise ValueError(
                 f"FLOWDRAFT_EMBEDDINGS={value!r} is not supported; choose one of {KNOWN_EMBEDDINGS}"
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme, _, rest = value.partition("://")
+        if value and (scheme not in ("http", "https") or not rest):
+            raise ValueError(
+                f"FLOWDRAFT_PUBLIC_URL must be an http(s) URL like https://flowdraft.example "
+                f"(got {value!r})"
             )
         return value
 

@@ -1,4 +1,4 @@
-"""The chat graph: intent -> retrieval -> draft -> policy -> review -> dispatch (DESIGN.md)."""
+"""The chat graph: intent -> retrieval -> draft -> policy -> review -> activate (DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ NODES = (
     nodes.approve,
     nodes.revise_workflow,
     nodes.edit_workflow,
-    nodes.dispatch,
-    nodes.report,
+    nodes.activate,
+    nodes.test_run,
     nodes.discard,
     nodes.answer,
     nodes.clarify,
@@ -64,9 +64,17 @@ def build_chat_graph(
     builder.add_conditional_edges("revise_workflow", route_revised)
     builder.add_conditional_edges("edit_workflow", route_revised)
     builder.add_conditional_edges("approve", route_approval)
-    builder.add_edge("dispatch", "report")
+    builder.add_edge("test_run", "review")
     builder.add_edge("draft_reply", "review_reply")
     builder.add_conditional_edges("review_reply", route_reply_decision)
-    for last in ("report", "discard", "answer", "clarify", "small_talk", "no_draft", "send_reply"):
+    for last in (
+        "activate",
+        "discard",
+        "answer",
+        "clarify",
+        "small_talk",
+        "no_draft",
+        "send_reply",
+    ):
         builder.add_edge(last, END)
     return builder.compile(checkpointer=checkpointer)

@@ -10,12 +10,13 @@ from assistant.db.users import Directory, MemoryDirectory
 from assistant.policy import PolicyChecker
 from connectors.ledger import Ledger, MemoryLedger
 from connectors.registry import ConnectorRegistry
+from graphs.automations import Automations
 from knowledge.retrieval import Retriever
 
 
 @dataclass
 class Context:
-    """Per-run services: brain, retriever, connectors, policy, users, journal and ledger.
+    """Per-run services: brain, retriever, connectors, policy, users, journal, ledger, runtime.
 
     The defaults for ``directory``, ``journal`` and ``ledger`` keep everything in memory
     (no users configured, so roles are not enforced); ``assistant.services`` wires the
@@ -29,6 +30,8 @@ class Context:
     directory: Directory = field(default_factory=MemoryDirectory)
     journal: Journal = field(default_factory=MemoryJournal)
     ledger: Ledger = field(default_factory=MemoryLedger)
+    automations: Automations | None = None
+    """Where approved versions go live (``assistant.runtime.live``); None: nothing can."""
     sources_k: int = 4
     helpdesk_url: str = ""
     """Where replies to tickets with channel "webhook" go (an external helpdesk's endpoint)."""

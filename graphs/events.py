@@ -35,9 +35,12 @@ def summarize(node: str, update: dict[str, Any]) -> str:
             1 for s in (update.get("workflow") or {}).get("steps", []) if s.get("blocked_reason")
         )
         return f"risk {update.get('risk')}; approval from {roles}; {blocked} step(s) blocked"
-    if node == "dispatch":
+    if node == "activate":
+        automation = update.get("automation")
+        return f"live as {automation['id']}" if automation else "not activated"
+    if node == "send_reply":
         results = update.get("results") or []
-        return ", ".join(f"{r['step_id']} {r['status']}" for r in results) or "nothing dispatched"
+        return ", ".join(f"{r['step_id']} {r['status']}" for r in results) or "nothing sent"
     return ""
 
 
@@ -52,7 +55,11 @@ def events_for(node: str, update: Any) -> list[Event]:
         events.append({"type": "intent", "intent": update["intent"]})
     if node == "check_policy":
         events.append({"type": "draft", "workflow": update["workflow"]})
-    if node in ("dispatch", "send_reply"):
+    if node == "activate" and update.get("automation"):
+        events.append({"type": "activated", "automation": update["automation"]})
+        if update.get("first_run"):
+            events.append({"type": "run", "run": update["first_run"]})
+    if node == "send_reply":
         events.append({"type": "dispatched", "results": update["results"]})
     message = update.get("message")
     if message:

@@ -33,10 +33,12 @@ def route_retrieved(state: ChatState) -> Literal["draft_workflow", "answer", "dr
 
 def route_decision(
     state: ChatState,
-) -> Literal["approve", "revise_workflow", "edit_workflow", "discard", "review"]:
+) -> Literal["approve", "revise_workflow", "edit_workflow", "discard", "review", "test_run"]:
     """Act on the reviewer's decision; a refused one goes back to the same review."""
     if state.get("decision_refused"):
         return "review"
+    if state.get("test_requested"):
+        return "test_run"
     kind = (state.get("decision") or {}).get("type")
     if kind == "accept":
         return "approve"
@@ -47,9 +49,9 @@ def route_decision(
     return "discard"
 
 
-def route_approval(state: ChatState) -> Literal["dispatch", "review"]:
-    """Dispatch once approval is complete; otherwise keep waiting for the right approver."""
-    return "dispatch" if state.get("approval_complete") else "review"
+def route_approval(state: ChatState) -> Literal["activate", "review"]:
+    """Go live once approval is complete; otherwise keep waiting for the right approver."""
+    return "activate" if state.get("approval_complete") else "review"
 
 
 def route_revised(state: ChatState) -> Literal["check_policy", "review"]:

@@ -11,7 +11,6 @@ from langgraph.types import Command
 
 from assistant.review import review_hash, stale_reason
 from assistant.schemas import ReviewRequest, ReviewResponse, Ticket
-from connectors.dispatcher import DispatchBusy
 from graphs.context import Context
 from graphs.events import Event, events_for, progress_event
 
@@ -97,7 +96,7 @@ class ChatRunner:
         return is_unfinished(await self.graph.aget_state(self.config(thread)))
 
     async def resume(self, thread: str) -> AsyncIterator[Event]:
-        """Finish a run that stopped midway, e.g. a dispatch cut off by a crash."""
+        """Finish a run that stopped midway, e.g. an activation or reply cut off by a crash."""
         async with self._lock(thread):
             if not await self.unfinished(thread):
                 raise InputError(f"thread {thread!r} has nothing unfinished to resume")
@@ -238,22 +237,17 @@ class ChatRunner:
         """
         config = self.config(thread)
         modes = ["updates", "tasks"] if progress else ["updates"]
-        try:
-            # "sync": each step's checkpoint is written before the next step starts, so a
-            # process killed mid-action leaves the thread at the last step that finished.
-            async for mode, data in self.graph.astream(
-                command, config, context=self.context, stream_mode=modes, durability="sync"
-            ):
-                if mode == "tasks":
-                    yield {**progress_event(data), "thread": thread}
-                    continue
-                for node, update in data.items():
-                    for event in events_for(node, update):
-                        yield {**event, "thread": thread}
-        except DispatchBusy as exc:
-            raise InputError(
-                f"{exc}; it will finish there (or run `flowdraft resume {thread}`)"
-            ) from None
+        # "sync": each step's checkpoint is written before the next step starts, so a
+        # process killed midway leaves the thread at the last step that finished.
+        async for mode, data in self.graph.astream(
+            command, config, context=self.context, stream_mode=modes, durability="sync"
+        ):
+            if mode == "tasks":
+                yield {**progress_event(data), "thread": thread}
+                continue
+            for node, update in data.items():
+                for event in events_for(node, update):
+                    yield {**event, "thread": thread}
 
     async def _finish_unfinished(self, thread: str, snapshot: Any) -> AsyncIterator[Event]:
         if is_unfinished(snapshot):

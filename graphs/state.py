@@ -38,6 +38,15 @@ class ChatState(TypedDict, total=False):
     required_roles: list[str]
     approvals: list[dict[str, Any]]
     results: list[dict[str, Any]]
+    """What sending an accepted ticket reply did, per step."""
+    automation: dict[str, Any] | None
+    """The live automation the approved version became (the ``Automation`` contract)."""
+    first_run: dict[str, Any] | None
+    """The run a manual trigger started on activation (the ``Run`` contract)."""
+    sample_event: dict[str, Any]
+    """The last test run's sample event; a manual trigger's first run uses it."""
+    test_requested: bool
+    """The last answer to the review asked for a test run."""
     message: dict[str, Any] | None
     notice: str | None
     ticket: dict[str, Any] | None

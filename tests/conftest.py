@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
+from assistant.db.users import Directory
+from assistant.runtime.live import LiveAutomations
+from assistant.runtime.memory import MemoryEngine
 from assistant.services import Services, build_services
 from assistant.settings import Settings
 from connectors.registry import ConnectorRegistry
@@ -76,10 +79,35 @@ def action_log() -> ActionLog:
 
 
 @pytest.fixture
-def runner(services: Services, action_log: ActionLog) -> Iterator[ChatRunner]:
-    """Return a chat runner with in-memory checkpoints and a recording connector registry."""
+def runs(services: Services) -> MemoryEngine:
+    """Return an in-memory run engine over the session's database: where activations run."""
+    return MemoryEngine(
+        db=services.engine, policy=services.policy.policy, directory=services.directory
+    )
+
+
+def live_automations(
+    services: Services, runs: MemoryEngine, directory: Directory | None = None
+) -> LiveAutomations:
+    """Return the chat's runtime over ``runs``, with hook URLs under http://flowdraft.test."""
+    return LiveAutomations(
+        services.engine,
+        directory=directory or services.directory,
+        policy=runs.policy,
+        engine=lambda: runs,
+        public_url="http://flowdraft.test",
+    )
+
+
+@pytest.fixture
+def runner(services: Services, action_log: ActionLog, runs: MemoryEngine) -> Iterator[ChatRunner]:
+    """Return a chat runner with in-memory checkpoints and a recording connector registry.
+
+    Approved versions go live in the session's database and run on ``runs``.
+    """
     context = services.context()
     context.registry = ConnectorRegistry.sandboxed(action_log)
+    context.automations = live_automations(services, runs)
     yield ChatRunner(build_chat_graph(InMemorySaver()), context)
 
 

@@ -65,9 +65,11 @@ def test_draft_json_then_approve_from_another_process(home: Path) -> None:
     resumed = flowdraft(home, "chat", "--json", stdin=decisions)
     assert resumed.returncode == 0, resumed.stderr.decode()
     events = lines(resumed.stdout)
-    dispatched = [e for e in events if e["type"] == "dispatched"]
-    assert len(dispatched) == 1 and dispatched[0]["thread"] == thread
-    assert {"step_id", "status", "detail"} == set(dispatched[0]["results"][0])
+    activated = [e for e in events if e["type"] == "activated"]
+    assert len(activated) == 1 and activated[0]["thread"] == thread
+    automation = activated[0]["automation"]
+    assert automation["version"] == workflow.version and automation["status"] == "active"
+    assert automation["content_hash"] == workflow.content_hash
     assert events[-1] == {
         "type": "error",
         "thread": thread,
@@ -191,7 +193,7 @@ def test_postgres_scale_out_threads_resume_in_another_process(
         "--json",
         stdin=json.dumps({"decision": {"type": "accept"}, "user": "lee", "thread": "pg1"}).encode(),
     )
-    assert [e["type"] for e in lines(approved.stdout)] == ["dispatched", "message"]
+    assert [e["type"] for e in lines(approved.stdout)] == ["activated", "message"]
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
         events = [
             row[0]
@@ -202,7 +204,7 @@ def test_postgres_scale_out_threads_resume_in_another_process(
         checkpoints = conn.execute(
             "SELECT count(*) FROM checkpoints WHERE thread_id = 'pg1'"
         ).fetchone()
-    assert events[0] == "intent" and events[-1] == "dispatched"
+    assert events[0] == "intent" and events[-1] == "activated"
     assert checkpoints and checkpoints[0] > 0
     verified = run("audit", "verify")
     assert verified.returncode == 0 and b"intact" in verified.stdout

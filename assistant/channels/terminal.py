@@ -15,7 +15,6 @@ from graphs.runner import ChatRunner, InputError
 
 Ask = Callable[[str], str]
 RISK_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
-STATUS_STYLE = {"ok": "green", "skipped": "dim", "failed": "bold red", "blocked": "red"}
 
 
 def step_what(step: Any) -> str:
@@ -109,12 +108,17 @@ class TerminalChat:
                 self.console.print(
                     f"[dim]  source: {escape(source.title)} ({source.doc}, {source.score:.2f})[/]"
                 )
-        elif kind == "dispatched":
-            for result in event["results"]:
-                style = STATUS_STYLE.get(result["status"], "")
-                self.console.print(
-                    f"  {result['step_id']}: [{style}]{result['status']}[/] {escape(result['detail'])}"
-                )
+        elif kind == "activated":
+            automation = event["automation"]
+            trigger = automation["trigger"]
+            where = trigger.get("hook") or trigger.get("cron") or trigger["kind"]
+            self.console.print(
+                f"[green]live[/] {escape(automation['id'])} — {escape(automation['title'])} "
+                f"v{automation['version']} ({escape(str(where))})"
+            )
+        elif kind == "run":
+            run = event["run"]
+            self.console.print(f"[dim]run {escape(run['id'])}: {escape(run['status'])}[/]")
         elif kind == "message":
             self.console.print(escape(event["text"]))
             for source in event.get("sources", []):

@@ -194,12 +194,6 @@ async def render_event(event: dict[str, Any], graph_thread: str) -> None:
         await draft_message(draft, graph_thread).send()
     elif kind == "review":
         await review_message(ReviewRequest.model_validate(event["request"]), graph_thread).send()
-    elif kind == "dispatched":
-        lines = ["**Results**", ""]
-        for result in event["results"]:
-            detail = literal(str(result["detail"]))
-            lines.append(f"- `{result['step_id']}` **{result['status']}** — {detail}")
-        await cl.Message(content="\n".join(lines)).send()
     elif kind == "message":
         await cl.Message(content=safe_markdown(event["text"])).send()
     elif kind == "error":

@@ -63,6 +63,7 @@ def create_app(
             engine = await stack.enter_async_context(serving_runs(services))
             if engine is not None:
                 runs.append(engine)
+                services.runs = engine  # what the chat's activations and first runs use
             # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
             sweep = asyncio.create_task(started.desk.draft_pending())
             try:
@@ -70,6 +71,7 @@ def create_app(
             finally:
                 sweep.cancel()
                 runs.clear()
+                services.runs = None
                 mine.remove(started)
                 runtime.stop(started)
 

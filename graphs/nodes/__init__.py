@@ -1,6 +1,7 @@
 """The chat graph's nodes: each reads state, calls one service and returns a partial update."""
 
 from graphs.nodes.deciding import approve, review
+from graphs.nodes.going_live import activate, test_run
 from graphs.nodes.support import draft_reply, review_reply, send_reply
 from graphs.nodes.understanding import (
     answer,
@@ -13,30 +14,28 @@ from graphs.nodes.understanding import (
 from graphs.nodes.workflow import (
     check_policy,
     discard,
-    dispatch,
     draft_workflow,
     edit_workflow,
-    report,
     revise_workflow,
 )
 
 __all__ = [
+    "activate",
     "answer",
     "approve",
     "capture_intent",
     "check_policy",
     "clarify",
     "discard",
-    "dispatch",
     "draft_reply",
     "draft_workflow",
     "edit_workflow",
     "no_draft",
-    "report",
     "retrieve_context",
     "review",
     "review_reply",
     "revise_workflow",
     "send_reply",
     "small_talk",
+    "test_run",
 ]

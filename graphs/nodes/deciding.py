@@ -13,6 +13,7 @@ from assistant.schemas import ReviewResponse
 from graphs.context import Context
 from graphs.decisions import OPEN_MODE, refusal, requesters_of
 from graphs.nodes.common import current_workflow, message
+from graphs.samples import SampleError, sample_request
 from graphs.state import ChatState
 
 
@@ -43,6 +44,19 @@ async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
             problem=problem[:500],
         )
         return refused(f"That decision was not understood ({problem}); the review is still open.")
+    if decision.type == "response" and isinstance(decision.args, str):
+        try:
+            sample = sample_request(decision.args)
+        except SampleError as exc:
+            return refused(f"That test run was not started: {exc}. The review is still open.")
+        if sample is not None:  # read-only: anyone in the thread may test the draft
+            return {
+                "decision": None,
+                "decision_refused": False,
+                "test_requested": True,
+                "sample_event": sample or state.get("sample_event") or {},
+                "message": None,
+            }
     denied = refusal(decision, request, state, context)
     if denied:
         context.journal.event(
@@ -66,6 +80,7 @@ async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     return {
         "decision": decision.model_dump(mode="json"),
         "decision_refused": False,
+        "test_requested": False,
         "notice": None,
         "message": None,
     }
@@ -73,7 +88,12 @@ async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
 
 def refused(text: str) -> dict[str, Any]:
     """Return the update for an answer that was not applied: say why, keep the review."""
-    return {"decision": None, "decision_refused": True, "message": message(text)}
+    return {
+        "decision": None,
+        "decision_refused": True,
+        "test_requested": False,
+        "message": message(text),
+    }
 
 
 async def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:

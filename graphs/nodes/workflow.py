@@ -1,4 +1,4 @@
-"""Nodes of the workflow path: draft, policy, revision, dispatch (review: ``deciding``)."""
+"""Nodes of the workflow path: draft, policy, revision, discard (review: ``deciding``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from assistant.review import EditError, apply_edit
-from assistant.schemas import Intent, ReviewResponse, Step, StepResult, WorkflowDraft
-from connectors.dispatcher import Dispatcher
+from assistant.schemas import Intent, ReviewResponse, WorkflowDraft
 from graphs.context import Context
 from graphs.decisions import changed_high_risk, requesters_of
 from graphs.nodes.common import current_workflow, message, passages_of
@@ -157,88 +156,6 @@ async def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str
     }
 
 
-async def dispatch(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Check the approval again, then perform the draft's actions through the connectors."""
-    context = runtime.context
-    draft = current_workflow(state)
-    thread = state["thread"]
-    approvals = list(state.get("approvals") or [])
-    refusal = recheck(state, context, draft, approvals)
-    if refusal:
-        context.journal.event(
-            "dispatch_refused",
-            actor="policy",
-            thread=thread,
-            content_hash=draft.content_hash,
-            reason=refusal,
-        )
-        results = [StepResult(step_id=s.id, status="blocked", detail=refusal) for s in draft.steps]
-        return {
-            "results": [r.model_dump(mode="json") for r in results],
-            "message": message(
-                f"Not dispatched: {refusal}. Nothing was sent; ask again for a new draft "
-                "to review it with today's roles and policy."
-            ),
-        }
-
-    def observe(event: str, step: Step, key: str, detail: str) -> None:
-        context.journal.event(
-            event,
-            actor="flowdraft",
-            thread=thread,
-            content_hash=draft.content_hash,
-            step=step.id,
-            key=key,
-            detail=detail,
-        )
-
-    # DispatchBusy propagates on purpose: the run stops with dispatch still pending, so the
-    # thread stays resumable once the other process is done or gone.
-    results = await Dispatcher(context.registry, context.ledger, observer=observe).dispatch(
-        draft, thread=thread
-    )
-    context.journal.event(
-        "dispatched",
-        actor="flowdraft",
-        thread=thread,
-        content_hash=draft.content_hash,
-        results={r.step_id: r.status for r in results},
-    )
-    approvers = ", ".join(a["user"] for a in approvals)
-    return {"results": [r.model_dump(mode="json") for r in results], "approved_by": approvers}
-
-
-def recheck(
-    state: ChatState, context: Context, draft: WorkflowDraft, approvals: list[dict[str, Any]]
-) -> str | None:
-    """Return why the approved draft may not be dispatched now, or None if it may."""
-    verdict = context.policy.verdict(draft)
-    if verdict.draft.content_hash != draft.content_hash:
-        return "the policy marks changed since this version was approved; review it again"
-    if not approvals or any(a.get("content_hash") != draft.content_hash for a in approvals):
-        return "there is no approval for this exact version (content hash)"
-    if context.directory.is_open():
-        return None
-    current = [
-        (str(a["user"]), context.directory.roles_of(str(a["user"])) or []) for a in approvals
-    ]
-    return context.policy.approvals_suffice(verdict, current, requesters_of(state))
-
-
-async def report(state: ChatState) -> dict[str, Any]:
-    """Summarise what dispatch did."""
-    results = state.get("results") or []
-    if state.get("message"):
-        return {}
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
-    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    title = (state.get("workflow") or {}).get("title", "workflow")
-    who = state.get("approved_by") or "a reviewer"
-    return {"message": message(f"Approved by {who} and dispatched '{title}': {parts}.")}
-
-
 async def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Close the review without doing anything."""
     decision = state.get("decision") or {}
@@ -247,7 +164,7 @@ async def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]
     runtime.context.journal.event(
         "rejected", actor=who, thread=state["thread"], content_hash=content_hash
     )
-    return {"message": message(f"Rejected by {who}; nothing was dispatched.")}
+    return {"message": message(f"Rejected by {who}; nothing went live.")}
 
 
 def sentences(parts: list[str | None]) -> str:

@@ -8,6 +8,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
 from assistant.policy import PolicyChecker
+from assistant.runtime.memory import MemoryEngine
 from assistant.services import Services
 from connectors.ledger import MemoryLedger
 from connectors.registry import ConnectorRegistry
@@ -15,6 +16,7 @@ from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
 from graphs.context import Context
 from graphs.runner import ChatRunner
+from tests.conftest import live_automations
 
 USERS = {
     "ana": ["manager"],
@@ -32,11 +34,29 @@ def journal() -> MemoryJournal:
 
 
 @pytest.fixture
-def roles_context(services: Services, action_log: ActionLog, journal: MemoryJournal) -> Context:
+def people() -> MemoryDirectory:
+    return MemoryDirectory(USERS)
+
+
+@pytest.fixture
+def people_runs(services: Services, people: MemoryDirectory) -> MemoryEngine:
+    """Return the run engine approved versions go live on, deciding with the users above."""
+    return MemoryEngine(db=services.engine, directory=people)
+
+
+@pytest.fixture
+def roles_context(
+    services: Services,
+    action_log: ActionLog,
+    journal: MemoryJournal,
+    people: MemoryDirectory,
+    people_runs: MemoryEngine,
+) -> Context:
     """Return a graph context with the users above and its own policy checker."""
     context = services.context()
     context.registry = ConnectorRegistry.sandboxed(action_log)
-    context.directory = MemoryDirectory(USERS)
+    context.directory = people
+    context.automations = live_automations(services, people_runs, people)
     context.journal = journal
     context.ledger = MemoryLedger()
     # Its own checker, so a test may change the policy without touching other tests.

@@ -1,7 +1,9 @@
-"""The chat graph end to end: draft, review, revise, dispatch, answer, clarify."""
+"""The chat graph end to end: draft, review, revise, activate, answer, clarify."""
 
 import pytest
 
+from assistant.runtime import store
+from assistant.runtime.memory import MemoryEngine
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
@@ -16,14 +18,15 @@ def test_topology_snapshot() -> None:
     for edge in (
         "__start__ --> capture_intent",
         "check_policy --> review",
-        "dispatch --> report",
+        "test_run --> review",
         "draft_workflow --> check_policy",
         "draft_reply --> review_reply",
     ):
         assert edge in mermaid
     for conditional in (
         "review -.-> approve",
-        "approve -.-> dispatch",
+        "approve -.-> activate",
+        "review -.-> test_run",
         "approve -.-> review",
         "review -.-> review",
         "review -.-> revise_workflow",
@@ -44,7 +47,7 @@ async def test_draft_turn_ends_in_an_agent_inbox_review(
     draft = WorkflowDraft.model_validate(events[1]["workflow"])
     assert draft.version == 1 and draft.playbook == "invoice-triage"
     request = ReviewRequest.model_validate(events[2]["request"])
-    assert request.action_request.action == "dispatch_workflow"
+    assert request.action_request.action == "activate_workflow"
     assert request.action_request.args["workflow"]["content_hash"] == draft.content_hash
     assert set(events[2]["request"]["config"]) == {
         "allow_accept",
@@ -55,22 +58,41 @@ async def test_draft_turn_ends_in_an_agent_inbox_review(
     assert action_log.actions == []  # nothing happens before approval
 
 
-async def test_accept_dispatches_each_action_once(
-    runner: ChatRunner, action_log: ActionLog
+async def test_accept_makes_the_version_live_and_events_run_it(
+    runner: ChatRunner, action_log: ActionLog, runs: MemoryEngine
 ) -> None:
     await collect(runner.send_text("t1", GOAL, "ana"))
     events = await collect(runner.send_decision("t1", ReviewResponse(type="accept", user="carla")))
-    results = of_type(events, "dispatched")[0]["results"]
-    statuses = {r["status"] for r in results}
-    assert statuses <= {"ok", "skipped", "blocked", "failed"} and "ok" in statuses
-    assert len(action_log.actions) == sum(r["status"] == "ok" for r in results)
-    assert {a.connector for a in action_log.actions} >= {"slack"}
-    slack = next(a for a in action_log.actions if a.connector == "slack")
-    assert slack.params["channel"] == "#finance"
-    assert "carla" in of_type(events, "message")[0]["text"]
+    automation = of_type(events, "activated")[0]["automation"]
+    assert automation["status"] == "active" and automation["trigger"]["hook"]
+    said = of_type(events, "message")[0]["text"]
+    assert f"is live as automation {automation['id']} (approved by carla)" in said
+    assert f"send invoices to http://flowdraft.test/hooks/{automation['id']}" in said
+    assert action_log.actions == [] and runs.actions == []  # nothing runs before an event
     with pytest.raises(ThreadNotWaiting, match="not waiting"):
         await collect(runner.send_decision("t1", ReviewResponse(type="accept", user="carla")))
-    assert len(action_log.actions) == sum(r["status"] == "ok" for r in results)
+    assert runs.db is not None
+    draft = store.automation_draft(runs.db, automation_id=automation["id"])
+    live = store.get_automation(runs.db, automation_id=automation["id"])
+    assert draft is not None and live is not None
+    event = sample_event(automation["trigger"]["fields"], amount=5_000)
+    run = await runs.start(live, draft, event)
+    assert run.status == "completed"
+    posted = next(a for a in runs.actions if a["connector"] == "slack")
+    assert posted["input"]["channel"] == "#finance" and "5000" in str(posted["input"])
+    assert "{{" not in str(runs.actions)
+
+
+def sample_event(fields: list[str], *, amount: int) -> dict:
+    """Return an event with a value for each field: ``amount`` for amounts, text otherwise."""
+    event: dict = {}
+    for name in fields:
+        *parents, leaf = name.split(".")
+        place = event
+        for parent in parents:
+            place = place.setdefault(parent, {})
+        place[leaf] = amount if "amount" in leaf else f"{leaf}-1"
+    return event
 
 
 async def test_plain_language_edit_makes_a_new_version(runner: ChatRunner) -> None:
@@ -112,7 +134,7 @@ async def test_structured_edit_and_reject(runner: ChatRunner, action_log: Action
     )
     assert "not applied" in of_type(bad, "message")[0]["text"]
     done = await collect(runner.send_decision("t4", ReviewResponse(type="ignore", user="ana")))
-    assert "nothing was dispatched" in of_type(done, "message")[0]["text"]
+    assert "nothing went live" in of_type(done, "message")[0]["text"]
     assert action_log.actions == []
 
 
@@ -141,8 +163,8 @@ async def test_revise_without_a_draft_says_so(runner: ChatRunner) -> None:
     assert "no draft" in of_type(events, "message")[0]["text"]
 
 
-async def test_risky_request_is_blocked_at_dispatch(
-    runner: ChatRunner, action_log: ActionLog
+async def test_risky_request_goes_live_with_the_risky_step_blocked(
+    runner: ChatRunner, runs: MemoryEngine
 ) -> None:
     await collect(
         runner.send_text(
@@ -150,9 +172,11 @@ async def test_risky_request_is_blocked_at_dispatch(
         )
     )
     events = await collect(runner.send_text("k1", "approve", "ana"))
-    results = of_type(events, "dispatched")[0]["results"]
-    assert any(r["status"] == "blocked" for r in results)
-    assert not any("delete" in str(a.params).lower() for a in action_log.actions)
+    automation = of_type(events, "activated")[0]["automation"]
+    assert runs.db is not None
+    draft = store.automation_draft(runs.db, automation_id=automation["id"])
+    assert draft is not None
+    assert any("delete" in s.title.lower() and s.blocked_reason for s in draft.steps)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 100_000, "nul\x00byte"])

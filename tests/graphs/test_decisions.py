@@ -8,6 +8,8 @@ from langgraph.types import Command
 
 from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
+from assistant.runtime import store
+from assistant.runtime.live import LiveAutomations
 from assistant.schemas import ReviewResponse
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
@@ -31,6 +33,14 @@ MONEY_STEP = {
 
 def refused(journal: MemoryJournal, thread: str) -> list[dict[str, Any]]:
     return [e for e in journal.events if e["thread"] == thread and e["event"] == "decision_refused"]
+
+
+def live_channels(context: Context, automation_id: str) -> set[str]:
+    """Return the Slack channels the live automation's steps post to."""
+    assert isinstance(context.automations, LiveAutomations)
+    draft = store.automation_draft(context.automations.db, automation_id=automation_id)
+    assert draft is not None
+    return {str(s.params.get("channel")) for s in draft.steps if s.connector == "slack"}
 
 
 async def workflow_of(runner: ChatRunner, thread: str) -> dict[str, Any]:
@@ -113,10 +123,9 @@ async def test_a_decision_on_an_older_version_is_refused_and_names_the_current_o
     assert len(refused(journal, "d4")) == 3
     bound = ReviewResponse(type="accept", user="root", content_hash=v2["content_hash"])
     done = await collect(roles_runner.send_decision("d4", bound))
-    assert of_type(done, "dispatched")
-    assert {a.params.get("channel") for a in action_log.actions if a.connector == "slack"} == {
-        "#ops"
-    }
+    live = of_type(done, "activated")[0]["automation"]
+    assert live["version"] == 2 and live["content_hash"] == v2["content_hash"]
+    assert live_channels(roles_runner.context, live["id"]) == {"#ops"}
 
 
 async def test_the_graph_itself_refuses_a_stale_decision(
@@ -151,14 +160,13 @@ async def test_a_malformed_resume_keeps_the_thread_waiting_on_a_valid_review(
     await graph.ainvoke(Command(resume=garbage), config, context=roles_context)
     snapshot = await graph.aget_state(config)
     assert snapshot.interrupts, "the thread must still wait for a decision"
-    assert snapshot.interrupts[0].value["action_request"]["action"] == "dispatch_workflow"
+    assert snapshot.interrupts[0].value["action_request"]["action"] == "activate_workflow"
     assert [e["event"] for e in journal.events].count("decision_malformed") == 1
     accept = {"type": "accept", "user": "ana"}
     await graph.ainvoke(Command(resume=accept), config, context=roles_context)
-    assert not (await graph.aget_state(config)).interrupts
-    assert {a.params.get("channel") for a in action_log.actions if a.connector == "slack"} == {
-        "#support"
-    }
+    snapshot = await graph.aget_state(config)
+    assert not snapshot.interrupts
+    assert live_channels(roles_context, snapshot.values["automation"]["id"]) == {"#support"}
     assert [e["event"] for e in journal.events].count("decision_malformed") == 1
 
 
@@ -182,7 +190,7 @@ async def test_an_editor_who_adds_a_money_step_cannot_approve_her_own_edit(
     done = await collect(
         roles_runner.send_decision("d7", ReviewResponse(type="accept", user="dan"))
     )
-    assert of_type(done, "dispatched")
+    assert of_type(done, "activated")
 
 
 async def test_a_low_risk_rename_does_not_make_the_editor_a_requester(
@@ -199,4 +207,4 @@ async def test_a_low_risk_rename_does_not_make_the_editor_a_requester(
     done = await collect(
         roles_runner.send_decision("d8", ReviewResponse(type="accept", user="carla"))
     )
-    assert of_type(done, "dispatched")
+    assert of_type(done, "activated")

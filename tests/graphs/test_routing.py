@@ -3,9 +3,9 @@
 from graphs.routing import route_approval, route_decision, route_revised
 
 
-def test_a_complete_approval_dispatches_whatever_the_notice_says() -> None:
+def test_a_complete_approval_goes_live_whatever_the_notice_says() -> None:
     assert (
-        route_approval({"approval_complete": True, "notice": "Approved; see notes"}) == "dispatch"
+        route_approval({"approval_complete": True, "notice": "Approved; see notes"}) == "activate"
     )
     assert route_approval({"approval_complete": False, "notice": None}) == "review"
 

@@ -18,7 +18,7 @@ from assistant.web.server import PROJECT_ROOT
 
 def review(channel: str) -> ReviewRequest:
     args = {"workflow": {"title": "Weekly summary", "channel": channel}}
-    action = ActionRequest(action="dispatch_workflow", args=args)
+    action = ActionRequest(action="activate_workflow", args=args)
     return ReviewRequest(action_request=action, description="Approval needed from: manager.")
 
 

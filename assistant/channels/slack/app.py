@@ -54,7 +54,6 @@ from assistant.channels.slack.blocks import (
     reply_blocks,
     reply_edit_modal,
     reply_reject_modal,
-    results_blocks,
     text,
 )
 from assistant.db.tickets import TicketError, store_ticket
@@ -136,7 +135,8 @@ class Outcome:
 
     draft: dict[str, Any] | None = None
     review: dict[str, Any] | None = None
-    results: list[dict[str, Any]] | None = None
+    automation: dict[str, Any] | None = None
+    """The automation an approval made live."""
     messages: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -149,8 +149,8 @@ class Outcome:
                 outcome.draft = event["workflow"]
             elif kind == "review":
                 outcome.review = event["request"]
-            elif kind == "dispatched":
-                outcome.results = event["results"]
+            elif kind == "activated":
+                outcome.automation = event["automation"]
             elif kind == "message":
                 outcome.messages.append(event)
         return outcome
@@ -369,19 +369,16 @@ class SlackChannel:
         made = (outcome.draft or {}).get("content_hash")
         if state.get("decision_refused"):
             await self.whisper(client, ref, person, f":no_entry: {escape(outcome.said)}{hint}")
-        elif outcome.results is not None:
+        elif outcome.automation is not None:
             approvers = ", ".join(a["user"] for a in state.get("approvals") or []) or person.name
             await self.show(
                 client,
                 ref,
-                status=f":white_check_mark: Approved by {escape(approvers)}; results in the thread.",
+                status=f":white_check_mark: Approved by {escape(approvers)}; "
+                f"live as automation `{escape(outcome.automation['id'])}`.",
             )
-            await client.chat_postMessage(
-                channel=ref.channel,
-                thread_ts=ref.ts,
-                text=f"Results (approved by {escape(approvers)})",
-                blocks=results_blocks(outcome.results, approvers),
-            )
+            said = escape(outcome.said)
+            await client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=said)
         elif kind == "ignore":
             await self.show(
                 client,

@@ -164,17 +164,6 @@ def button(
     return element
 
 
-def results_blocks(results: list[dict[str, Any]], approvers: str) -> list[Block]:
-    """Return what each approved action did, for the message's thread."""
-    icon = {"ok": ":white_check_mark:", "skipped": ":fast_forward:", "failed": ":x:"}
-    lines = [
-        f"{icon.get(r['status'], ':no_entry:')} `{r['step_id']}` *{r['status']}* — "
-        f"{escape(str(r['detail']))}"
-        for r in results
-    ] or ["Nothing to run."]
-    return [text(f"*Results* (approved by {escape(approvers)})"), text("\n".join(lines))]
-
-
 def answer_blocks(question: str, answer: str, sources: list[dict[str, Any]]) -> list[Block]:
     """Return an answer with its citations."""
     blocks = [context(f"Q: {escape(question)}"), text(escape(answer))]

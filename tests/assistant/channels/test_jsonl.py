@@ -27,7 +27,6 @@ async def test_a_decision_on_an_older_version_is_an_error_naming_the_current_one
     assert action_log.actions == []
     bound = {"type": "accept", "content_hash": v2["content_hash"], "version": 2}
     done = await line(runner, {"decision": bound, "user": "ana", "thread": "j1"})
-    assert [e["type"] for e in done][:1] == ["dispatched"]
-    assert {a.params.get("channel") for a in action_log.actions if a.connector == "slack"} == {
-        "#ops"
-    }
+    assert [e["type"] for e in done][:1] == ["activated"]
+    live = done[0]["automation"]
+    assert live["version"] == 2 and live["content_hash"] == v2["content_hash"]

@@ -146,15 +146,16 @@ def test_a_goal_is_drafted_refused_then_approved_with_results_in_the_thread(
     assert "link-slack NAME U0NOBODY" in stranger[-1]["text"]
     assert buttons(slack.fake.message(CHANNEL, ts)) and not thread_replies(slack, ts)
 
-    # The CFO approves: the thread resumes, the action runs, results go in the thread.
+    # The CFO approves: the version goes live; the thread says where invoices go.
     click(slack, APPROVE, ts, user="U0CARLA")
-    results = slack.fake.wait_for(lambda: thread_replies(slack, ts))
-    assert "approved by carla" in results[0]["text"]
-    assert "ok" in blocks_text(results[0]["blocks"])
+    said = slack.fake.wait_for(lambda: thread_replies(slack, ts))
+    assert "is live as automation au_" in said[0]["text"]
+    assert "(approved by carla); send invoices to http" in said[0]["text"]
     after = slack.fake.message(CHANNEL, ts)
-    assert not buttons(after) and "Approved by carla" in blocks_text(after["blocks"])
-    summaries = [p for p in slack.fake.posted if p["channel"] == "#finance"]
-    assert len(summaries) == 1
+    status = blocks_text(after["blocks"])
+    assert not buttons(after) and "Approved by carla; live as automation `au_" in status
+    # Live is not run: nothing is posted in #finance until an invoice event starts a run.
+    assert not [p for p in slack.fake.posted if p["channel"] == "#finance"]
 
 
 def dropped(caplog: pytest.LogCaptureFixture, *triggers: str) -> list[str]:
@@ -173,13 +174,12 @@ def dropped(caplog: pytest.LogCaptureFixture, *triggers: str) -> list[str]:
     ]
 
 
-def test_double_clicks_and_slack_retries_dispatch_once(
+def test_double_clicks_and_slack_retries_activate_once(
     slack: LiveSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="assistant.channels.slack.app")
     message = draft_message(slack)
     ts = message["ts"]
-    finance_before = len([p for p in slack.fake.posted if p["channel"] == "#finance"])
     clicks = [click_payload(slack, APPROVE, ts, user="U0CARLA") for _ in range(2)]
     first, second = (slack.wire.interaction_body(c) for c in clicks)
     with ThreadPoolExecutor(4) as pool:
@@ -197,8 +197,7 @@ def test_double_clicks_and_slack_retries_dispatch_once(
     slack.fake.wait_for(lambda: thread_replies(slack, ts))
     slack.fake.wait_for(lambda: [e for e in slack.fake.ephemeral if "not waiting" in e["text"]])
     assert len(thread_replies(slack, ts)) == 1
-    finance = [p for p in slack.fake.posted if p["channel"] == "#finance"]
-    assert len(finance) == finance_before + 1
+    assert "is live as automation" in thread_replies(slack, ts)[0]["text"]
 
     # A retried slash command is acknowledged but drafts nothing more.
     trigger = f"{time.time_ns()}.slash-retried"

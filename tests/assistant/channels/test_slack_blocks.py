@@ -30,7 +30,6 @@ from assistant.channels.slack.blocks import (
     escape,
     read_edit_modal,
     reply_blocks,
-    results_blocks,
     text,
 )
 from assistant.db.tables import TicketReply
@@ -324,25 +323,6 @@ def test_edit_modal_for_a_long_draft_respects_the_ten_checkbox_limit() -> None:
 
 
 # -- results, answers and escaping -----------------------------------------------------------
-
-
-def test_results_blocks_list_each_step_with_its_outcome() -> None:
-    results = [
-        {"step_id": "s3", "status": "ok", "detail": "posted in #finance"},
-        {"step_id": "s4", "status": "blocked", "detail": "payments are never automated"},
-        {"step_id": "s5", "status": "skipped", "detail": "human task"},
-        {"step_id": "s6", "status": "failed", "detail": "HTTP 500 <html>"},
-    ]
-    blocks = results_blocks(results, "carla")
-    assert_valid_for_slack(blocks)
-    assert blocks[0]["text"]["text"] == "*Results* (approved by carla)"
-    assert blocks[1]["text"]["text"].splitlines() == [
-        ":white_check_mark: `s3` *ok* — posted in #finance",
-        ":no_entry: `s4` *blocked* — payments are never automated",
-        ":fast_forward: `s5` *skipped* — human task",
-        ":x: `s6` *failed* — HTTP 500 &lt;html&gt;",
-    ]
-    assert sections(results_blocks([], "carla"))[1] == "Nothing to run."
 
 
 def test_answer_blocks_cite_their_sources() -> None:

@@ -93,7 +93,7 @@ async def test_socket_mode_drafts_and_approves_over_a_loopback_websocket(
             assert buttons(draft) == [APPROVE, EDIT, REJECT]
             assert "v1" in blocks_text(draft["blocks"]) and "risk" in blocks_text(draft["blocks"])
 
-            # Carla (CFO) approves: an empty ack, then the results in the message's thread.
+            # Carla (CFO) approves: an empty ack, then "live" in the message's thread.
             click = SlackWire.click_payload(APPROVE, ts, user="U0CARLA")
             # The button sends back the content hash of the version it was shown with.
             click["actions"][0]["value"] = next(
@@ -107,11 +107,11 @@ async def test_socket_mode_drafts_and_approves_over_a_loopback_websocket(
             replies = await fake.wait_for_async(
                 lambda: [p for p in fake.posted if p.get("thread_ts") == ts]
             )
-            assert len(replies) == 1 and "approved by carla" in replies[0]["text"]
-            assert ":white_check_mark:" in blocks_text(replies[0]["blocks"])
+            assert len(replies) == 1 and "(approved by carla)" in replies[0]["text"]
+            assert "is live as automation au_" in replies[0]["text"]
             after = fake.message(CHANNEL, ts)
             assert not buttons(after) and "Approved by carla" in blocks_text(after["blocks"])
-            assert len([p for p in fake.posted if p["channel"] == "#finance"]) == 1
+            assert not [p for p in fake.posted if p["channel"] == "#finance"]
             assert not server.unmatched
     # Everything is closed: the client and its HTTP session, its tasks, the lazy listeners.
     client = live.handler.client

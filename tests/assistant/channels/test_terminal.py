@@ -1,5 +1,6 @@
 """The terminal channel, driven by a scripted user."""
 
+import re
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
@@ -39,16 +40,17 @@ async def test_draft_edit_approve_in_the_terminal(
     screen = console.export_text()
     assert "Vendor invoice triage — v1" in screen and "Vendor invoice triage — v2" in screen
     assert "slack.post_message → #ops" in screen
-    assert "Approved by ana" in screen
+    assert re.search(r"live au_\w+ — Vendor invoice triage v2 \(/hooks/au_\w+\)", screen)
+    assert "(approved by ana)" in screen
     assert prompts.count("[a]pprove / [e]dit / [r]eject") == 2
-    assert any(a.params.get("channel") == "#ops" for a in action_log.actions)
+    assert action_log.actions == []  # live: events start runs, approval sends nothing
 
 
-async def test_reject_dispatches_nothing(runner: ChatRunner, action_log: ActionLog) -> None:
+async def test_reject_makes_nothing_live(runner: ChatRunner, action_log: ActionLog) -> None:
     console = Console(record=True, width=200)
     _, ask = scripted("Route new support tickets to billing or tech queues", "r")
     await TerminalChat(runner, thread="term2", user="ana", console=console, ask=ask).run()
-    assert "nothing was dispatched" in console.export_text()
+    assert "nothing went live" in console.export_text()
     assert action_log.actions == []
 
 

@@ -1,4 +1,4 @@
-"""Dispatch checks the approval again: roles or policy that changed after approval stop it."""
+"""Activation checks the approval again: roles or policy changed after approval stop it."""
 
 from typing import Any
 
@@ -15,7 +15,7 @@ SUMMARY = "Post the weekly ticket summary in #support"
 
 
 class ChangeOnApproval(MemoryJournal):
-    """A journal that runs ``change`` once the approval is recorded, just before dispatch."""
+    """A journal that runs ``change`` once the approval is recorded, just before activation."""
 
     def __init__(self, change: Any) -> None:
         super().__init__()
@@ -36,7 +36,7 @@ def runner_with(
     return ChatRunner(roles_runner.graph, roles_context)
 
 
-async def test_a_role_revoked_between_approval_and_dispatch_stops_the_dispatch(
+async def test_a_role_revoked_between_approval_and_activation_stops_it(
     roles_runner: ChatRunner, roles_context: Context, action_log: ActionLog
 ) -> None:
     directory = roles_context.directory
@@ -46,14 +46,14 @@ async def test_a_role_revoked_between_approval_and_dispatch_stops_the_dispatch(
     await collect(runner.send_text("r1", PAYMENT, "ana"))
     events = await collect(runner.send_decision("r1", ReviewResponse(type="accept", user="carla")))
     text = of_type(events, "message")[0]["text"]
-    assert "Not dispatched: the current approvers no longer cover cfo" in text
+    assert "Not activated: the current approvers no longer cover cfo" in text
     assert "ask again for a new draft" in text  # the thread is over: say what to do next
-    assert {r["status"] for r in of_type(events, "dispatched")[0]["results"]} == {"blocked"}
-    assert action_log.actions == []
-    assert "dispatch_refused" in [e["event"] for e in journal.events]
+    assert not of_type(events, "activated")
+    assert action_log.actions == [] and not of_type(events, "activated")
+    assert "activation_refused" in [e["event"] for e in journal.events]
 
 
-async def test_an_operation_blocked_after_approval_is_not_dispatched(
+async def test_an_operation_blocked_after_approval_does_not_go_live(
     roles_runner: ChatRunner, roles_context: Context, action_log: ActionLog
 ) -> None:
     rules = roles_context.policy.policy
@@ -61,11 +61,11 @@ async def test_an_operation_blocked_after_approval_is_not_dispatched(
     runner = runner_with(roles_runner, roles_context, journal)
     await collect(runner.send_text("r2", SUMMARY, "ana"))
     events = await collect(runner.send_decision("r2", ReviewResponse(type="accept", user="ana")))
-    assert "Not dispatched: the policy marks changed" in of_type(events, "message")[0]["text"]
-    assert action_log.actions == []
+    assert "Not activated: the policy marks changed" in of_type(events, "message")[0]["text"]
+    assert action_log.actions == [] and not of_type(events, "activated")
 
 
-async def test_a_higher_role_required_after_approval_stops_the_dispatch(
+async def test_a_higher_role_required_after_approval_stops_the_activation(
     roles_runner: ChatRunner, roles_context: Context, action_log: ActionLog
 ) -> None:
     rules = roles_context.policy.policy
@@ -73,5 +73,5 @@ async def test_a_higher_role_required_after_approval_stops_the_dispatch(
     runner = runner_with(roles_runner, roles_context, journal)
     await collect(runner.send_text("r3", SUMMARY, "lee"))
     events = await collect(runner.send_decision("r3", ReviewResponse(type="accept", user="ana")))
-    assert "Not dispatched" in of_type(events, "message")[0]["text"]
-    assert action_log.actions == []
+    assert "Not activated" in of_type(events, "message")[0]["text"]
+    assert action_log.actions == [] and not of_type(events, "activated")
