@@ -140,9 +140,11 @@ async def sync_after_change(db: Engine, engine: RunEngine | None, automation: Au
     if engine is None:
         return f"no run engine is reachable, so its schedule is not {state} yet: {LATER}"
     try:
-        await sync_schedules(db, engine, automation.id)
+        changed = await sync_schedules(db, engine, automation.id)
     except (EngineError, TemporalError) as exc:
         return f"its schedule could not be changed ({exc}): {LATER}"
+    if schedule_id(automation.id) not in changed:
+        return "Temporal refused to change its schedule; see the warning logged about it"
     shadow = " (shadow runs)" if automation.status == "shadow" else ""
     return f"its schedule ({automation.trigger.cron}) is {state}{shadow}"
 

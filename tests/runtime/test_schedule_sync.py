@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner
 
 from assistant.api.automations import automations_router
@@ -23,7 +24,7 @@ from assistant.runtime import service, store
 from assistant.runtime.activation import activate, change_status
 from assistant.runtime.memory import MemoryEngine
 from assistant.runtime.models import Automation
-from assistant.runtime.schedule_sync import sync_schedules
+from assistant.runtime.schedule_sync import sync_after_change, sync_schedules
 from assistant.runtime.service import AutomationDesk, NoRunEngine
 from assistant.runtime.temporal_schedules import schedule_event
 from assistant.schemas import Step, Trigger, WorkflowDraft
@@ -32,10 +33,10 @@ from assistant.web.process import free_port
 from tests.runtime.conftest import PEOPLE, invoice_draft
 
 
-def digest(version: int = 1) -> WorkflowDraft:
+def digest(version: int = 1, workflow_id: str = "wf_digest") -> WorkflowDraft:
     """Return a weekly digest workflow, posted every Monday at 9am."""
     return WorkflowDraft(
-        id="wf_digest",
+        id=workflow_id,
         version=version,
         title="Weekly digest",
         goal="Every Monday at 9am post the digest in #ops",
@@ -77,10 +78,14 @@ class FakeSchedules:
         self.engine = engine
         self.kept: dict[str, Kept] = {}
         self.fired: dict[str, list[str]] = {}
+        self.refused: set[str] = set()
+        """Automations whose schedule Temporal refuses (a time zone it does not know)."""
 
     async def put(
         self, automation: Automation, draft: WorkflowDraft, cron: str, *, timezone: str = "UTC"
     ) -> str:
+        if automation.id in self.refused:
+            raise RPCError("unknown time zone", RPCStatusCode.INVALID_ARGUMENT, b"")
         self.kept[automation.id] = Kept(automation, draft, cron, timezone)
         return f"schedule.{automation.id}"
 
@@ -142,6 +147,17 @@ async def test_schedules_follow_status_and_versions(db: Engine, people: UserDire
     assert engine.schedules.states() == {second.id: (2, "0 9 * * 1", "UTC", True)}
     assert await sync_schedules(db, engine) == [f"schedule.{second.id}"]
     assert engine.schedules.states() == {second.id: (2, "0 9 * * 1", "UTC", True)}
+
+
+async def test_a_refused_schedule_holds_up_no_other(db: Engine, people: UserDirectory) -> None:
+    engine = ScheduledEngine(db=db, directory=people)
+    bad = activate(db, draft=digest(workflow_id="wf_a"), approvals=["carol"], owner="ana")
+    good = activate(db, draft=digest(workflow_id="wf_b"), approvals=["carol"], owner="ana")
+    engine.schedules.refused.add(bad.automation.id)
+    assert await sync_schedules(db, engine) == [f"schedule.{good.automation.id}"]
+    note = await sync_after_change(db, engine, bad.automation)
+    assert "Temporal refused" in note
+    assert "is firing" in await sync_after_change(db, engine, good.automation)
 
 
 @pytest.fixture
