@@ -4,7 +4,8 @@ A hook is authenticated by the automation's own hook token (``Authorization: Bea
 202 ``{"run": id}`` for a new run, 200 with the same id for a repeated event id, 401 bad
 token, 404 unknown automation, 409 paused or retired, 422 a missing field. The ``/api``
 routes need an API token and mirror the CLI; errors are ``{"error": "..."}``, a refused
-decision is ``{"ok": false, "message": ...}`` with 403. ``POST /api/runs/{id}/retry``
+decision is ``{"ok": false, "message": ...}`` with 403. A status change of a schedule
+automation brings its Temporal Schedule in step. ``POST /api/runs/{id}/retry``
 redoes a failed run from its failed step: 202 ``{"run": new id}``, 403 not allowed, 409 the
 run did not fail.
 """
@@ -12,6 +13,7 @@ run did not fail.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -28,10 +30,12 @@ from assistant.api.tickets import read_body
 from assistant.db.tables import ApiToken
 from assistant.runtime import store
 from assistant.runtime.activation import ChangeRefused, change_status
-from assistant.runtime.models import RunStatus
+from assistant.runtime.models import Automation, RunEngine, RunStatus
+from assistant.runtime.schedule_sync import sync_after_change
 from assistant.runtime.service import AutomationDesk, NoRunEngine, RunRefused, Started
 
 MAX_EVENT_BYTES = 256 * 1024
+log = logging.getLogger(__name__)
 
 
 class StatusChange(BaseModel):
@@ -153,7 +157,17 @@ def automations_router(db: Engine, desk: Callable[[], AutomationDesk]) -> APIRou
         except store.StoreError as exc:
             status = 404 if "no automation" in str(exc) else 409
             raise ApiError(status, str(exc)) from None
+        if changed.trigger.cron:
+            await keep_schedule(changed)
         return {"automation": changed.model_dump(mode="json")}
+
+    async def keep_schedule(changed: Automation) -> None:
+        """Bring the schedule in step; with no engine, `flowdraft serve` does it at start."""
+        try:
+            engine: RunEngine | None = desk().engine
+        except NoRunEngine:
+            engine = None
+        log.info("%s: %s", changed.id, await sync_after_change(db, engine, changed))
 
     @router.post("/api/runs", status_code=202)
     async def start_run(

@@ -22,13 +22,14 @@ from assistant.runtime import service, store
 from assistant.runtime.activation import (
     Change,
     ChangeRefused,
+    allowed_to_change,
     change_status,
     rotate_hook_token,
 )
-from assistant.runtime.models import Automation, Run, RunStatus
+from assistant.runtime.models import Automation, Run, RunEngine, RunStatus
 
 automations_app = typer.Typer(
-    help="List live automations; pause, resume or shadow them.", no_args_is_help=True
+    help="List live automations; pause, resume, shadow or run them now.", no_args_is_help=True
 )
 runs_app = typer.Typer(help="Start runs of automations and follow them.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Approvals and tasks waiting for you; decide them.")
@@ -48,7 +49,7 @@ def fail(message: str, json_mode: bool, runs: service.AutomationDesk | None = No
     raise typer.Exit(1)
 
 
-def leave(runs: service.AutomationDesk, code: int = 0) -> None:
+def leave(runs: service.AutomationDesk | RunEngine, code: int = 0) -> None:
     """End a command that talked to a Temporal engine without interpreter teardown.
 
     The Temporal client's native threads can abort the process while Python finalizes
@@ -57,7 +58,8 @@ def leave(runs: service.AutomationDesk, code: int = 0) -> None:
     """
     from assistant.runtime.remote import RemoteEngine
 
-    if isinstance(runs.engine, RemoteEngine):
+    engine = runs.engine if isinstance(runs, service.AutomationDesk) else runs
+    if isinstance(engine, RemoteEngine):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -130,8 +132,9 @@ def automations_show(
 
 
 def change(automation_id: str, what: Change, user: str, json_mode: bool) -> None:
-    """Apply a status change as ``user`` and report it."""
+    """Apply a status change as ``user``, bring its schedule in step, and report it."""
     from assistant.db.users import UserDirectory
+    from assistant.runtime.schedule_sync import sync_after_change
 
     db = database()
     try:
@@ -140,10 +143,22 @@ def change(automation_id: str, what: Change, user: str, json_mode: bool) -> None
         )
     except (ChangeRefused, store.StoreError) as exc:
         fail(str(exc), json_mode)
+    engine: RunEngine | None = None
+    note = ""
+    if changed.trigger.cron:
+        try:
+            engine = service.engine_for(load_settings(), db=db)
+        except service.NoRunEngine:
+            engine = None  # the schedule follows when `flowdraft serve` starts
+        note = asyncio.run(sync_after_change(db, engine, changed))
     if json_mode:
         emit({"automation": changed.model_dump(mode="json")})
     else:
         typer.echo(f"{changed.title} v{changed.version} is now {changed.status}")
+    if note:
+        err.print(escape(note))
+    if engine is not None:
+        leave(engine)
 
 
 @automations_app.command("pause")
@@ -184,6 +199,37 @@ def automations_live(
 ) -> None:
     """Go live: runs perform their actions."""
     change(automation_id, "live", user, json_mode)
+
+
+@automations_app.command("run-now")
+def automations_run_now(
+    automation_id: Annotated[str, typer.Argument(metavar="ID")],
+    user: AsOption,
+    json_mode: JsonOption = False,
+) -> None:
+    """Start a run now: a schedule fires at once; other triggers run with an empty event."""
+    from assistant.db.users import UserDirectory
+    from assistant.runtime.schedule_sync import run_now
+
+    db = database()
+    try:
+        allowed_to_change(
+            db, automation_id=automation_id, change="run", user=user, directory=UserDirectory(db)
+        )
+    except (ChangeRefused, store.StoreError) as exc:
+        fail(str(exc), json_mode)
+    runs = desk(json_mode)
+    try:
+        run = asyncio.run(run_now(runs, automation_id, actor=user))
+    except service.RunRefused as exc:
+        fail(exc.message, json_mode, runs)
+    except TimeoutError as exc:
+        fail(str(exc), json_mode, runs)
+    if json_mode:
+        emit({"run": run.model_dump(mode="json")})
+    else:
+        typer.echo(run_line(run))
+    leave(runs)
 
 
 @automations_app.command("rotate-token")

@@ -29,7 +29,14 @@ from assistant.policy.rules import Policy, load_policy
 from assistant.runtime import store
 from assistant.runtime.deciders import decision_outcome, requesters_of
 from assistant.runtime.indexing import record_run
-from assistant.runtime.models import Automation, Outcome, Run, RunStatus, RunStep
+from assistant.runtime.models import (
+    AlreadyStarted,
+    Automation,
+    Outcome,
+    Run,
+    RunStatus,
+    RunStep,
+)
 from assistant.runtime.plan import RunPlan, guards, resume_point
 from assistant.runtime.signoffs import asked_roles, role_for, sign_off_plan
 from assistant.runtime.steps import check_event, produced_names
@@ -81,11 +88,20 @@ class MemoryEngine:
         self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
     ) -> Run:
         """Start a run for ``event`` (or return the one its event id already started)."""
+        try:
+            return await self.start_new(automation, draft, event)
+        except AlreadyStarted as started:
+            return started.run
+
+    async def start_new(
+        self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
+    ) -> Run:
+        """Start a run for ``event``; raise ``AlreadyStarted`` if its event id started one."""
         check_event(automation.trigger.fields, event)
         event_id = event.get("id")
         key = (automation.id, str(event_id)) if event_id not in (None, "") else None
         if key and key in self.by_event:
-            return self.runs[self.by_event[key]].run.model_copy(deep=True)
+            raise AlreadyStarted(self.runs[self.by_event[key]].run.model_copy(deep=True))
         run = Run(
             id=f"run_{uuid.uuid4().hex[:12]}",
             automation_id=automation.id,
@@ -99,7 +115,7 @@ class MemoryEngine:
         if self.db is not None:
             indexed = store.add_run(self.db, run=run)
             if indexed.id != run.id:
-                return indexed  # another process took this event id first
+                raise AlreadyStarted(indexed)  # another process took this event id first
         if key:
             self.by_event[key] = run.id
         state = RunState(run, automation, draft, copy.deepcopy(event), requesters_of(event))

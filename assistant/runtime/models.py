@@ -104,6 +104,14 @@ class Outcome(Contract):
     message: str
 
 
+class AlreadyStarted(Exception):
+    """Raised by ``RunEngine.start_new`` when the event's id already started a run: ``run``."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(f"the event already started run {run.id}")
+        self.run = run
+
+
 class RunEngine(Protocol):
     """Start and steer runs; implemented on Temporal and in memory."""
 
@@ -114,6 +122,16 @@ class RunEngine(Protocol):
 
         An event with a top-level ``id`` starts at most one run per automation: the same
         id again returns the run it started.
+        """
+        ...
+
+    async def start_new(
+        self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
+    ) -> Run:
+        """Start a run like ``start``, but raise ``AlreadyStarted`` for a repeated event id.
+
+        Of any number of calls with the same event id, concurrent or not, exactly one
+        returns the run; the others raise ``AlreadyStarted`` carrying it.
         """
         ...
 

@@ -72,6 +72,12 @@ class RemoteEngine:
         """Start a run (see ``TemporalEngine.start``)."""
         return await (await self.engine()).start(automation, draft, event)
 
+    async def start_new(
+        self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
+    ) -> Run:
+        """Start a run; raise ``AlreadyStarted`` for a repeated event id (see ``TemporalEngine``)."""
+        return await (await self.engine()).start_new(automation, draft, event)
+
     async def run(self, run_id: str) -> Run:
         """Return the run's current state; ``KeyError`` for an unknown id."""
         return await (await self.engine()).run(run_id)

@@ -22,7 +22,7 @@ from assistant.policy.rules import Policy
 from assistant.runtime import inbox, store
 from assistant.runtime.activation import ChangeRefused, allowed_to_change
 from assistant.runtime.inbox import items_for
-from assistant.runtime.models import InboxItem, Outcome, Run, RunEngine
+from assistant.runtime.models import AlreadyStarted, InboxItem, Outcome, Run, RunEngine
 from assistant.runtime.steps import MissingEventFields, missing_fields
 from assistant.settings import Settings, TemporalSettings
 
@@ -144,7 +144,10 @@ class AutomationDesk:
             if earlier is not None:
                 return Started(earlier, created=False)
         try:
-            run = await self.engine.start(automation, draft, event)
+            run = await self.engine.start_new(automation, draft, event)
+        except AlreadyStarted as started:
+            # A concurrent call with the same event id got past the lookup above first.
+            return Started(started.run, created=False)
         except MissingEventFields as exc:
             raise self.refuse(422, automation_id, actor, str(exc)) from None
         if self.indexed:

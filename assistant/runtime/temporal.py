@@ -18,7 +18,7 @@ from assistant.db.journal import Journal
 from assistant.db.users import Directory
 from assistant.policy.rules import Policy, load_policy
 from assistant.runtime.deciders import requesters_of, who_can
-from assistant.runtime.models import FINISHED, Automation, Outcome, Run
+from assistant.runtime.models import FINISHED, AlreadyStarted, Automation, Outcome, Run
 from assistant.runtime.plan import (
     Decision,
     RunInput,
@@ -80,6 +80,19 @@ class TemporalEngine:
         Raises ``RunRefused`` when the automation is paused or retired, or the event lacks
         a field its steps use (``automation.trigger.fields``).
         """
+        try:
+            return await self.start_new(automation, draft, event)
+        except AlreadyStarted as started:
+            return started.run
+
+    async def start_new(
+        self, automation: Automation, draft: WorkflowDraft, event: dict[str, Any]
+    ) -> Run:
+        """Start a run like ``start``; raise ``AlreadyStarted`` for a repeated event id.
+
+        Temporal admits one workflow per id, so of concurrent starts of one event id
+        exactly one creates the run, whichever process they come from.
+        """
         problem = admission_problem(automation, event)
         if problem is not None:
             self.journal.event(
@@ -105,7 +118,7 @@ class TemporalEngine:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
         except WorkflowAlreadyStartedError:
-            return await self.run(run_id)  # the same event id started this run before
+            raise AlreadyStarted(await self.run(run_id)) from None
         # What the run shows before its first step, without a round trip to the worker.
         return initial_run(run_id, data, datetime.now(UTC))
 

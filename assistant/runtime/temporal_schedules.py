@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleHandle,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
     ScheduleUpdate,
@@ -26,11 +30,18 @@ def schedule_id(automation_id: str) -> str:
     return f"schedule.{automation_id}"
 
 
+def schedule_event(cron: str, timezone: str) -> dict[str, Any]:
+    """Return the event each firing of a schedule starts its run with."""
+    return {"schedule": {"cron": cron, "timezone": timezone}}
+
+
 class RunSchedules:
     """Create, pause, fire and remove the schedules of schedule-triggered automations.
 
     A scheduled run's id is ``{automation id}.scheduled-{time}`` (Temporal appends the
-    firing time) and its event is ``{"schedule": {"cron": ..., "timezone": ...}}``.
+    firing time) and its event is ``{"schedule": {"cron": ..., "timezone": ...}}``. Firings
+    never skip for a run still in flight: a weekly run waiting for a sign-off does not hold
+    up next week's.
     """
 
     def __init__(self, client: Client, *, task_queue: str, options: RunOptions) -> None:
@@ -45,7 +56,10 @@ class RunSchedules:
     async def put(
         self, automation: Automation, draft: WorkflowDraft, cron: str, *, timezone: str = "UTC"
     ) -> str:
-        """Create the automation's schedule, or replace its spec and version; return its id.
+        """Create the automation's schedule, or replace it; return its id.
+
+        Its runs take the automation's version and status as given (shadow runs for a
+        shadow automation); it is paused unless the automation is active or shadow.
 
         Example:
             >>> # await engine.schedules.put(automation, draft, "0 9 * * 1", timezone="Europe/Paris")
@@ -53,7 +67,7 @@ class RunSchedules:
         data = RunInput(
             automation=automation,
             draft=draft,
-            event={"schedule": {"cron": cron, "timezone": timezone}},
+            event=schedule_event(cron, timezone),
             shadow=automation.status == "shadow",
             options=self.options,
         )
@@ -65,7 +79,11 @@ class RunSchedules:
                 task_queue=self.task_queue,
             ),
             spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=timezone),
-            state=ScheduleState(paused=automation.status in ("paused", "retired")),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL),
+            state=ScheduleState(
+                paused=automation.status not in ("active", "shadow"),
+                note=f"{automation.title} v{automation.version} is {automation.status}",
+            ),
         )
         try:
             await self.client.create_schedule(schedule_id(automation.id), schedule)
@@ -78,8 +96,8 @@ class RunSchedules:
         return schedule_id(automation.id)
 
     async def trigger(self, automation_id: str) -> None:
-        """Fire the schedule now (a "run now" button, and tests)."""
-        await self.handle(automation_id).trigger()
+        """Fire the schedule now (``flowdraft automations run-now``), even beside a run in flight."""
+        await self.handle(automation_id).trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
 
     async def recent_runs(self, automation_id: str) -> list[str]:
         """Return the ids of the runs the schedule started recently, oldest first."""
@@ -97,10 +115,12 @@ class RunSchedules:
         """Fire again on the schedule."""
         await self.handle(automation_id).unpause()
 
-    async def remove(self, automation_id: str) -> None:
-        """Delete the schedule (the automation was retired); a missing one is fine."""
+    async def remove(self, automation_id: str) -> bool:
+        """Delete the schedule (the automation was retired); tell whether there was one."""
         try:
             await self.handle(automation_id).delete()
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
+            return False
+        return True

@@ -25,6 +25,7 @@ from assistant.policy.rules import Policy
 from assistant.runtime.activities import RunActivities
 from assistant.runtime.engine import EmbeddedTemporal, connect
 from assistant.runtime.plan import RunOptions
+from assistant.runtime.schedule_sync import sync_at_start
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.workflows import RunAutomation
 from assistant.settings import ConnectorSettings, Settings, TemporalSettings
@@ -117,7 +118,8 @@ async def serving_runs(
 ) -> AsyncIterator[TemporalEngine | None]:
     """Yield the engine ``flowdraft serve`` runs automations on, or None when disabled.
 
-    The worker's activities use the server's own connectors, policy, journal and database.
+    The worker's activities use the server's own connectors, policy, journal and database;
+    every schedule automation's Temporal Schedule is brought in step before it is yielded.
     """
     temporal = temporal or TemporalSettings()
     if not temporal.enabled:
@@ -143,6 +145,8 @@ async def serving_runs(
             else ""
         )
         log.info("automations run on %s (task queue %s%s)", where, temporal.task_queue, ui)
+        # Schedules changed while no engine ran (activations, pauses) are made good now.
+        await sync_at_start(services.engine, engine)
         yield engine
 
 
