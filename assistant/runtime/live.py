@@ -139,15 +139,16 @@ class LiveAutomations:
 
     async def schedule(self, made: Activation) -> str:
         """Put the automation's schedule on the engine; return what the owner should know."""
+        from assistant.runtime.schedule_sync import schedules_of, sync_after_change
+
         automation = made.automation
         when = f"cron `{automation.trigger.cron}`, {made.timezone}"
         engine = self.reachable_engine()
         if engine is None:
             return f"its schedule ({when}) starts firing when `flowdraft serve` runs"
-        from assistant.runtime.schedule_sync import sync_schedules
-
-        await sync_schedules(self.db, engine, automation.id)
-        return f"it runs on its schedule ({when})"
+        if await schedules_of(engine) is None:
+            return f"its schedule ({when}) fires on a Temporal engine; this one has none"
+        return await sync_after_change(self.db, engine, automation)
 
     async def first_run(
         self, made: Activation, inputs: dict[str, Any], owner: str

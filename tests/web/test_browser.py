@@ -111,10 +111,10 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     await shot(page, "2-edited")
 
     await click_until(
-        page, page.get_by_role("button", name="Approve").last, "Approved by ana and dispatched"
+        page, page.get_by_role("button", name="Approve").last, "is live as automation"
     )
-    assert await page.get_by_text("sandbox: would slack.post_message channel=#ops").count() > 0
-    await shot(page, "3-dispatched")
+    assert await page.get_by_text("(approved by ana); send invoices to http").count() > 0
+    await shot(page, "3-live")
 
 
 async def test_an_approve_button_of_an_older_version_only_says_which_is_current(  # type: ignore[no-untyped-def]
@@ -129,9 +129,8 @@ async def test_an_approve_button_of_an_older_version_only_says_which_is_current(
     await approve.nth(1).wait_for(timeout=30_000)  # v2's review arrives after its draft
     assert await approve.count() == 2
     await click_until(page, approve.first, "v2 is current; review it and decide again")
-    assert await page.get_by_text("dispatched").count() == 0
-    await click_until(page, approve.last, "Approved by ana and dispatched")
-    assert await page.get_by_text("sandbox: would slack.post_message channel=#ops").count() > 0
+    assert await page.get_by_text("is live as automation").count() == 0
+    await click_until(page, approve.last, "v2 is live as automation")
 
 
 async def test_a_user_without_the_role_is_told_who_can_approve(server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -171,7 +170,7 @@ async def test_reload_mid_review_then_approve(server: str, browser) -> None:  # 
     await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
     await shot(page, "5-after-reload")
     await click_until(
-        page, page.get_by_role("button", name="Approve").last, "Approved by ana and dispatched"
+        page, page.get_by_role("button", name="Approve").last, "is live as automation"
     )
 
 
@@ -193,7 +192,7 @@ async def test_server_restart_mid_review_then_approve(
         await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
         await shot(page, "6-after-restart")
         await click_until(
-            page, page.get_by_role("button", name="Approve").last, "Approved by ana and dispatched"
+            page, page.get_by_role("button", name="Approve").last, "is live as automation"
         )
     finally:
         process.stop()
@@ -250,7 +249,7 @@ async def test_reopen_a_waiting_thread_from_the_sidebar_then_approve(server: str
     await approve.scroll_into_view_if_needed()
     await shot(page, "9-reopened-from-sidebar")
 
-    await click_until(page, approve, "Approved by ana and dispatched")
+    await click_until(page, approve, "is live as automation")
     assert page.url.endswith(f"/thread/{thread}")
 
 
@@ -276,5 +275,5 @@ async def test_a_draft_edited_from_another_chat_is_offered_when_its_thread_reope
     assert await approve.count() == 1  # for v2, offered below the thread's own v1
     assert await page.get_by_text("Churn-risk customer outreach — v2").count() == 1
     assert await page.get_by_role("img", name="workflow v2").count() == 1
-    await click_until(page, approve, "Approved by ana and dispatched")
+    await click_until(page, approve, "is live as automation")
     assert page.url.endswith(f"/thread/{thread}")
