@@ -274,3 +274,13 @@ def test_the_ticket_event_carries_the_ticket_and_its_customer(db: Engine) -> Non
         },
         "customer": {"email": "jo@customer.example", "name": "Jo Park"},
     }
+
+
+async def test_a_shadow_automation_runs_on_the_ticket_and_only_records_its_actions(
+    db: Engine, feeder: TicketFeeder, engines: Engines
+) -> None:
+    shadowed = live(db, ticket_note_draft(), status="shadow")
+    fed = await feeder.feed(take_in(db))
+    [run] = runs_of(db, shadowed)
+    assert fed.runs == {shadowed.id: run.id} and run.shadow and run.status == "completed"
+    assert [a["performed"] for a in engines.memory.actions] == [False, False]

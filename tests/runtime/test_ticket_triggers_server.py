@@ -48,13 +48,18 @@ def eventually(read: Callable[[], T], holds: Callable[[T], bool]) -> T:
         time.sleep(0.1)
 
 
-@pytest.fixture
-def embedded_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the server start its embedded Temporal, on free loopback ports."""
+def embed_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let servers start their embedded Temporal, on free loopback ports."""
     monkeypatch.setenv("FLOWDRAFT_TEMPORAL_ENABLED", "true")
     monkeypatch.setenv("FLOWDRAFT_TEMPORAL_UI", "false")
     for name in ("PORT", "HTTP_PORT", "METRICS_PORT", "UI_PORT"):
         monkeypatch.setenv(f"FLOWDRAFT_TEMPORAL_{name}", str(free_port()))
+
+
+@pytest.fixture
+def embedded_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the server start its embedded Temporal."""
+    embed_engine(monkeypatch)
 
 
 def test_posted_tickets_start_one_run_each_of_the_ticket_automations(
@@ -120,3 +125,34 @@ def test_posted_tickets_start_one_run_each_of_the_ticket_automations(
         f"ticket-{other_ref}",
     ]
     assert len(fed(ref)) == 1
+
+
+def test_a_ticket_taken_in_while_no_engine_runs_is_fed_once_the_server_has_one(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = services_with(services, tmp_path / "home", ConnectorSettings())
+    db = mine.engine
+    add_user(db, name="sam", roles=["support"])
+    note = activate(db, draft=ticket_note_draft(), approvals=["lea"], owner="sam").automation
+    _, token = create_token(db, name="helpdesk", owner="sam")
+    headers = {"Authorization": f"Bearer {token}"}
+    # No engine in this server, and nothing answers where another one would be.
+    monkeypatch.setenv("FLOWDRAFT_TEMPORAL_PORT", str(free_port()))
+
+    with serving_app(create_app(mine)) as base:
+        api = httpx.Client(base_url=base, headers=headers, timeout=30)
+        posted = api.post("/api/tickets", json=ticket().model_dump(mode="json"))
+        assert posted.status_code == 202, posted.text
+        ref = posted.json()["ticket"]
+        drafted = eventually(lambda: api.get(f"/api/tickets/{ref}/reply"), lambda r: r.is_success)
+        assert drafted.json()["status"] == "waiting"
+    assert store.list_runs(db, automation_id=note.id) == []
+
+    embed_engine(monkeypatch)
+    with serving_app(create_app(mine)):
+        [run] = eventually(
+            lambda: store.list_runs(db, automation_id=note.id),
+            lambda runs: [r.status for r in runs] == ["completed"],
+        )
+    assert run.event["id"] == f"ticket-{ref}"
+    assert run.steps[0].input["body"] == "From jo@customer.example via api: Where is my parcel?"
