@@ -77,7 +77,7 @@ class SupportDesk:
     async def draft(self, row_id: int) -> TicketReply:
         """Draft the reply to helpdesk ticket ``row_id`` once; return its record."""
         if self.on_ticket is not None:
-            self.on_ticket(row_id)  # every channel's intake drafts here
+            self.on_ticket(row_id)  # API, Slack and the start-up sweep all draft here
         existing = self._record(row_id)
         if existing is not None:
             return existing
