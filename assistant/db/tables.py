@@ -175,6 +175,21 @@ class TicketReply(SQLModel, table=True):
     delivery: str = ""
 
 
+class TicketFeed(SQLModel, table=True):
+    """That an intake ticket was given to the automations a new ticket starts, and the outcome.
+
+    A ticket without a row still has to be fed (see ``assistant.runtime.ticket_feed``).
+    """
+
+    ticket_id: int = Field(primary_key=True, foreign_key="helpdeskticket.id")
+    fed_at: datetime = Field(default_factory=utcnow)
+    outcome: str = Field(
+        default="{}",
+        sa_column=Column(Text, nullable=False),
+        description='JSON: {"runs": {automation: run}, "refused": {automation: reason}}',
+    )
+
+
 class AuditAnchor(SQLModel, table=True):
     """The audit chain's head (newest seq and hash), sealed with the key kept outside the DB.
 

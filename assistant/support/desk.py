@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -67,11 +68,16 @@ class SupportDesk:
         self.services = services
         self.runner = runner
         self.engine = services.engine
+        self.on_ticket: Callable[[int], None] | None = None
+        """Told each intake ticket's row id as it is drafted (``flowdraft serve`` feeds
+        automations with it); it must return at once and never raise."""
 
     # -- drafting --------------------------------------------------------------------
 
     async def draft(self, row_id: int) -> TicketReply:
         """Draft the reply to helpdesk ticket ``row_id`` once; return its record."""
+        if self.on_ticket is not None:
+            self.on_ticket(row_id)  # API, Slack and the start-up sweep all draft here
         existing = self._record(row_id)
         if existing is not None:
             return existing

@@ -19,7 +19,8 @@ from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.verification import check_slack_request
 from assistant.runtime.models import RunEngine
-from assistant.runtime.service import desk_for
+from assistant.runtime.service import AutomationDesk, desk_for
+from assistant.runtime.ticket_feed import TicketFeeder
 from assistant.runtime.worker import serving_runs
 from assistant.services import Services
 from assistant.settings import ConnectorSettings, WebSettings
@@ -54,6 +55,10 @@ def create_app(
             raise RuntimeError("the Flowdraft server has not started")
         return mine[0]
 
+    def run_desk() -> AutomationDesk:
+        """Return the desk over this server's engine, else the one ``engine_for`` finds."""
+        return desk_for(services, next(iter(runs), None))
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -64,12 +69,18 @@ def create_app(
             if engine is not None:
                 runs.append(engine)
                 services.runs = engine  # what the chat's activations and first runs use
+            # Each ticket starts the automations a new ticket triggers; missed ones are swept.
+            feeder = TicketFeeder(services.engine, run_desk)
+            started.desk.on_ticket = feeder.nudge
+            feeding = asyncio.create_task(feeder.keep_feeding())
             # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
             sweep = asyncio.create_task(started.desk.draft_pending())
             try:
                 yield
             finally:
                 sweep.cancel()
+                feeding.cancel()
+                feeder.stop()
                 runs.clear()
                 services.runs = None
                 mine.remove(started)
