@@ -107,7 +107,7 @@ def automations_router(db: Engine, desk: Callable[[], AutomationDesk]) -> APIRou
             raise ApiError(
                 401,
                 "missing or wrong hook token: send 'Authorization: Bearer <hook token>' "
-                "(the token shown when the automation was activated)",
+                f"(its owner issues one with `flowdraft automations rotate-token {automation_id}`)",
                 {"WWW-Authenticate": 'Bearer realm="flowdraft-hooks"'},
             )
         event = parse_event(await read_body(request, MAX_EVENT_BYTES))

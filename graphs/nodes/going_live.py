@@ -146,14 +146,25 @@ def test_run_text(draft: WorkflowDraft, run: dict[str, Any], sample: dict[str, A
         "(nothing was sent; the review is still open):"
     ]
     for number, step in enumerate(run["steps"], start=1):
-        line = f"{number}. {step['title']}: {step['status']}"
-        if step.get("detail"):
-            line += f" ({step['detail']})"
-        if step.get("input"):
+        line = f"{number}. {step['title']}: {test_step_outcome(step)}"
+        if step.get("input") and step["kind"] == "action":
             line += f"; input {compact(step['input'])}"
         lines.append(line)
     lines.append(f"The run would end {run['status']}.")
     return "\n".join(lines)
+
+
+def test_step_outcome(step: dict[str, Any]) -> str:
+    """Say what a step of a test run would do, in the words a reviewer expects."""
+    status, detail = step["status"], str(step.get("detail") or "")
+    if status == "ok" and step["kind"] == "action":
+        return "would run"
+    if status == "ok" and detail.startswith("would wait for"):
+        return detail
+    if status == "ok" and step["kind"] == "condition":
+        return detail or "holds"
+    reason = detail.removeprefix(f"{status}: ")
+    return f"{status}: {reason}" if reason else status
 
 
 def compact(value: Any) -> str:
