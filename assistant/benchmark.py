@@ -1,4 +1,4 @@
-"""Benchmark: draft turns and dispatch against a no-op graph floor, and ingestion throughput.
+"""Benchmark: draft turns and activation against a no-op graph floor, and ingestion throughput.
 
 Everything is measured in one run on one machine, so the ratios hold on a noisy host even
 when the absolute numbers move. Nothing here asserts a time: it prints numbers.
@@ -18,12 +18,9 @@ from langgraph.types import interrupt
 from rich.console import Console
 from rich.table import Table
 
-from assistant.schemas import ReviewResponse, Step, WorkflowDraft
+from assistant.schemas import ReviewResponse
 from assistant.services import build_services
 from assistant.settings import Settings
-from connectors.dispatcher import Dispatcher
-from connectors.ledger import MemoryLedger, SqlLedger
-from connectors.registry import ConnectorRegistry
 from graphs.chat import build_chat_graph
 from graphs.checkpoints import sqlite_checkpointer
 from graphs.runner import ChatRunner
@@ -112,13 +109,17 @@ async def timed(stream: Any) -> float:
 
 
 def noop_overrides() -> dict[str, Callable[..., Any]]:
-    """Return no-op nodes that walk the same path as a draft turn and a dispatch."""
+    """Return no-op nodes that walk the same path as a draft turn and an activation."""
 
     async def capture_intent(state: dict[str, Any]) -> dict[str, Any]:
         return {"intent": {"kind": "automate"}, "message": None, "decision": None}
 
     async def passthrough(state: dict[str, Any]) -> dict[str, Any]:
         return {}
+
+    async def approve(state: dict[str, Any]) -> dict[str, Any]:
+        # Complete, so the floor goes on to activate as an approved draft does.
+        return {"approval_complete": True}
 
     async def review(state: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -133,9 +134,8 @@ def noop_overrides() -> dict[str, Callable[..., Any]]:
         "draft_workflow": passthrough,
         "check_policy": passthrough,
         "review": review,
-        "approve": passthrough,
-        "dispatch": passthrough,
-        "report": passthrough,
+        "approve": approve,
+        "activate": passthrough,
     }
 
 
@@ -148,18 +148,18 @@ async def drain(stream: Any) -> None:
 async def measure_turns(
     runner: ChatRunner, turns: int, prefix: str
 ) -> tuple[list[float], list[float]]:
-    """Time ``turns`` draft turns and their resume -> dispatch, one new thread each."""
-    drafts, dispatches = [], []
+    """Time ``turns`` draft turns and their resume -> activate, one new thread each."""
+    drafts, activations = [], []
     for i in range(turns + 3):
         thread = f"{prefix}-{i}"
         goal = GOALS[i % len(GOALS)]
         draft_time = await timed(runner.send_text(thread, goal, "bench"))
         accept = ReviewResponse(type="accept", user="bench")
-        dispatch_time = await timed(runner.send_decision(thread, accept))
+        activate_time = await timed(runner.send_decision(thread, accept))
         if i >= 3:  # the first turns warm caches
             drafts.append(draft_time)
-            dispatches.append(dispatch_time)
-    return drafts, dispatches
+            activations.append(activate_time)
+    return drafts, activations
 
 
 async def run_benchmark(
@@ -192,9 +192,8 @@ async def run_benchmark(
             noop = ChatRunner(
                 build_chat_graph(saver, overrides=noop_overrides()), services.context()
             )
-            floor_draft, floor_dispatch = await measure_turns(noop, turns, "noop")
-            real_draft, real_dispatch = await measure_turns(real, turns, "real")
-        ledger = await measure_ledger_overhead(services.engine)
+            floor_draft, floor_activate = await measure_turns(noop, turns, "noop")
+            real_draft, real_activate = await measure_turns(real, turns, "real")
         floor_plus = statistics.median(floor_draft) + statistics.median(retrieval)
         return {
             "chunks_in_store": services.retriever.count(),
@@ -204,12 +203,11 @@ async def run_benchmark(
             "draft_ratio_to_floor_plus_retrieval": round(
                 statistics.median(real_draft) / floor_plus, 2
             ),
-            "resume_to_dispatch": summary(real_dispatch),
-            "resume_to_dispatch_noop_floor": summary(floor_dispatch),
-            "dispatch_ratio_to_floor": round(
-                statistics.median(real_dispatch) / statistics.median(floor_dispatch), 2
+            "resume_to_activate": summary(real_activate),
+            "resume_to_activate_noop_floor": summary(floor_activate),
+            "activate_ratio_to_floor": round(
+                statistics.median(real_activate) / statistics.median(floor_activate), 2
             ),
-            "dispatch_ledger": ledger,
             "ingest": {
                 "chunks": report.added,
                 "seconds": round(report.seconds, 2),
@@ -223,47 +221,6 @@ async def run_benchmark(
         }
 
 
-async def measure_ledger_overhead(
-    engine: Any, *, steps: int = 20, rounds: int = 15
-) -> dict[str, Any]:
-    """Time dispatch per step with the database ledger and with an in-memory one."""
-    draft = WorkflowDraft(
-        title="Ledger benchmark",
-        goal="benchmark",
-        steps=[
-            Step(
-                id=f"s{i}",
-                title=f"Record {i}",
-                kind="action",
-                connector="sandbox",
-                operation="record",
-                params={"note": f"n{i}"},
-            )
-            for i in range(steps)
-        ],
-    ).sealed()
-    registry = ConnectorRegistry.sandboxed()
-    timings: dict[str, list[float]] = {"with_ledger": [], "without_ledger": []}
-    for round_number in range(rounds + 2):
-        for name, ledger in (
-            ("without_ledger", MemoryLedger()),
-            ("with_ledger", SqlLedger(engine)),
-        ):
-            dispatcher = Dispatcher(registry, ledger)
-            started = time.perf_counter()
-            await dispatcher.dispatch(draft, thread=f"ledger-{name}-{round_number}")
-            if round_number >= 2:
-                timings[name].append((time.perf_counter() - started) / steps)
-    with_ms = statistics.median(timings["with_ledger"]) * 1000
-    without_ms = statistics.median(timings["without_ledger"]) * 1000
-    return {
-        "steps": steps,
-        "per_step_ms_with_ledger": round(with_ms, 3),
-        "per_step_ms_without_ledger": round(without_ms, 3),
-        "ratio": round(with_ms / without_ms, 1) if without_ms else None,
-    }
-
-
 def print_benchmark(result: dict[str, Any], console: Console) -> None:
     """Print the benchmark figures as a table."""
     table = Table(title=f"Flowdraft benchmark ({result['chunks_in_store']:,} chunks in store)")
@@ -274,19 +231,14 @@ def print_benchmark(result: dict[str, Any], console: Console) -> None:
         "draft_turn",
         "draft_turn_noop_floor",
         "retrieval",
-        "resume_to_dispatch",
-        "resume_to_dispatch_noop_floor",
+        "resume_to_activate",
+        "resume_to_activate_noop_floor",
     ):
         table.add_row(key.replace("_", " "), str(result[key]["p50_ms"]), str(result[key]["p95_ms"]))
     console.print(table)
     console.print(
         f"draft turn / (no-op floor + retrieval): {result['draft_ratio_to_floor_plus_retrieval']}x"
-        f"   resume->dispatch / no-op floor: {result['dispatch_ratio_to_floor']}x"
-    )
-    ledger = result["dispatch_ledger"]
-    console.print(
-        f"dispatch per step: {ledger['per_step_ms_with_ledger']} ms with the ledger, "
-        f"{ledger['per_step_ms_without_ledger']} ms without ({ledger['ratio']}x)"
+        f"   resume->activate / no-op floor: {result['activate_ratio_to_floor']}x"
     )
     ingest = result["ingest"]
     console.print(

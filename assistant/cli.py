@@ -325,7 +325,7 @@ def bench(
         bool, typer.Option("--tickets", help="Time reply drafting through the ticket API.")
     ] = False,
 ) -> None:
-    """Benchmark draft turns, resume-to-dispatch and ingestion against a no-op floor."""
+    """Benchmark draft turns, resume-to-activate and ingestion against a no-op floor."""
     setup_logging()
     if tickets:
         from assistant.support.timing import run_ticket_timing
@@ -601,7 +601,7 @@ def audit_verify() -> None:
 
 @app.command()
 def resume(thread: Annotated[str, typer.Argument()]) -> None:
-    """Finish a thread's run that stopped midway (for example a dispatch cut off by a crash)."""
+    """Finish a thread's run that stopped midway (for example an activation cut off by a crash)."""
     setup_logging()
     from assistant.services import open_runner
     from graphs.runner import InputError

@@ -78,7 +78,7 @@ def describe_workflow(
 def workflow_review(
     draft: WorkflowDraft, notice: str | None = None, roles: list[str] | None = None
 ) -> ReviewRequest:
-    """Return the review request asking to dispatch ``draft``."""
+    """Return the review request asking to make ``draft`` a live automation."""
     return ReviewRequest(
         action_request=ActionRequest(
             action=ACTIVATE_ACTION,

@@ -212,7 +212,7 @@ class ReviewResponse(Contract):
 
 
 class StepResult(Contract):
-    """What happened to one step at dispatch."""
+    """What happened to one step when it was performed (a ticket's reply is step ``reply``)."""
 
     step_id: str
     status: StepStatus

@@ -18,7 +18,6 @@ from assistant.db.journal import SqlJournal
 from assistant.db.users import Directory, UserDirectory
 from assistant.policy import PolicyChecker, load_policy
 from assistant.settings import ConnectorSettings, Settings
-from connectors.ledger import SqlLedger
 from connectors.registry import ConnectorRegistry, build_registry
 from graphs.chat import build_chat_graph
 from graphs.checkpoints import open_checkpointer
@@ -56,7 +55,6 @@ class Services:
     engine: Engine
     directory: Directory
     journal: SqlJournal
-    ledger: SqlLedger
     runs: RunEngine | None = None
     """The run engine this process serves (``flowdraft serve`` sets it); None: look for one
     (a running server's, or ``FLOWDRAFT_TEMPORAL_ADDRESS``) when a run must start."""
@@ -92,7 +90,6 @@ class Services:
             policy=self.policy,
             directory=self.directory,
             journal=self.journal,
-            ledger=self.ledger,
             helpdesk_url=self.settings.helpdesk_url,
         )
 
@@ -145,7 +142,6 @@ def build_services(
         engine=engine,
         directory=UserDirectory(engine),
         journal=SqlJournal(engine),
-        ledger=SqlLedger(engine),
     )
     if ingest:
         report = services.ingest_library(progress)

@@ -17,6 +17,14 @@ log = logging.getLogger(__name__)
 ResultStatus = Literal["ok", "failed", "skipped"]
 
 
+def idempotency_key(run_id: str, content_hash: str, step_id: str) -> str:
+    """Return the key that makes a step's action happen once: (run, content hash, step).
+
+    A connector passes it on (header, message id, ticket key) so a receiver drops repeats.
+    """
+    return f"{run_id}:{content_hash[:16]}:{step_id}"
+
+
 class OperationParams(BaseModel):
     """Base for an operation's params; unknown keys are rejected."""
 

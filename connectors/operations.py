@@ -1,4 +1,4 @@
-"""The params of every connector operation, shared by drafting, policy and dispatch."""
+"""The params of every connector operation, shared by drafting, policy and runs."""
 
 from __future__ import annotations
 

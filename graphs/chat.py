@@ -50,8 +50,12 @@ def build_chat_graph(
     """Compile the chat graph with ``checkpointer`` (None keeps no state between calls).
 
     ``overrides`` swaps node implementations by name while keeping the topology; the
-    benchmark uses it to measure the same graph with no-op nodes.
+    benchmark uses it to measure the same graph with no-op nodes. A name the graph has no
+    node for raises ``ValueError``: silently keeping the real node would skew the floor.
     """
+    unknown = set(overrides or {}) - {node.__name__ for node in NODES}
+    if unknown:
+        raise ValueError(f"no node to override: {', '.join(sorted(unknown))}")
     builder = StateGraph(ChatState, context_schema=Context)
     for node in NODES:
         builder.add_node(node.__name__, (overrides or {}).get(node.__name__, node))

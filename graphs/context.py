@@ -8,7 +8,6 @@ from assistant.brain.base import Brain
 from assistant.db.journal import Journal, MemoryJournal
 from assistant.db.users import Directory, MemoryDirectory
 from assistant.policy import PolicyChecker
-from connectors.ledger import Ledger, MemoryLedger
 from connectors.registry import ConnectorRegistry
 from graphs.automations import Automations
 from knowledge.retrieval import Retriever
@@ -16,9 +15,9 @@ from knowledge.retrieval import Retriever
 
 @dataclass
 class Context:
-    """Per-run services: brain, retriever, connectors, policy, users, journal, ledger, runtime.
+    """Per-run services: brain, retriever, connectors, policy, users, journal, runtime.
 
-    The defaults for ``directory``, ``journal`` and ``ledger`` keep everything in memory
+    The defaults for ``directory`` and ``journal`` keep everything in memory
     (no users configured, so roles are not enforced); ``assistant.services`` wires the
     database-backed ones.
     """
@@ -29,7 +28,6 @@ class Context:
     policy: PolicyChecker
     directory: Directory = field(default_factory=MemoryDirectory)
     journal: Journal = field(default_factory=MemoryJournal)
-    ledger: Ledger = field(default_factory=MemoryLedger)
     automations: Automations | None = None
     """Where approved versions go live (``assistant.runtime.live``); None: nothing can."""
     sources_k: int = 4

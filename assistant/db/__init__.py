@@ -1,1 +1,1 @@
-"""The app database (sqlmodel): users, workflow versions, the action ledger and the audit log."""
+"""The app database (sqlmodel): users, workflow versions, automations, runs, helpdesk, audit."""

@@ -51,24 +51,6 @@ class WorkflowVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ActionRecord(SQLModel, table=True):
-    """The ledger entry of one action: started before the connector call, result after."""
-
-    idempotency_key: str = Field(sa_column=Column(String(300), primary_key=True))
-    thread: str = Field(index=True)
-    content_hash: str
-    step_id: str
-    connector: str
-    operation: str
-    status: str = Field(description="started | ok | failed | skipped")
-    detail: str = ""
-    external_id: str | None = None
-    attempts: int = 0
-    owner: str = ""
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
-
-
 class DecisionClaim(SQLModel, table=True):
     """The first decision on a pending review; any later one for the same review is refused."""
 
@@ -77,14 +59,6 @@ class DecisionClaim(SQLModel, table=True):
     user: str
     decision: str
     at: datetime = Field(default_factory=utcnow)
-
-
-class DispatchLease(SQLModel, table=True):
-    """Who is dispatching a thread right now, so two processes never run its actions at once."""
-
-    thread: str = Field(sa_column=Column(String(200), primary_key=True))
-    owner: str
-    expires_at: datetime
 
 
 class AuditRecord(SQLModel, table=True):

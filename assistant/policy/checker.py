@@ -1,6 +1,6 @@
 """Apply the policy to drafts: risk, approver role and blocked reason per step; who may approve.
 
-``check`` runs at draft time and again at dispatch, against the approved content hash.
+``check`` runs at draft time and again at activation, against the approved content hash.
 """
 
 from __future__ import annotations

@@ -23,8 +23,7 @@ from assistant.runtime.plan import (
 )
 from assistant.runtime.signoffs import sign_off_plan
 from assistant.runtime.templates import MissingValue, RenderError, render_params
-from connectors.base import ParamsError
-from connectors.dispatcher import idempotency_key
+from connectors.base import ParamsError, idempotency_key
 from connectors.registry import ConnectorRegistry, UnknownConnector
 
 HEARTBEAT_EVERY = 1.0

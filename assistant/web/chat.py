@@ -141,7 +141,7 @@ STEP_NAMES = {
     "edit_workflow": "Applying your edit",
     "check_policy": "Checking policy",
     "approve": "Checking the approver's roles",
-    "dispatch": "Running the approved actions",
+    "activate": "Making the approved version live",
     "answer": "Answering from the library",
     "draft_reply": "Drafting a reply",
 }

@@ -1,4 +1,4 @@
-"""Fixtures for the graph tests: a runner with known users, an in-memory journal and ledger."""
+"""Fixtures for the graph tests: a runner with known users and an in-memory journal."""
 
 from collections.abc import Iterator
 
@@ -10,7 +10,6 @@ from assistant.db.users import MemoryDirectory
 from assistant.policy import PolicyChecker
 from assistant.runtime.memory import MemoryEngine
 from assistant.services import Services
-from connectors.ledger import MemoryLedger
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
@@ -58,7 +57,6 @@ def roles_context(
     context.directory = people
     context.automations = live_automations(services, people_runs, people)
     context.journal = journal
-    context.ledger = MemoryLedger()
     # Its own checker, so a test may change the policy without touching other tests.
     context.policy = PolicyChecker()
     return context

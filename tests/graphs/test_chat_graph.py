@@ -226,3 +226,11 @@ async def test_progress_events_for_uis_wrap_each_node(runner: ChatRunner) -> Non
     assert "approval from" in policy["summary"]
     plain = await collect(runner.send_text("pg2", GOAL, "ana"))
     assert not any(e["type"] == "progress" for e in plain)  # the JSON contract is unchanged
+
+
+def test_an_override_of_a_node_the_graph_lacks_is_refused() -> None:
+    async def passthrough(state: dict) -> dict:
+        return {}
+
+    with pytest.raises(ValueError, match="dispatch"):
+        build_chat_graph(overrides={"activate": passthrough, "dispatch": passthrough})

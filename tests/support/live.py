@@ -18,7 +18,6 @@ from assistant.db.users import UserDirectory
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web.process import free_port
-from connectors.ledger import SqlLedger
 from connectors.registry import build_registry
 
 
@@ -44,7 +43,6 @@ def services_with(
         registry=registry,
         directory=UserDirectory(engine),
         journal=SqlJournal(engine),
-        ledger=SqlLedger(engine),
     )
 
 

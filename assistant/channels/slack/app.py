@@ -9,8 +9,8 @@ Block Kit. What makes it safe to run on many replicas:
   database by its ``trigger_id`` before anything runs, so Slack's retries
   (``X-Slack-Retry-Num``) are acknowledged and dropped, on any replica.
 - A click resumes the review through the runner, which lets only the first answer to a
-  review through and dispatches through the exactly-once ledger: a double click never
-  dispatches twice.
+  review through, and activating a version that is already live returns its automation:
+  a double click never makes two automations.
 
 Slash commands are acknowledged at once with a short answer; the drafting runs in a lazy
 listener, within Slack's 3-second limit however slow the brain is.

@@ -8,7 +8,6 @@ from langgraph.checkpoint.memory import InMemorySaver
 from assistant.db.users import MemoryDirectory
 from assistant.schemas import Intent, ReviewResponse
 from assistant.services import Services
-from connectors.ledger import MemoryLedger
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
@@ -24,7 +23,6 @@ def roles_runner(services: Services, action_log: ActionLog) -> Iterator[ChatRunn
     context = services.context()
     context.registry = ConnectorRegistry.sandboxed(action_log)
     context.directory = MemoryDirectory(USERS)
-    context.ledger = MemoryLedger()
     yield ChatRunner(build_chat_graph(InMemorySaver()), context)
 
 

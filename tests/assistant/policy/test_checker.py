@@ -180,7 +180,7 @@ def test_a_role_covered_in_one_group_is_still_missing_in_a_joint_group() -> None
     assert coverage.missing == ["cfo"] and coverage.matched == 2
 
 
-def test_dispatch_recheck_sees_separation_of_duties_and_joint_groups() -> None:
+def test_activation_recheck_sees_separation_of_duties_and_joint_groups() -> None:
     verdict = check("pay", condition("amount > 150000"), action("Release the payment"))
     assert checker.approvals_suffice(verdict, [("dan", ["ceo"])], requesters=["ana"])
     assert checker.approvals_suffice(
