@@ -15,6 +15,7 @@ from assistant.runtime.live import LiveAutomations
 from assistant.runtime.memory import MemoryEngine
 from assistant.services import Services, build_services
 from assistant.settings import Settings
+from assistant.web.process import free_port
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
@@ -33,6 +34,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Servers start no Temporal engine unless a test asks for one (it costs each server a
     # dev server, and its pinned ports would clash between servers running side by side).
     monkeypatch.setenv("FLOWDRAFT_TEMPORAL_ENABLED", "false")
+    # Nor does a test find an engine someone runs on this machine's default port: the CLI and
+    # the chat look for one there when no server of the test started its own.
+    monkeypatch.setenv("FLOWDRAFT_TEMPORAL_PORT", str(free_port()))
 
 
 @pytest.fixture(scope="session")
