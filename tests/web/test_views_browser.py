@@ -6,6 +6,7 @@ automation's first step posts to a webhook receiver on loopback that the test sc
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from assistant.services import Services
 from assistant.web.process import ServerProcess, free_port
 from assistant.web.timing import BROWSER_ARGS
 from tests.runtime.conftest import invoice_draft
+from tests.runtime.test_serve_runs import chat
 from tests.support.servers import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -43,6 +45,8 @@ class Live:
     automation: str
     token: str
     receiver: WebhookReceiver
+    home: Path
+    env: dict[str, str]
 
     def post(self, amount: int, number: str) -> httpx.Response:
         """Send an invoice event to the automation's hook."""
@@ -101,7 +105,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterat
     process.start()
     assert activation.hook_token is not None
     try:
-        yield Live(process.base, activation.automation.id, activation.hook_token, receiver)
+        yield Live(
+            process.base, activation.automation.id, activation.hook_token, receiver, home, env
+        )
     finally:
         process.stop()
         receiver.shutdown()
@@ -234,3 +240,41 @@ async def test_a_failed_run_is_retried_from_the_web(live: Live, browser: Any) ->
     await page.locator("#runs-per-day[data-ready]").wait_for(timeout=WAIT)
     await page.locator("#approval-waits[data-ready]").wait_for(timeout=WAIT)
     await shot(page, "views-7-runs")
+
+
+async def test_a_draft_is_approved_from_the_inbox_and_an_old_version_comes_back_as_a_draft(
+    live: Live, browser: Any
+) -> None:
+    goal = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
+    said = chat(
+        live.home,
+        live.env,
+        {"text": goal, "user": "ana", "thread": "t-review"},
+        {"text": "send it to #ops instead", "user": "ana", "thread": "t-review"},
+    )
+    assert [e["workflow"]["version"] for e in said if e["type"] == "draft"] == [1, 2]
+    carla = await sign_in(browser, live.base, "carla", "/app/inbox")
+    card = carla.locator('[data-item="review:t-review"]')
+    await card.wait_for(timeout=WAIT)
+    assert await card.get_by_role("heading", name="Vendor invoice triage — v2").count() == 1
+    assert await card.get_by_text("Requested by ana").count() == 1
+    await shot(carla, "views-8-review-in-inbox")
+    await card.get_by_role("button", name="Approve").click()
+    outcome = card.locator(".outcome.ok")
+    await outcome.wait_for(timeout=WAIT)
+    went_live = re.search(r"is live as automation (au_\w+)", await outcome.inner_text())
+    assert went_live, await outcome.inner_text()
+
+    ana = await sign_in(browser, live.base, "ana", f"/app/automations/{went_live[1]}")
+    first = ana.locator('[data-version="1"]')
+    await ana.locator('[data-version="2"]').get_by_text("What changed from v1").click()
+    assert await ana.locator('[data-version="2"] .diff .add').get_by_text("#ops").count() > 0
+    await first.get_by_role("button", name="Revert to this version").click()
+    await ana.locator("#flash.ok").get_by_text("has the content of v1").wait_for(timeout=WAIT)
+    await shot(ana, "views-9-reverted")
+    assert await ana.locator('[data-version="3"]').get_by_text("waits for review").count() == 1
+    assert await ana.locator("#automation-status").get_by_text("active").count() == 1
+
+    await carla.reload()
+    await carla.get_by_role("heading", name="Vendor invoice triage — v3").wait_for(timeout=WAIT)
+    assert await carla.locator('[data-item="review:t-review"]').get_by_text("#finance").count()

@@ -28,7 +28,7 @@ from assistant.runtime.service import NoRunEngine
 from assistant.web.views.access import Viewer
 from assistant.web.views.context import ViewContext
 from assistant.web.views.pages import render_page
-from assistant.web.views.versions import revert, versions_of
+from assistant.web.views.versions import revert, workflow_versions
 
 log = logging.getLogger(__name__)
 TOGGLES: dict[str, list[tuple[str, str]]] = {
@@ -92,7 +92,7 @@ def automations_pages(ctx: ViewContext) -> APIRouter:
         """Show one automation with its toggles, versions and recent runs."""
         viewer = await ctx.page_viewer(request)
         automation = await known(automation_id)
-        versions = await run_in_threadpool(versions_of, db, automation.workflow_id)
+        versions = await run_in_threadpool(workflow_versions, db, automation.workflow_id)
         runs = await run_in_threadpool(store.list_runs, db, automation_id=automation.id, limit=10)
         siblings = await run_in_threadpool(
             store.list_automations, db, workflow_id=automation.workflow_id
@@ -108,6 +108,7 @@ def automations_pages(ctx: ViewContext) -> APIRouter:
             latest=versions[0].draft.version if versions else automation.version,
             live_versions={a.version: a for a in siblings},
             runs=runs,
+            titles={automation.id: automation.title},
         )
 
     @router.post("/automations/{automation_id}/status")
@@ -161,7 +162,7 @@ def automations_pages(ctx: ViewContext) -> APIRouter:
             )
         except (ChangeRefused, store.StoreError) as exc:
             return refusal(exc)
-        versions = await run_in_threadpool(versions_of, db, automation.workflow_id)
+        versions = await run_in_threadpool(workflow_versions, db, automation.workflow_id)
         target = next((v.draft for v in versions if v.draft.version == body.version), None)
         if target is None:
             return JSONResponse(

@@ -62,13 +62,23 @@ def runs_per_day(runs: list[Run], *, days: int = 14, now: datetime | None = None
     }
 
 
+def wait_unit(longest_seconds: float) -> tuple[str, float]:
+    """Return the unit that reads best for waits up to ``longest_seconds``, and its size."""
+    if longest_seconds < 120:
+        return "s", 1.0
+    if longest_seconds < 7200:
+        return "min", 60.0
+    return "h", 3600.0
+
+
 def approval_waits(
     runs: list[Run], *, days: int = 14, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Return, per day an approval was asked for, the median and longest wait in minutes.
+    """Return, per day an approval was asked for, the median and longest wait.
 
     A wait runs from the approval step's start to its decision; one still open counts up
-    to ``now``, so an approval nobody answers shows as a growing bar.
+    to ``now``, so an approval nobody answers shows as a growing bar. The unit (seconds,
+    minutes or hours) is the one that reads best for the longest wait.
     """
     moment = now or datetime.now(UTC)
     dates = days_until(moment.date(), days)
@@ -85,21 +95,23 @@ def approval_waits(
             day = day_of(step.started_at)
             seconds = seconds_between(step.started_at, end)
             if day in waits and seconds is not None:
-                waits[day].append(seconds / 60)
+                waits[day].append(seconds)
+    unit, size = wait_unit(max((max(w) for w in waits.values() if w), default=0.0))
     return {
         "labels": [d.strftime("%-d %b") for d in dates],
         "datasets": [
             {
-                "label": "median wait (min)",
-                "data": [round(statistics.median(w), 2) if w else 0 for w in waits.values()],
+                "label": f"median wait ({unit})",
+                "data": [round(statistics.median(w) / size, 2) if w else 0 for w in waits.values()],
                 "backgroundColor": "#1565c0",
             },
             {
-                "label": "longest wait (min)",
-                "data": [round(max(w), 2) if w else 0 for w in waits.values()],
+                "label": f"longest wait ({unit})",
+                "data": [round(max(w) / size, 2) if w else 0 for w in waits.values()],
                 "backgroundColor": "#90caf9",
             },
         ],
+        "unit": unit,
         "waiting_now": open_now,
         "asked": sum(len(w) for w in waits.values()),
     }

@@ -7,6 +7,7 @@ adds or removes only what changed, so a reason being typed is not wiped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,13 +17,17 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from assistant.review import action_target
 from assistant.runtime.models import InboxItem, Outcome
 from assistant.runtime.service import NoRunEngine
+from assistant.schemas import Step
 from assistant.web.views.access import Viewer
 from assistant.web.views.context import ViewContext
 from assistant.web.views.pages import render_fragment, render_page
 from assistant.web.views.reviews import REVIEW_PREFIX, decide_review, waiting_for
 
+MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|])")
+"""A backslash escape in the chat's markdown: the pages show the character itself."""
 HIDDEN_ARGS = ("run", "step", "needs", "automation")
 """Request args shown elsewhere on an item (links, the heading), not among its values."""
 
@@ -43,8 +48,30 @@ class Entry:
     values: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     requesters: list[str] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
+    steps: list[tuple[Step, str]] = field(default_factory=list)
+    """A workflow review's steps, each with what it does."""
+    notes: list[str] = field(default_factory=list)
     chat_link: str | None = None
+
+
+def review_notes(description: str) -> list[str]:
+    """Return the lines of a review's description that say what it needs or what changed."""
+    return [
+        MARKDOWN_ESCAPE.sub(r"\1", line)
+        for line in description.splitlines()
+        if line.startswith(("Approval needed", "Blocked by policy", "Note:"))
+    ]
+
+
+def does(step: Step) -> str:
+    """Return what a step does, in a few words (``slack.post_message → #finance``)."""
+    if step.kind == "action":
+        return f"{step.connector}.{step.operation}{action_target(step)}"
+    if step.kind == "approval":
+        return f"approval by {step.approver_role}"
+    if step.kind == "condition":
+        return f"if {step.condition}"
+    return f"task for {step.approver_role or 'a person'}"
 
 
 async def entries_for(ctx: ViewContext, viewer: Viewer) -> list[Entry]:
@@ -57,7 +84,9 @@ async def entries_for(ctx: ViewContext, viewer: Viewer) -> list[Entry]:
     if desk is not None:
         for item in await run_in_threadpool(desk.inbox, viewer.name):
             args = item.request.action_request.args
-            values = {k: v for k, v in args.items() if k not in HIDDEN_ARGS}
+            values = {
+                k: v for k, v in args.items() if k not in HIDDEN_ARGS and v not in (None, "", [])
+            }
             entries.append(Entry(item, values))
     services = ctx.services
     for review in await waiting_for(
@@ -67,7 +96,6 @@ async def entries_for(ctx: ViewContext, viewer: Viewer) -> list[Entry]:
         policy=services.policy,
         directory=ctx.directory,
     ):
-        steps = [f"{step.title} ({step.kind})" for step in review.draft.steps]
         own = viewer.name in review.requesters
         entries.append(
             Entry(
@@ -75,7 +103,8 @@ async def entries_for(ctx: ViewContext, viewer: Viewer) -> list[Entry]:
                 {"trigger": f"{review.draft.trigger.kind}: {review.draft.trigger.detail}"},
                 content_hash=review.draft.content_hash,
                 requesters=review.requesters,
-                steps=steps,
+                steps=[(step, does(step)) for step in review.draft.steps],
+                notes=review_notes(review.request.description),
                 chat_link=f"/chat/thread/{review.thread}" if own else None,
             )
         )

@@ -106,6 +106,17 @@ def markdown_lines(text: str) -> Markup:
     return Markup("".join(parts))
 
 
+def capitalize_first(text: str) -> str:
+    """Return ``text`` with its first letter upper case (``approve: X`` -> ``Approve: X``)."""
+    return text[:1].upper() + text[1:]
+
+
+def without_due(description: str) -> str:
+    """Return a description without its due line: the card shows the due time itself."""
+    lines = description.splitlines()
+    return "\n".join(line for line in lines if not line.startswith(("Due at ", "Expires at ")))
+
+
 def build_environment() -> Environment:
     """Return the template environment with the pages' filters."""
     env = Environment(
@@ -115,7 +126,13 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        when=when, duration=duration, due=due, pretty=pretty, markdown=markdown_lines
+        when=when,
+        duration=duration,
+        due=due,
+        pretty=pretty,
+        markdown=markdown_lines,
+        capitalize_first=capitalize_first,
+        without_due=without_due,
     )
     return env
 

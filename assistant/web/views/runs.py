@@ -92,6 +92,7 @@ def runs_pages(ctx: ViewContext) -> APIRouter:
             store.list_runs, db, automation_id=automation or None, limit=CHART_RUNS
         )
         automations = await run_in_threadpool(store.list_automations, db)
+        waits = approval_waits(plotted)
         return render_page(
             "runs.html",
             viewer,
@@ -103,7 +104,8 @@ def runs_pages(ctx: ViewContext) -> APIRouter:
             chosen_automation=automation,
             chosen_status=chosen or "",
             per_day=chart_json(runs_per_day(plotted)),
-            waits=chart_json(approval_waits(plotted)),
+            waits=chart_json(waits),
+            waiting_now=waits["waiting_now"],
         )
 
     @router.get("/runs/{run_id}/state.json")

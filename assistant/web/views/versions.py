@@ -16,6 +16,7 @@ like any edit (so the live automation changes only when someone with the role ap
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from assistant.db.engine import session_scope
 from assistant.db.tables import AutomationRecord, WorkflowVersion
 from assistant.db.versions import diff_versions
 from assistant.review import review_hash
+from assistant.runtime import store
 from assistant.runtime.models import Automation, Outcome
 from assistant.schemas import ReviewResponse, WorkflowDraft
 from graphs.runner import ChatRunner, InputError, review_of
@@ -43,8 +45,14 @@ class VersionRow:
     diff: str
 
 
-def versions_of(db: Engine, workflow_id: str) -> list[VersionRow]:
-    """Return every version of ``workflow_id``, newest first, each with its diff."""
+def versions_of(
+    db: Engine, workflow_id: str, live: Sequence[tuple[Automation, WorkflowDraft]] = ()
+) -> list[VersionRow]:
+    """Return every version of ``workflow_id``, newest first, each with its diff.
+
+    ``live`` are the workflow's automations with the drafts they run: a version activated
+    without a chat (``flowdraft`` commands, the API) is listed from its automation.
+    """
     with session_scope(db) as session:
         rows = session.exec(
             select(WorkflowVersion)
@@ -55,6 +63,12 @@ def versions_of(db: Engine, workflow_id: str) -> list[VersionRow]:
             (WorkflowDraft.model_validate_json(r.body), r.author, r.thread, r.created_at)
             for r in rows
         ]
+    stored = {draft.version for draft, *_ in found}
+    for automation, draft in live:
+        if draft.version not in stored:
+            found.append((draft, automation.owner, "", automation.created_at))
+            stored.add(draft.version)
+    found.sort(key=lambda row: row[0].version)
     versions: list[VersionRow] = []
     previous: WorkflowDraft | None = None
     for draft, author, thread, created_at in found:
@@ -62,6 +76,16 @@ def versions_of(db: Engine, workflow_id: str) -> list[VersionRow]:
         versions.append(VersionRow(draft, author, thread, created_at, diff))
         previous = draft
     return list(reversed(versions))
+
+
+def workflow_versions(db: Engine, workflow_id: str) -> list[VersionRow]:
+    """Return the versions of ``workflow_id``, with those only its automations know."""
+    live = [
+        (automation, draft)
+        for automation in store.list_automations(db, workflow_id=workflow_id)
+        if (draft := store.automation_draft(db, automation_id=automation.id)) is not None
+    ]
+    return versions_of(db, workflow_id, live)
 
 
 def automation_thread(db: Engine, automation_id: str) -> str:

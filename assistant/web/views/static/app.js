@@ -157,7 +157,7 @@
   }
 
   // The Runs page's plots (Chart.js, served from /app/static/vendor).
-  function plot(id, stacked) {
+  function plot(id, stacked, whole) {
     const canvas = document.getElementById(id);
     const source = document.getElementById(`${id}-data`);
     if (!canvas || !source || !window.Chart) return;
@@ -170,15 +170,15 @@
         maintainAspectRatio: false,
         scales: {
           x: { stacked },
-          y: { stacked, beginAtZero: true, ticks: { precision: 0 } },
+          y: { stacked, beginAtZero: true, ticks: whole ? { precision: 0 } : {} },
         },
         plugins: { legend: { position: "bottom" } },
       },
     });
     canvas.dataset.ready = "1";
   }
-  plot("runs-per-day", true);
-  plot("approval-waits", false);
+  plot("runs-per-day", true, true);
+  plot("approval-waits", false, false);
 
   const carried = sessionStorage.getItem(FLASH_KEY);
   if (carried) {
