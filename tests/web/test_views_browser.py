@@ -131,9 +131,18 @@ async def sign_in(browser: Any, base: str, user: str, path: str) -> Any:
     await page.get_by_label("Password", exact=True).fill(f"{user}-pass")
     await page.get_by_role("button", name="Sign In").click()
     await page.locator("#chat-input").wait_for(timeout=WAIT)
-    await page.goto(f"{base}{path}")
-    await page.locator("body[data-ready]").wait_for(timeout=WAIT)
+    if path != "/chat/":
+        await page.goto(f"{base}{path}")
+        await page.locator("body[data-ready]").wait_for(timeout=WAIT)
     return page
+
+
+def post_as(live: Live, user: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST ``body`` to a page's action as ``user``, signed in through the chat's own form."""
+    with httpx.Client(base_url=live.base, timeout=30) as client:
+        signed = client.post("/chat/login", data={"username": user, "password": f"{user}-pass"})
+        assert signed.status_code == 200, signed.text
+        return client.post(path, json=body, headers={"Origin": live.base})
 
 
 async def shot(page: Any, name: str) -> None:
@@ -187,6 +196,8 @@ async def test_the_cfo_approves_a_waiting_run_from_the_inbox(live: Live, browser
     assert await card.get_by_text("INV-204").count() > 0
     await shot(page, "views-1-inbox")
 
+    refused = post_as(live, "dan", f"/app/inbox/{run_id}.s3", {"decision": "accept"})
+    assert refused.status_code == 403 and "carla" in refused.json()["message"]
     await card.locator("input[name=reason]").fill("Matches PO-7")
     await card.get_by_role("button", name="Approve").click()
     await card.locator(".outcome.ok").wait_for(timeout=WAIT)
@@ -231,6 +242,8 @@ async def test_a_failed_run_is_retried_from_the_web(live: Live, browser: Any) ->
     await page.locator('#run-status[data-status="failed"]').wait_for(timeout=WAIT)
     assert await page.locator('[data-step="s1"]').get_by_text("refused with 400").count() == 1
     await shot(page, "views-5-failed")
+    refused = post_as(live, "dan", f"/app/runs/{run_id}/retry", {})
+    assert refused.status_code == 403 and "dan may not retry" in refused.json()["message"]
     await page.get_by_role("button", name="Retry from the failed step").click()
     await page.locator('#run-status[data-status="completed"]').wait_for(timeout=WAIT)
     assert not page.url.endswith(f"/app/runs/{run_id}")  # the retry is a run of its own
@@ -278,3 +291,12 @@ async def test_a_draft_is_approved_from_the_inbox_and_an_old_version_comes_back_
     await carla.reload()
     await carla.get_by_role("heading", name="Vendor invoice triage — v3").wait_for(timeout=WAIT)
     assert await carla.locator('[data-item="review:t-review"]').get_by_text("#finance").count()
+
+
+async def test_the_chat_links_to_the_pages(live: Live, browser: Any) -> None:
+    page = await sign_in(browser, live.base, "carla", "/chat/")
+    await shot(page, "views-10-chat-header")
+    await page.get_by_role("link", name="Inbox").click()
+    await page.get_by_role("heading", name="Inbox").wait_for(timeout=WAIT)
+    await page.get_by_role("link", name="Runs").click()
+    await page.locator("#runs-per-day[data-ready]").wait_for(timeout=WAIT)
