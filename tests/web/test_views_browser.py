@@ -300,3 +300,23 @@ async def test_the_chat_links_to_the_pages(live: Live, browser: Any) -> None:
     await page.get_by_role("heading", name="Inbox").wait_for(timeout=WAIT)
     await page.get_by_role("link", name="Runs").click()
     await page.locator("#runs-per-day[data-ready]").wait_for(timeout=WAIT)
+
+
+async def test_a_new_hook_token_is_shown_once_and_replaces_the_old_one(
+    live: Live, browser: Any
+) -> None:
+    page = await sign_in(browser, live.base, "ana", f"/app/automations/{live.automation}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="New hook token").click()
+    await page.locator("#token:not([hidden])").wait_for(timeout=WAIT)
+    token = (await page.locator("#token-value").inner_text()).strip()
+    await shot(page, "views-11-new-token")
+    old, live.token = live.token, token
+    assert token.startswith("fh_") and token != old
+    assert live.post(6_000, "INV-500").status_code == 202
+    live.token = old
+    assert live.post(6_000, "INV-501").status_code == 401
+    live.token = token
+    await page.reload()
+    await page.locator("body[data-ready]").wait_for(timeout=WAIT)
+    assert await page.get_by_text(token).count() == 0  # shown once, never again

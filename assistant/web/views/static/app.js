@@ -33,6 +33,7 @@
   }
 
   async function pressed(button) {
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
     const body = JSON.parse(button.dataset.body || "{}");
     button.disabled = true;
     try {
