@@ -162,6 +162,13 @@ def test_a_stranger_is_sent_to_the_chat_sign_in(live: Live) -> None:
     )
     assert change.status_code == 401
     assert httpx.get(f"{live.base}/app/inbox.json", timeout=30).status_code == 401
+    nested = httpx.post(
+        f"{live.base}/app/inbox/x",
+        content=b"[" * 20_000,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert nested.status_code == 400  # refused before anything parses it, not a 500
 
 
 async def test_a_change_from_another_site_is_refused(live: Live, browser: Any) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from assistant.web.protection import StrictJsonBodies
 from assistant.web.views.automations import automations_pages
 from assistant.web.views.context import ViewContext
 from assistant.web.views.inbox import inbox_router
@@ -31,10 +32,17 @@ from assistant.web.views.pages import STATIC
 from assistant.web.views.runs import runs_pages
 
 __all__ = ["ViewContext", "mount_views"]
+MAX_BODY = 64 * 1024
+"""The pages send a decision, a reason or a version number: a few hundred bytes."""
 
 
 def mount_views(app: FastAPI, ctx: ViewContext) -> None:
-    """Serve the pages under ``/app`` and their scripts, styles and icons under ``/app/static``."""
+    """Serve the pages under ``/app`` and their scripts, styles and icons under ``/app/static``.
+
+    Their JSON bodies are checked before any route reads them, as the chat's are: an
+    array, deep nesting or bad UTF-8 is a 400, a body over 64 KB a 413.
+    """
+    app.add_middleware(StrictJsonBodies, prefix="/app/", limit=MAX_BODY)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="app-static")
     app.include_router(automations_pages(ctx))
     app.include_router(runs_pages(ctx))

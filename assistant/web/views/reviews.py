@@ -135,6 +135,11 @@ async def decide_review(
         return Outcome(ok=False, message=str(exc))
     state = await runner.state(thread)
     refused = bool(state.get("decision_refused"))
+    if reason and not refused:
+        # The graph keeps a decision's type, not its words: the reason goes to the audit log.
+        runner.context.journal.event(
+            "decision_reason", actor=user, thread=thread, content_hash=content_hash, reason=reason
+        )
     fallback = "Decided." if not refused else "Refused."
     return Outcome(ok=not refused, message=" ".join(t for t in said if t) or fallback)
 
