@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,6 @@ def live(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterat
     home = tmp_path_factory.mktemp("views-home")
     (home / "chroma").symlink_to(services.settings.chroma_path)
     receiver = WebhookReceiver(SECRET)
-    import threading
-
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     policy = yaml.safe_load(POLICY.read_text())
     policy["destinations"]["webhook_hosts"].append("127.0.0.1")
@@ -327,3 +326,7 @@ async def test_a_new_hook_token_is_shown_once_and_replaces_the_old_one(
     await page.reload()
     await page.locator("body[data-ready]").wait_for(timeout=WAIT)
     assert await page.get_by_text(token).count() == 0  # shown once, never again
+    await page.goto(f"{live.base}/app/automations")
+    row = page.locator(f'[data-automation="{live.automation}"]')
+    await row.get_by_role("link", name="completed").first.wait_for(timeout=WAIT)
+    await shot(page, "views-12-automations")

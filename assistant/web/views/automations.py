@@ -7,6 +7,8 @@ audit refusals: ``change_status`` and ``rotate_hook_token`` (owner, approvers or
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -22,12 +24,12 @@ from assistant.runtime.activation import (
     change_status,
     rotate_hook_token,
 )
-from assistant.runtime.models import Automation, RunEngine
+from assistant.runtime.models import Automation, Run, RunEngine
 from assistant.runtime.schedule_sync import sync_after_change
 from assistant.runtime.service import NoRunEngine
 from assistant.web.views.access import Viewer
 from assistant.web.views.context import ViewContext
-from assistant.web.views.pages import render_page
+from assistant.web.views.pages import aware, render_page
 from assistant.web.views.versions import revert, workflow_versions
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ TOGGLES: dict[str, list[tuple[str, str]]] = {
     "retired": [],
 }
 """The status changes offered for each status, with their button labels."""
+RECENT_RUNS = 2000
+TALLY_WINDOW = timedelta(days=7)
+"""How far back the list counts each automation's runs by status."""
 
 
 class StatusChange(BaseModel):
@@ -76,6 +81,7 @@ def automations_pages(ctx: ViewContext) -> APIRouter:
         """List automations: live ones first, retired ones below."""
         viewer = await ctx.page_viewer(request)
         found = await run_in_threadpool(store.list_automations, db)
+        recent = await run_in_threadpool(store.list_runs, db, limit=RECENT_RUNS)
         live = [a for a in found if a.status != "retired"]
         retired = [a for a in found if a.status == "retired"]
         return render_page(
@@ -85,6 +91,7 @@ def automations_pages(ctx: ViewContext) -> APIRouter:
             live=live,
             retired=retired,
             base_url=ctx.services.settings.base_url,
+            tallies=tally(recent, since=datetime.now(UTC) - TALLY_WINDOW),
         )
 
     @router.get("/automations/{automation_id}", response_class=HTMLResponse)
@@ -195,6 +202,16 @@ def automations_pages(ctx: ViewContext) -> APIRouter:
         log.info("%s: %s", changed.id, await sync_after_change(db, engine, changed))
 
     return router
+
+
+def tally(runs: list[Run], *, since: datetime) -> dict[str, Counter[str]]:
+    """Count each automation's runs started after ``since`` by status."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for run in runs:
+        started = aware(run.started_at)
+        if started is not None and started >= since:
+            counts[run.automation_id][run.status] += 1
+    return counts
 
 
 def hook_url(automation: Automation, base_url: str) -> str | None:

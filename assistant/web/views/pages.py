@@ -68,6 +68,12 @@ def due(moment: datetime | None) -> str:
     return f"overdue by {duration(at, now)} ({when(at)})"
 
 
+def soon(moment: datetime | None, hours: float = 24) -> bool:
+    """Tell whether ``moment`` is past or less than ``hours`` away: the card shows it in colour."""
+    at = aware(moment)
+    return at is not None and (at - datetime.now(UTC)).total_seconds() < hours * 3600
+
+
 def pretty(value: Any) -> str:
     """Return a value as indented JSON (strings as they are)."""
     if isinstance(value, str):
@@ -129,6 +135,7 @@ def build_environment() -> Environment:
         when=when,
         duration=duration,
         due=due,
+        soon=soon,
         pretty=pretty,
         markdown=markdown_lines,
         capitalize_first=capitalize_first,
