@@ -1,5 +1,5 @@
 """One ASGI app: FastAPI with /healthz, the ticket API at /api/tickets, Slack at /slack/events,
-and the Chainlit chat at /chat."""
+the Automations, Runs and Inbox pages at /app, and the Chainlit chat at /chat."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ from assistant.runtime.service import AutomationDesk, desk_for
 from assistant.runtime.ticket_feed import TicketFeeder
 from assistant.runtime.worker import serving_runs
 from assistant.services import Services
-from assistant.settings import ConnectorSettings, WebSettings
+from assistant.settings import ConnectorSettings, TemporalSettings, WebSettings
 from assistant.web import runtime
 from assistant.web.history import prepare_history
 from assistant.web.login import LoginThrottle, LoginThrottleMiddleware
 from assistant.web.protection import StrictJsonBodies, allow_origins, answer_unreadable_bodies
 from assistant.web.setup import ensure_auth_secret
+from assistant.web.views import ViewContext, mount_views
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHAT_PATH = "/chat"
@@ -112,6 +113,9 @@ def create_app(
     app.include_router(
         automations_router(services.engine, lambda: desk_for(services, next(iter(runs), None)))
     )
+
+    # Automations, Runs and Inbox pages for people signed in to the chat (/app/...).
+    mount_views(app, ViewContext(services, run_desk, lambda: current().runner, TemporalSettings()))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
