@@ -62,6 +62,15 @@ COUNT_UNITS = re.compile(
 SCALED = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?) (1000|1000000|1000000000)(?![\d.,])")
 
 
+# text2num reads whole numbers only: "half a million" would lose its half.
+FRACTIONS = {"half": "0.5", "quarter": "0.25"}
+FRACTION_OF_SCALE = re.compile(
+    r"\b(?:a\s+)?(?P<part>half|quarter)\s+(?:of\s+)?(?:a\s+|an\s+)?"
+    r"(?P<scale>thousand|million|billion)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount stated in text, with its currency when one was named."""
@@ -75,6 +84,7 @@ def spelled_out(text: str) -> str:
 
     Small isolated numbers and ordinals ("one of", "the first step") stay words.
     """
+    text = FRACTION_OF_SCALE.sub(lambda m: f"{FRACTIONS[m['part'].lower()]} {m['scale']}", text)
     converted = alpha2digit(text, "en", threshold=10)
     return SCALED.sub(lambda m: plain(float(m[1]) * int(m[2])), converted)
 
