@@ -12,6 +12,13 @@ import numpy as np
 import yaml
 
 from assistant.brain.offline.revision import looks_like_instruction
+from assistant.brain.offline.scope import (
+    ASKS_FOR_AUTOMATION,
+    is_social,
+    process_terms,
+    unknown_share,
+)
+from assistant.brain.offline.slots import extract_slots
 from assistant.schemas import IntentKind
 from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
@@ -28,6 +35,11 @@ PLAYBOOK_MIN_SCORE = 0.30
 CLEAR_SCORE = 0.5
 MIN_MARGIN = 0.03
 """A match under ``CLEAR_SCORE`` that is within ``MIN_MARGIN`` of the runner-up is a tie."""
+
+PROCESS_MASS = 1.0
+"""Idf mass of a playbook's words a request must use, beyond its details, to name a process."""
+OFF_TOPIC_SHARE = 0.5
+"""Share of words the library never uses at which a request is about something else."""
 
 GREETING = re.compile(
     r"^\s*(hi|hey|hello|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|"
@@ -133,6 +145,14 @@ class PlaybookMatcher:
             out.append(PlaybookMatch(slug, 0.5 * d + 0.5 * lexical, d, lexical))
         return sorted(out, key=lambda m: m.score, reverse=True)
 
+    def process_evidence(self, words: list[str]) -> float:
+        """Return the most idf mass of ``words`` that any one playbook's vocabulary holds."""
+        known = {w for w in words if w in self.idf}
+        return max(
+            (sum(self.idf[w] for w in known if w in bag) for bag in self.term_sets.values()),
+            default=0.0,
+        )
+
 
 @dataclass(frozen=True)
 class IntentGuess:
@@ -154,12 +174,23 @@ class IntentGuess:
         return top
 
 
+def automate_confidence(matches: list[PlaybookMatch]) -> float:
+    """Return how sure a draft request is, from how well and how clearly its playbook fits."""
+    top = matches[0].score
+    margin = top - matches[1].score if len(matches) > 1 else top
+    return round(min(0.99, 0.55 + 0.5 * top + 1.5 * margin), 3)
+
+
 class IntentClassifier:
     """Classify a turn: rules for the unambiguous cases, example voting for the rest."""
 
-    def __init__(self, matcher: PlaybookMatcher, embedding: Embedder) -> None:
+    def __init__(
+        self, matcher: PlaybookMatcher, embedding: Embedder, vocabulary: set[str] | None = None
+    ) -> None:
         self.matcher = matcher
         self.embedding = embedding
+        self.vocabulary = vocabulary if vocabulary is not None else set(matcher.idf)
+        """Every word the library uses: a request mostly made of other words is off-topic."""
         intents: dict[str, list[str]] = load_examples().get("intents", {})
         self.example_kinds: list[str] = []
         texts: list[str] = []
@@ -189,18 +220,43 @@ class IntentClassifier:
             return IntentGuess("revise", 0.9 if has_draft else 0.6, matches)
         votes = self.vote(stripped)
         best = IntentGuess("automate", 0.0, matches).best
-        fits = best is not None
+        process = process_terms(stripped)
+        names_process = self.matcher.process_evidence(process) >= PROCESS_MASS
+        if self.is_small_talk(stripped, process, votes, names_process=names_process):
+            return IntentGuess("chitchat", 0.9, matches)
         if self.is_question(stripped, votes):
-            return IntentGuess("question", 0.8, matches)
+            return IntentGuess("question", 0.9, matches)
         words = terms(stripped)
-        if len(words) <= 1 and votes.get("chitchat", 0) > votes.get("automate", 0):
+        details = extract_slots(stripped).stated()
+        if len(words) <= 1 and not details and votes.get("chitchat", 0) > votes.get("automate", 0):
             return IntentGuess("chitchat", 0.6, matches)
-        if fits and not self.is_vague(stripped, best):
-            confidence = min(0.99, 0.5 + (best.score if best else 0.0))
-            return IntentGuess("automate", confidence, matches)
-        if self.has_concrete_action(stripped):
+        if best is not None and names_process and not self.is_vague(stripped, best):
+            return IntentGuess("automate", automate_confidence(matches), matches)
+        if process and self.has_concrete_action(stripped):
+            # A small ask with a destination ("post the ticket summary in #support") is drafted
+            # as asked even when it is no playbook; a destination alone names no process.
             return IntentGuess("automate", 0.6, matches)
-        return IntentGuess("clarify", 0.7, matches)
+        return IntentGuess("clarify", 0.85, matches)
+
+    def is_small_talk(
+        self, text: str, process: list[str], votes: dict[str, float], *, names_process: bool
+    ) -> bool:
+        """Tell small talk and requests outside the company's processes from work requests.
+
+        Thanks, goodbyes and questions about the assistant are small talk unless they also
+        name a process; so is a request that asks for no automation, states no detail, and
+        whose own words are mostly ones the library never uses (one familiar word, "order"
+        or "time", does not make ordering pizza a business process).
+        """
+        if is_social(text):
+            return not names_process
+        if ASKS_FOR_AUTOMATION.search(text) or extract_slots(text).stated():
+            return False
+        share = unknown_share(process, self.vocabulary)
+        if share >= OFF_TOPIC_SHARE:
+            return True
+        top = max(votes, key=lambda k: votes[k], default="")
+        return not names_process and share > 0 and top == "chitchat"
 
     @staticmethod
     def is_question(text: str, votes: dict[str, float]) -> bool:
