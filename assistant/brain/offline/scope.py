@@ -13,7 +13,9 @@ from knowledge.text import terms
 SOCIAL = re.compile(
     r"\b(thanks?|thank you|thx|ty|cheers|(much )?appreciated|bye|goodbye|see (you|ya)|"
     r"talk (soon|later)|have a (nice|good|great|lovely)|that'?s all|good (night|morning|"
-    r"afternoon|evening)|how are (you|things)|nice one|brilliant|awesome|perfect|great stuff)\b",
+    r"afternoon|evening)|how are (you|things)|nice one|brilliant|awesome|perfect|great stuff|"
+    r"sorry|oops|never ?mind|nvm|wrong (window|chat|tab|thread|person)|ignore (that|me)|lol|"
+    r"haha|hehe)\b",
     re.IGNORECASE,
 )
 ABOUT_ASSISTANT = re.compile(
@@ -25,6 +27,16 @@ ABOUT_ASSISTANT = re.compile(
     r"\bare you (chatgpt|gpt|an? (ai|llm|bot))\b",
     re.IGNORECASE,
 )
+ASSISTANT = re.compile(
+    r"\b(you|your|yourself|this (thing|assistant|bot|tool|app|chat)|flowdraft)\b", re.IGNORECASE
+)
+PERSONAL = re.compile(
+    r"\b(human|person|bot|robot|program|software|ai|machine|model|llm|built|made|created|"
+    r"trained|designed|name|speak|languages?|favou?rite|feel|feelings|old|age|sing|dance|"
+    r"sleep|eat|live|hobby|hobbies)\b",
+    re.IGNORECASE,
+)
+"""What people ask the assistant about itself, rather than about their work."""
 DETAIL_WORDS = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)"
     r"s?\b|\b(every|each|daily|weekly|monthly|hourly|nightly|morning|evening|afternoon|night|"
@@ -57,7 +69,15 @@ ASKS_FOR_AUTOMATION = re.compile(
 
 def is_social(text: str) -> bool:
     """Tell whether ``text`` is thanks, a greeting or goodbye, or a question about the assistant."""
-    return bool(SOCIAL.search(text) or ABOUT_ASSISTANT.search(text))
+    return bool(SOCIAL.search(text) or ABOUT_ASSISTANT.search(text) or asks_about_assistant(text))
+
+
+def asks_about_assistant(text: str) -> bool:
+    """Tell whether ``text`` is a question about the assistant itself ("who built you?")."""
+    question = text.rstrip().endswith("?") or bool(
+        re.match(r"\s*(who|what|which|are|is|do|does|can|where|how)\b", text, re.IGNORECASE)
+    )
+    return question and bool(ASSISTANT.search(text)) and bool(PERSONAL.search(text))
 
 
 def process_terms(text: str) -> list[str]:

@@ -36,8 +36,14 @@ CLEAR_SCORE = 0.5
 MIN_MARGIN = 0.03
 """A match under ``CLEAR_SCORE`` that is within ``MIN_MARGIN`` of the runner-up is a tie."""
 
-PROCESS_MASS = 1.0
-"""Idf mass of a playbook's words a request must use, beyond its details, to name a process."""
+PROCESS_MASS = 1.3
+"""Idf mass of a playbook's naming words a request must use, beyond its details, to name a
+process: one word shared by at most four playbooks, or two broader ones ("approvals", which
+five playbooks share, names none)."""
+SHORT_REQUEST = 3
+"""Process words up to which a request naming two playbooks clearly is asked about."""
+RIVAL_GAP = 0.25
+"""Score gap under which the runner-up is still a candidate."""
 OFF_TOPIC_SHARE = 0.5
 """Share of words the library never uses at which a request is about something else."""
 
@@ -111,6 +117,9 @@ class PlaybookMatcher:
         self.slugs: list[str] = []
         texts: list[str] = []
         self.term_sets: dict[str, set[str]] = {}
+        self.core_sets: dict[str, set[str]] = {}
+        """Per playbook, the words that name it (tags, slug, users' vocabulary), not the
+        incidental words of its summary and examples ("human", "assisted")."""
         for doc in playbooks:
             phrases = [doc.title, doc.summary, *doc.examples]
             extra = " ".join(str(v) for v in vocabulary.get(doc.slug, []))
@@ -121,9 +130,12 @@ class PlaybookMatcher:
                 texts.append(phrase)
             bag = " ".join([*phrases, " ".join(doc.tags), doc.slug.replace("-", " ")])
             self.term_sets[doc.slug] = set(terms(bag))
+            core = " ".join([extra, " ".join(doc.tags), doc.slug.replace("-", " ")])
+            self.core_sets[doc.slug] = set(terms(core))
         self.matrix = embedding.embed(texts)
         self.idf = idf_table(self.term_sets.values())
         self.default_idf = max(self.idf.values(), default=1.0)
+        self.core_idf = idf_table(self.core_sets.values())
 
     def rank(self, text: str) -> list[PlaybookMatch]:
         """Return every playbook with its score, best first."""
@@ -145,11 +157,31 @@ class PlaybookMatcher:
             out.append(PlaybookMatch(slug, 0.5 * d + 0.5 * lexical, d, lexical))
         return sorted(out, key=lambda m: m.score, reverse=True)
 
+    def rival(self, words: list[str], matches: list[PlaybookMatch]) -> str | None:
+        """Return the runner-up when a short request names it as clearly as the best playbook.
+
+        "joiners and leavers" has words naming onboarding and not offboarding, and words
+        naming offboarding and not onboarding; a longer request's stray words do not count,
+        nor does a distant runner-up.
+        """
+        if len(matches) < 2 or len(set(words)) > SHORT_REQUEST:
+            return None
+        top, second = matches[0], matches[1]
+        if top.score - second.score >= RIVAL_GAP:
+            return None
+        first, other = self.core_sets[top.slug], self.core_sets[second.slug]
+        apart = [self.core_mass(set(words) & a - b) for a, b in ((first, other), (other, first))]
+        return second.slug if min(apart) >= PROCESS_MASS else None
+
+    def core_mass(self, words: set[str]) -> float:
+        """Return the idf mass of ``words`` among the words that name playbooks."""
+        return sum(self.core_idf.get(w, 0.0) for w in words)
+
     def process_evidence(self, words: list[str]) -> float:
-        """Return the most idf mass of ``words`` that any one playbook's vocabulary holds."""
-        known = {w for w in words if w in self.idf}
+        """Return the most idf mass of ``words`` that name any one playbook."""
+        known = {w for w in words if w in self.core_idf}
         return max(
-            (sum(self.idf[w] for w in known if w in bag) for bag in self.term_sets.values()),
+            (sum(self.core_idf[w] for w in known if w in bag) for bag in self.core_sets.values()),
             default=0.0,
         )
 
@@ -230,7 +262,8 @@ class IntentClassifier:
         details = extract_slots(stripped).stated()
         if len(words) <= 1 and not details and votes.get("chitchat", 0) > votes.get("automate", 0):
             return IntentGuess("chitchat", 0.6, matches)
-        if best is not None and names_process and not self.is_vague(stripped, best):
+        several = best is not None and self.matcher.rival(process, matches) is not None
+        if best is not None and names_process and not several and not self.is_vague(stripped, best):
             return IntentGuess("automate", automate_confidence(matches), matches)
         if process and self.has_concrete_action(stripped):
             # A small ask with a destination ("post the ticket summary in #support") is drafted

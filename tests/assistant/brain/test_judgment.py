@@ -14,6 +14,8 @@ from assistant.services import Services
         "something for #team-ops on Wednesdays",  # a channel and a day, no process
         "the controller, 3 grand",  # a role and an amount
         "each evening at 6",  # a time
+        "approvals above 3,000 dollars are a pain",  # a word five playbooks share
+        "hiring and firing, can you automate that",  # two processes, neither clearly
     ],
 )
 async def test_details_without_a_process_get_a_question_offering_playbooks(
@@ -34,6 +36,9 @@ async def test_details_without_a_process_get_a_question_offering_playbooks(
         "what can you do for me?",
         "find me a cheap flight to Rome",
         "what's the capital of Australia?",
+        "oops, never mind",
+        "which company designed you?",
+        "do you have a name?",
     ],
 )
 async def test_small_talk_and_off_topic_requests_are_recognised(

@@ -67,6 +67,8 @@ def test_personal_data_sent_outside_cites_the_data_handling_policy() -> None:
         ("deals worth more than half a million", 500_000),
         ("anything over a quarter of a million euros", 250_000),
         ("bills above seventy-five thousand dollars", 75_000),
+        ("orders over three and a half thousand euros", 3_500),
+        ("loans beyond twenty-two and a half million", 22_500_000),
     ],
 )
 def test_amounts_in_words_are_read_with_fractions_of_a_scale(text: str, amount: float) -> None:
