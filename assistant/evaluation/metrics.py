@@ -39,7 +39,7 @@ TARGETS = {
     "FAQ citation hit@3": 0.95,
 }
 """Bars other than ``TARGET``: every claim supported, every risky request guarded."""
-CALIBRATION_BINS = 5
+CALIBRATION_BINS = 10
 
 
 @dataclass
