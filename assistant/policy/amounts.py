@@ -62,6 +62,15 @@ COUNT_UNITS = re.compile(
 SCALED = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?) (1000|1000000|1000000000)(?![\d.,])")
 
 
+# text2num reads whole numbers only: "half a million" would lose its half.
+FRACTIONS = {"half": "0.5", "quarter": "0.25"}
+FRACTION_OF_SCALE = re.compile(
+    r"\b(?:(?P<whole>[a-z]+(?:[- ][a-z]+)?|\d+)\s+and\s+a\s+|a\s+)?(?P<part>half|quarter)\s+"
+    r"(?:of\s+)?(?:a\s+|an\s+)?(?P<scale>thousand|million|billion)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount stated in text, with its currency when one was named."""
@@ -70,11 +79,29 @@ class Money:
     currency: str | None
 
 
+def fraction_of_scale(match: re.Match[str]) -> str:
+    """Write "seven and a half thousand" as "7.5 thousand" and "half a million" as "0.5 million"."""
+    part = float(FRACTIONS[match["part"].lower()])
+    whole = match["whole"]
+    if whole is None:
+        return f"{plain(part)} {match['scale']}"
+    words = whole.split()
+    for size in (len(words), 1):  # "twenty-two", "twenty two", or only the last word is one
+        head, tail = words[:-size], " ".join(words[-size:])
+        try:
+            number = float(alpha2digit(tail, "en", threshold=0).strip())
+        except ValueError:
+            continue
+        return " ".join([*head, f"{plain(number + part)} {match['scale']}"])
+    return match[0]
+
+
 def spelled_out(text: str) -> str:
     """Return ``text`` with numbers written in words as digits ("five hundred" -> "500").
 
     Small isolated numbers and ordinals ("one of", "the first step") stay words.
     """
+    text = FRACTION_OF_SCALE.sub(fraction_of_scale, text)
     converted = alpha2digit(text, "en", threshold=10)
     return SCALED.sub(lambda m: plain(float(m[1]) * int(m[2])), converted)
 

@@ -30,6 +30,11 @@ RISK_ORDER: dict[Risk, int] = {"low": 0, "medium": 1, "high": 2}
 OWNER = "owner"
 
 
+def cited(item: DoNotAutomate) -> str:
+    """Return the document an item's reason cites (the list's own path, as before, for its items)."""
+    return DO_NOT_AUTOMATE if item.source == DO_NOT_AUTOMATE else item.cited
+
+
 def higher(a: Risk, b: Risk) -> Risk:
     """Return the higher of two risk levels."""
     return a if RISK_ORDER[a] >= RISK_ORDER[b] else b
@@ -132,6 +137,7 @@ class PolicyChecker:
             risk = "high"
         groups = self.requirement_groups(marked, amount)
         warnings += self.missing_sign_offs(marked, amount)
+        warnings += self.held_actions(marked, amount)
         roles = list(dict.fromkeys(role for group in groups for role in group))
         return Verdict(marked, risk, roles, warnings, groups)
 
@@ -167,9 +173,9 @@ class PolicyChecker:
             )[0]
             blocking = next((i for i in items if i.action == "block"), None)
             if blocking is not None:
-                blocked = f"{blocking.reason} ({DO_NOT_AUTOMATE})"
+                blocked = f"{blocking.reason} ({cited(blocking)})"
             elif skip_requested:
-                blocked = f"{items[0].reason}; the request asks to skip approval, which policy does not allow ({DO_NOT_AUTOMATE})"
+                blocked = f"{items[0].reason}; the request asks to skip approval, which policy does not allow ({cited(items[0])})"
         if role is None:
             needed = self.policy.approvals.by_risk.get(risk, OWNER)
             role = None if needed == OWNER else needed
@@ -202,6 +208,15 @@ class PolicyChecker:
             if missing:
                 warnings.append(missing_sign_off(item, sources, group, missing, amount))
         return warnings
+
+    def held_actions(self, draft: WorkflowDraft, amount: float | None) -> list[str]:
+        """Say which actions are held for a role on every run, why, and under which policy."""
+        return [
+            f"{item.step_title} ({' and '.join(sources)}) needs "
+            f"{' and '.join(self.item_roles(item, amount, refund=is_refund(draft.goal)))} "
+            f"on every run: {item.reason} ({item.cited})."
+            for item, sources in self.required_items(draft)
+        ]
 
     def internal_email(self, step: Step) -> bool:
         """Tell whether every recipient of an email step is an internal address."""

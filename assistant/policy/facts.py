@@ -84,7 +84,7 @@ def step_items(step: Step, policy: Policy) -> list[DoNotAutomate]:
     text = action_text(step.title, operation, step.params)
     return [
         item
-        for item in policy.do_not_automate
+        for item in policy.guarded_items
         if operation in item.operations
         or any(same_endpoint(url, item.endpoint) for url in targets)
         or item.matches(text)

@@ -122,11 +122,22 @@ class Destinations(Rule):
         return any(fnmatch.fnmatch(host, pattern) for pattern in self.webhook_hosts)
 
 
+POLICY_TITLES = {
+    "policies/do-not-automate.md": "Do-Not-Automate List",
+    "policies/approval-matrix.md": "Approval Matrix",
+    "policies/data-handling.md": "Data Handling Policy",
+}
+"""The policy documents an item may come from, by the name people know them by."""
+
+
 class DoNotAutomate(Rule):
-    """One item of the Do-Not-Automate List."""
+    """One action policy blocks or holds for a role: an item of the Do-Not-Automate List, or
+    a high-risk action another policy document holds for a named role."""
 
     name: str
     heading: str
+    source: str = "policies/do-not-automate.md"
+    """The policy document the item comes from (its path in the library)."""
     action: Literal["block", "require"]
     role: str
     amount_roles: bool = False
@@ -156,6 +167,11 @@ class DoNotAutomate(Rule):
         """Tell whether ``text`` describes this action."""
         return any(p.search(text) for p in self.compiled)
 
+    @property
+    def cited(self) -> str:
+        """Return the policy this item comes from, named and with its document."""
+        return f"{POLICY_TITLES.get(self.source, self.source)}: {self.source}"
+
 
 class Policy(Rule):
     """The whole policy file."""
@@ -173,6 +189,13 @@ class Policy(Rule):
     money_fields: list[str] = Field(default_factory=list)
     """Event fields and param names that hold money (``fnmatch`` patterns, e.g. ``*.amount``)."""
     do_not_automate: list[DoNotAutomate]
+    guarded_actions: list[DoNotAutomate] = Field(default_factory=list)
+    """High-risk actions other policy documents hold for a role (Approval Matrix section 4)."""
+
+    @property
+    def guarded_items(self) -> list[DoNotAutomate]:
+        """Return every action policy blocks or holds for a role, the list's items first."""
+        return [*self.do_not_automate, *self.guarded_actions]
 
     @cached_property
     def skip_approval(self) -> list[re.Pattern[str]]:
@@ -185,8 +208,8 @@ class Policy(Rule):
         return [re.compile(p, re.IGNORECASE) for p in self.injection_patterns]
 
     def risky(self, text: str) -> list[DoNotAutomate]:
-        """Return the do-not-automate items ``text`` asks for."""
-        return [item for item in self.do_not_automate if item.matches(text)]
+        """Return the guarded actions (Do-Not-Automate items first) ``text`` asks for."""
+        return [item for item in self.guarded_items if item.matches(text)]
 
     def is_money_field(self, name: str) -> bool:
         """Tell whether the field or param ``name`` (dotted path) holds a money amount."""

@@ -14,12 +14,18 @@ from knowledge.embeddings import Embedder
 from knowledge.library import LibraryDoc
 from knowledge.retrieval import Passage
 from knowledge.screening import DocumentScreen, authority_first
+from knowledge.text import terms
 
 CHITCHAT_REPLY = (
-    "Hi! I'm Flowdraft. Describe a process you want automated (for example: 'every vendor "
-    "invoice over $10,000 needs CFO sign-off; post a summary in #finance') and I'll draft a "
-    "workflow for you to review. You can also ask about our policies and playbooks."
+    "I'm Flowdraft, the assistant for Northwind's business processes. I can draft a workflow "
+    "for a process you describe (for example: 'every vendor invoice over $10,000 needs CFO "
+    "sign-off; post a summary in #finance') for you to review, answer questions about our "
+    "policies and playbooks, and draft replies to support tickets. Anything else is outside "
+    "what I can help with."
 )
+"""The answer to thanks, goodbyes, questions about the assistant and off-topic requests."""
+RISKY_CONFIDENCE = 0.9
+"""How sure a request is a guarded action when policy recognises the action in its words."""
 
 
 class OfflineBrain:
@@ -42,12 +48,19 @@ class OfflineBrain:
         self.policy = policy or load_policy()
         self.playbooks = {d.slug: d for d in library if d.kind == "playbook"}
         self.matcher = PlaybookMatcher(list(self.playbooks.values()), embedding)
-        self.classifier = IntentClassifier(self.matcher, embedding)
+        vocabulary = {
+            t for d in library for t in terms(f"{d.title} {d.body} {' '.join(d.examples)}")
+        }
+        self.classifier = IntentClassifier(self.matcher, embedding, vocabulary)
         self.quoter = Quoter(embedding, DocumentScreen(self.policy.injection))
 
     async def classify(self, text: str, *, has_draft: bool = False) -> Intent:
         """Return the intent of ``text``; a vague request gets a clarifying question."""
         guess = self.classifier.classify(text, has_draft=has_draft)
+        if guess.kind in ("clarify", "chitchat") and self.policy.risky(text):
+            # The risk itself is the request: draft it, so policy blocks or holds the action
+            # in plain sight, naming the rule, instead of asking which playbook is meant.
+            guess = IntentGuess("automate", RISKY_CONFIDENCE, guess.matches)
         slots = extract_slots(text)
         question = None
         missing: list[str] = []

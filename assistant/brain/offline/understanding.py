@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
-import yaml
 
+from assistant.brain.offline.matching import (
+    PROCESS_MASS,
+    PlaybookMatch,
+    PlaybookMatcher,
+    load_examples,
+)
 from assistant.brain.offline.revision import looks_like_instruction
+from assistant.brain.offline.scope import (
+    ASKS_FOR_AUTOMATION,
+    is_social,
+    process_terms,
+    unknown_share,
+)
+from assistant.brain.offline.slots import extract_slots
 from assistant.schemas import IntentKind
 from knowledge.embeddings import Embedder
-from knowledge.library import LibraryDoc
-from knowledge.text import idf_table, overlap, terms
-
-EXAMPLES_FILE = Path(__file__).with_name("examples.yaml")
-
-DISTINCTIVE_MASS = 2.5
-"""Matched idf mass at which lexical evidence counts fully (one term unique to a playbook)."""
+from knowledge.text import terms
 
 PLAYBOOK_MIN_SCORE = 0.30
 """Below this a request matches no playbook well enough to draft from it."""
@@ -28,6 +31,9 @@ PLAYBOOK_MIN_SCORE = 0.30
 CLEAR_SCORE = 0.5
 MIN_MARGIN = 0.03
 """A match under ``CLEAR_SCORE`` that is within ``MIN_MARGIN`` of the runner-up is a tie."""
+
+OFF_TOPIC_SHARE = 0.5
+"""Share of words the library never uses at which a request is about something else."""
 
 GREETING = re.compile(
     r"^\s*(hi|hey|hello|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|"
@@ -73,67 +79,6 @@ VAGUE = re.compile(
 )
 
 
-@lru_cache(maxsize=1)
-def load_examples() -> dict[str, Any]:
-    """Load the labelled intent examples and the per-playbook vocabulary."""
-    return yaml.safe_load(EXAMPLES_FILE.read_text()) or {}
-
-
-@dataclass(frozen=True)
-class PlaybookMatch:
-    """A playbook and how well a request fits it (0..1)."""
-
-    slug: str
-    score: float
-    dense: float
-    lexical: float
-
-
-class PlaybookMatcher:
-    """Rank playbooks for a request by example similarity and vocabulary overlap."""
-
-    def __init__(self, playbooks: list[LibraryDoc], embedding: Embedder) -> None:
-        self.playbooks = {doc.slug: doc for doc in playbooks}
-        self.embedding = embedding
-        vocabulary: dict[str, list[str]] = load_examples().get("vocabulary", {})
-        self.slugs: list[str] = []
-        texts: list[str] = []
-        self.term_sets: dict[str, set[str]] = {}
-        for doc in playbooks:
-            phrases = [doc.title, doc.summary, *doc.examples]
-            extra = " ".join(str(v) for v in vocabulary.get(doc.slug, []))
-            if extra:
-                phrases.append(extra)
-            for phrase in phrases:
-                self.slugs.append(doc.slug)
-                texts.append(phrase)
-            bag = " ".join([*phrases, " ".join(doc.tags), doc.slug.replace("-", " ")])
-            self.term_sets[doc.slug] = set(terms(bag))
-        self.matrix = embedding.embed(texts)
-        self.idf = idf_table(self.term_sets.values())
-        self.default_idf = max(self.idf.values(), default=1.0)
-
-    def rank(self, text: str) -> list[PlaybookMatch]:
-        """Return every playbook with its score, best first."""
-        query = self.embedding.embed([text])[0]
-        sims = self.matrix @ query
-        dense: dict[str, list[float]] = {}
-        for slug, sim in zip(self.slugs, sims, strict=True):
-            dense.setdefault(slug, []).append(float(sim))
-        known = {t for t in terms(text) if t in self.idf}
-        out = []
-        for slug, values in dense.items():
-            top = sorted(values, reverse=True)[:2]
-            d = float(np.mean(top))
-            lexical = overlap(list(known), self.term_sets[slug], self.idf, self.default_idf)
-            # One common word ("approval") is weak evidence however well it "covers" the
-            # request: scale by how much distinctive vocabulary actually matched.
-            matched = sum(self.idf[t] for t in known if t in self.term_sets[slug])
-            lexical *= min(1.0, matched / DISTINCTIVE_MASS)
-            out.append(PlaybookMatch(slug, 0.5 * d + 0.5 * lexical, d, lexical))
-        return sorted(out, key=lambda m: m.score, reverse=True)
-
-
 @dataclass(frozen=True)
 class IntentGuess:
     """The intent kind with a confidence, and the playbook ranking behind it."""
@@ -154,12 +99,23 @@ class IntentGuess:
         return top
 
 
+def automate_confidence(matches: list[PlaybookMatch]) -> float:
+    """Return how sure a draft request is, from how well and how clearly its playbook fits."""
+    top = matches[0].score
+    margin = top - matches[1].score if len(matches) > 1 else top
+    return round(min(0.99, 0.55 + 0.5 * top + 1.5 * margin), 3)
+
+
 class IntentClassifier:
     """Classify a turn: rules for the unambiguous cases, example voting for the rest."""
 
-    def __init__(self, matcher: PlaybookMatcher, embedding: Embedder) -> None:
+    def __init__(
+        self, matcher: PlaybookMatcher, embedding: Embedder, vocabulary: set[str] | None = None
+    ) -> None:
         self.matcher = matcher
         self.embedding = embedding
+        self.vocabulary = vocabulary if vocabulary is not None else set(matcher.idf)
+        """Every word the library uses: a request mostly made of other words is off-topic."""
         intents: dict[str, list[str]] = load_examples().get("intents", {})
         self.example_kinds: list[str] = []
         texts: list[str] = []
@@ -189,18 +145,44 @@ class IntentClassifier:
             return IntentGuess("revise", 0.9 if has_draft else 0.6, matches)
         votes = self.vote(stripped)
         best = IntentGuess("automate", 0.0, matches).best
-        fits = best is not None
+        process = process_terms(stripped)
+        names_process = self.matcher.process_evidence(process) >= PROCESS_MASS
+        if self.is_small_talk(stripped, process, votes, names_process=names_process):
+            return IntentGuess("chitchat", 0.9, matches)
         if self.is_question(stripped, votes):
-            return IntentGuess("question", 0.8, matches)
+            return IntentGuess("question", 0.9, matches)
         words = terms(stripped)
-        if len(words) <= 1 and votes.get("chitchat", 0) > votes.get("automate", 0):
+        details = extract_slots(stripped).stated()
+        if len(words) <= 1 and not details and votes.get("chitchat", 0) > votes.get("automate", 0):
             return IntentGuess("chitchat", 0.6, matches)
-        if fits and not self.is_vague(stripped, best):
-            confidence = min(0.99, 0.5 + (best.score if best else 0.0))
-            return IntentGuess("automate", confidence, matches)
-        if self.has_concrete_action(stripped):
+        several = best is not None and self.matcher.rival(process, matches) is not None
+        if best is not None and names_process and not several and not self.is_vague(stripped, best):
+            return IntentGuess("automate", automate_confidence(matches), matches)
+        if process and self.has_concrete_action(stripped):
+            # A small ask with a destination ("post the ticket summary in #support") is drafted
+            # as asked even when it is no playbook; a destination alone names no process.
             return IntentGuess("automate", 0.6, matches)
-        return IntentGuess("clarify", 0.7, matches)
+        return IntentGuess("clarify", 0.85, matches)
+
+    def is_small_talk(
+        self, text: str, process: list[str], votes: dict[str, float], *, names_process: bool
+    ) -> bool:
+        """Tell small talk and requests outside the company's processes from work requests.
+
+        Thanks, goodbyes and questions about the assistant are small talk unless they also
+        name a process; so is a request that asks for no automation, states no detail, and
+        whose own words are mostly ones the library never uses (one familiar word, "order"
+        or "time", does not make ordering pizza a business process).
+        """
+        if is_social(text):
+            return not names_process
+        if ASKS_FOR_AUTOMATION.search(text) or extract_slots(text).stated():
+            return False
+        share = unknown_share(process, self.vocabulary)
+        if share >= OFF_TOPIC_SHARE:
+            return True
+        top = max(votes, key=lambda k: votes[k], default="")
+        return not names_process and share > 0 and top == "chitchat"
 
     @staticmethod
     def is_question(text: str, votes: dict[str, float]) -> bool:
