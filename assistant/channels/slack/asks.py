@@ -110,7 +110,8 @@ def load_ask(db: Engine, held: OpenItem, policy: Policy) -> Ask:
 def audiences(ask: Ask, *, directory: Directory, policy: Policy) -> list[Audience]:
     """Return who is asked to decide ``ask`` now: per role, its channel or its people."""
     found: dict[str, Audience] = {}
-    for role in [*ask.needs, *ask.escalated_to] or [None]:
+    roles: list[str | None] = [*ask.needs, *ask.escalated_to]
+    for role in roles or [None]:
         channel = policy.approvals.slack_channels.get(role or "")
         if channel:
             found.setdefault(f"channel:{channel}", Audience(f"channel:{channel}", role or ""))

@@ -94,9 +94,9 @@ class RunNotifier:
                     await self.remind(notice, ask, now)
         for notice in notices.open_notices(self.db):
             if notice.item_id not in undecided:
-                held = inbox.get_item(self.db, item_id=notice.item_id)
-                if held is not None:
-                    ask = load_ask(self.db, held, self.policy)
+                decided = inbox.get_item(self.db, item_id=notice.item_id)
+                if decided is not None:
+                    ask = load_ask(self.db, decided, self.policy)
                     await self.close(notice, ask, decided_status(ask), now)
 
     async def ask(self, ask: Ask, audience: Audience, now: datetime) -> None:

@@ -116,6 +116,8 @@ class RunApprovals:
 
         meta = json.loads(view.get("private_metadata") or "{}")
         reason = str(view["state"]["values"]["reason"]["text"].get("value") or "").strip()
+        if not reason:
+            return  # the modal stayed open with an error (``_ack_reason``); nothing is decided
         await self.decide(
             body,
             client,
