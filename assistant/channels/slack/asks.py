@@ -8,7 +8,7 @@ needs is asked of the people who hold it; when nobody holds it, of those who may
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from assistant.db.users import Directory
 from assistant.policy.rules import Policy
 from assistant.runtime import store
+from assistant.runtime.deadlines import escalation
 from assistant.runtime.deciders import who_can_decide
 from assistant.runtime.inbox import OpenItem
 from assistant.runtime.models import Automation, InboxItem, Run
@@ -52,6 +53,8 @@ class Ask:
     automation: Automation | None
     due_at: datetime | None
     remind_at: datetime | None
+    escalate_at: datetime | None = None
+    grants: dict[str, list[str]] = field(default_factory=dict)
     decided_by: str | None = None
     decision: str | None = None
 
@@ -63,11 +66,21 @@ class Ask:
             return [str(role) for role in needs]
         return [self.item.approver_role] if self.item.approver_role else []
 
-    @property
-    def escalated_to(self) -> list[str]:
-        """Return the roles the overdue item was escalated to (also asked now)."""
+    def escalated_to(self, now: datetime) -> list[str]:
+        """Return the roles the overdue item is escalated to at ``now`` (also asked then).
+
+        What the run reported, else what the policy's deadline says once it has passed (the
+        next tier up per the grants, as ``deadlines.escalate`` does), so reminders and
+        escalations reach people whichever engine runs the run and whenever it reports.
+        """
         ups = self.item.request.action_request.args.get("escalated_to")
-        return [str(role) for role in ups] if isinstance(ups, list) else []
+        if isinstance(ups, list) and ups:
+            return [str(role) for role in ups]
+        if self.escalate_at is None or now < self.escalate_at:
+            return []
+        return sorted(
+            {up for roles in escalation(self.needs, self.grants).values() for up in roles}
+        )
 
     @property
     def title(self) -> str:
@@ -89,28 +102,33 @@ def load_ask(db: Engine, held: OpenItem, policy: Policy) -> Ask:
     draft = store.automation_draft(db, automation_id=run.automation_id) if run else None
     # The same deadline the run's engine applies (``sign_off_plan``), from the same policy.
     deadline = policy.approvals.deadline_for(f"{draft.title}\n{draft.goal}") if draft else None
-    due_at, remind_at = item.due_at, None
+    due_at = remind_at = escalate_at = None
     if deadline is not None:
+        since = item.created_at
         hours = deadline.escalate_after or deadline.expire_after
-        due_at = due_at or item.created_at + timedelta(hours=hours)
+        due_at = since + timedelta(hours=hours)
         if deadline.remind_after is not None:
-            remind_at = item.created_at + timedelta(hours=deadline.remind_after)
+            remind_at = since + timedelta(hours=deadline.remind_after)
+        if deadline.escalate_after is not None:
+            escalate_at = since + timedelta(hours=deadline.escalate_after)
     return Ask(
         item=item,
         requesters=held.requesters,
         run=run,
         automation=automation,
-        due_at=due_at,
+        due_at=item.due_at or due_at,
         remind_at=remind_at,
+        escalate_at=escalate_at,
+        grants=dict(policy.approvals.grants),
         decided_by=held.decided_by,
         decision=held.decision,
     )
 
 
-def audiences(ask: Ask, *, directory: Directory, policy: Policy) -> list[Audience]:
-    """Return who is asked to decide ``ask`` now: per role, its channel or its people."""
+def audiences(ask: Ask, now: datetime, *, directory: Directory, policy: Policy) -> list[Audience]:
+    """Return who is asked to decide ``ask`` at ``now``: per role, its channel or its people."""
     found: dict[str, Audience] = {}
-    roles: list[str | None] = [*ask.needs, *ask.escalated_to]
+    roles: list[str | None] = [*ask.needs, *ask.escalated_to(now)]
     for role in roles or [None]:
         channel = policy.approvals.slack_channels.get(role or "")
         if channel:

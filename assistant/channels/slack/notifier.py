@@ -35,7 +35,7 @@ from assistant.channels.slack.runs import (
 from assistant.db.tables import SlackNotice, utcnow
 from assistant.db.users import Directory, get_user
 from assistant.policy.rules import Policy
-from assistant.runtime import inbox
+from assistant.runtime import inbox, store
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 
@@ -81,16 +81,18 @@ class RunNotifier:
                 continue
             undecided.add(held.item.id)
             ask = load_ask(self.db, held, self.policy)
-            wanted = audiences(ask, directory=self.directory, policy=self.policy)
+            wanted = audiences(ask, now, directory=self.directory, policy=self.policy)
+            sent = notices.of_item(self.db, item_id=ask.item.id)
             for audience in wanted:
-                await self.ask(ask, audience, now)
+                if not any(n.audience == audience.key and n.ts for n in sent):
+                    await self.ask(ask, audience, now)
             asked = {audience.key for audience in wanted}
-            for notice in notices.of_item(self.db, item_id=ask.item.id):
+            for notice in sent:
                 if notice.ts is None or notice.closed_at is not None:
                     continue
                 if notice.audience not in asked:
                     await self.close(notice, ask, signed_status(ask, notice.role), now)
-                elif ask.remind_at is not None and now >= ask.remind_at:
+                elif reminder_due(notice, ask, now):
                     await self.remind(notice, ask, now)
         for notice in notices.open_notices(self.db):
             if notice.item_id not in undecided:
@@ -101,19 +103,22 @@ class RunNotifier:
 
     async def ask(self, ask: Ask, audience: Audience, now: datetime) -> None:
         """Post ``ask`` to ``audience`` unless it was (or is being) posted there."""
-        where = await self.destination(audience)
-        if where is None:
-            return
         if not notices.claim_post(
             self.db, item_id=ask.item.id, audience=audience.key, role=audience.role, now=now
         ):
             return
-        escalated = audience.role in ask.escalated_to
+        where = await self.destination(audience)
+        if where is None:
+            notices.release(self.db, item_id=ask.item.id, audience=audience.key)
+            return
+        ups = ask.escalated_to(now)
         try:
             sent = await self.client.chat_postMessage(
                 channel=where,
                 text=fallback(ask, self.policy),
-                blocks=ask_blocks(ask, self.policy, escalated=escalated),
+                blocks=ask_blocks(
+                    ask, self.policy, escalated_to=ups if audience.role in ups else []
+                ),
             )
         except SlackApiError as exc:
             notices.release(self.db, item_id=ask.item.id, audience=audience.key)
@@ -173,6 +178,15 @@ async def show_outcome(
         text=f"{ask.title}: {status}"[:3000],
         blocks=ask_blocks(ask, policy, status=status),
     )
+
+
+def reminder_due(notice: SlackNotice, ask: Ask, now: datetime) -> bool:
+    """Tell whether ``notice`` is due its reminder: the reminder time has passed, and it
+    was posted before then (people asked later, the next tier, are not reminded at once)."""
+    if ask.remind_at is None or now < ask.remind_at or notice.reminded_at is not None:
+        return False
+    posted_at = store.aware(notice.claimed_at)
+    return posted_at is not None and posted_at < ask.remind_at
 
 
 def decided_status(ask: Ask) -> str:

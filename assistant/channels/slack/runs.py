@@ -150,19 +150,20 @@ def fallback(ask: Ask, policy: Policy) -> str:
 
 
 def ask_blocks(
-    ask: Ask, policy: Policy, *, status: str | None = None, escalated: bool = False
+    ask: Ask, policy: Policy, *, status: str | None = None, escalated_to: list[str] | None = None
 ) -> list[Block]:
     """Return the message asking for ``ask``: the values, what and when, and its buttons.
 
-    With ``status`` (an outcome) the buttons give way to it.
+    ``escalated_to`` names the roles it was escalated to, for the people asked as them;
+    with ``status`` (an outcome) the buttons give way to it.
     """
     mark = ":clipboard:" if ask.is_task else ":raised_hand:"
     blocks = [text(f"{mark} *{verb(ask)}: {escape(ask.title)}*")]
     if ask.run is not None:
         blocks.append(text(values_markdown(ask.run.event, policy)))
     blocks.append(context(about_line(ask)))
-    if escalated and ask.escalated_to and status is None:
-        ups = " or ".join(ask.escalated_to)
+    if escalated_to and status is None:
+        ups = " or ".join(escalated_to)
         blocks.append(context(f":arrow_double_up: Escalated to {ups}: nobody decided in time."))
     if status is not None:
         blocks.append(text(status))

@@ -40,8 +40,8 @@ PEOPLE = {
     "dan": (["controller"], "U0DAN"),
     "erin": (["ceo"], "U0ERIN"),
 }
-REMIND_AFTER_HOURS = 2 / 3600
-"""Reminders two seconds after a run starts waiting, so one arrives during the test."""
+REMIND_AFTER_HOURS = 5 / 3600
+"""Reminders five seconds after a run starts waiting, so one arrives during the test."""
 
 
 @dataclass

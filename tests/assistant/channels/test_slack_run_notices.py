@@ -232,3 +232,18 @@ def test_without_slack_set_up_nothing_is_sent(services: Services) -> None:
     assert run_notifier(services, ConnectorSettings(slack_bot_token="xoxb-1")) is None
     set_up = ConnectorSettings(slack_bot_token="xoxb-1", slack_signing_secret="s")
     assert run_notifier(services, set_up) is not None
+
+
+async def test_past_the_decide_within_time_the_next_tier_is_asked_whatever_the_engine(
+    office: Office,
+) -> None:
+    await office.desk.start(office.automation_id, invoice_event(), actor="hook")
+    await office.notifier.sweep()
+    office.now[0] += timedelta(hours=47)
+    await office.notifier.sweep()
+    assert not office.posts_to("D0ERIN")  # the shipped policy escalates after 48h
+    office.now[0] += timedelta(hours=2)
+    await office.notifier.sweep()
+    [to_erin] = office.posts_to("D0ERIN")
+    assert "Escalated to ceo" in blocks_text(to_erin["blocks"])
+    assert buttons(to_erin) == [RUN_APPROVE, RUN_REJECT]
