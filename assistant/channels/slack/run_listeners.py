@@ -30,6 +30,7 @@ from assistant.channels.slack.runs import (
     run_line,
 )
 from assistant.db.tables import utcnow
+from assistant.policy.rules import Policy
 from assistant.runtime import inbox, store
 from assistant.runtime.deciders import who_can_decide
 from assistant.runtime.models import RunStatus
@@ -71,7 +72,7 @@ class RunApprovals:
         return load_ask(self.services.engine, held, self.policy) if held else None
 
     @property
-    def policy(self) -> Any:
+    def policy(self) -> Policy:
         """Return the policy decisions and listings follow."""
         return self.services.policy.policy
 
@@ -244,18 +245,20 @@ class RunApprovals:
         await respond(text="Recent runs", blocks=blocks, response_type="ephemeral")
 
     def waiting_on(self, run_id: str) -> str:
-        """Return whom the run waits on: each undecided item's role and its people."""
+        """Return whom the run waits on: each role still needed and who can decide for it."""
         parts = []
         for held in inbox.open_items(self.services.engine, run_id=run_id):
-            role = held.item.approver_role
-            names = who_can_decide(
-                role=role,
-                requesters=held.requesters,
-                directory=self.services.directory,
-                policy=self.policy,
-            )
-            people = f" ({', '.join(names)})" if names else ""
-            parts.append(f"{role or 'any user'}{people}")
+            ask = load_ask(self.services.engine, held, self.policy)
+            roles: list[str | None] = list(ask.needs)
+            for role in roles or [None]:
+                names = who_can_decide(
+                    role=role,
+                    requesters=held.requesters,
+                    directory=self.services.directory,
+                    policy=self.policy,
+                )
+                people = f" ({', '.join(names)})" if names else ""
+                parts.append(f"{role or 'any user'}{people}")
         return "; ".join(parts)
 
 
