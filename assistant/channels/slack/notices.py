@@ -61,14 +61,6 @@ def posted(db: Engine, *, item_id: str, audience: str, channel: str, ts: str) ->
             session.add(row)
 
 
-def release(db: Engine, *, item_id: str, audience: str) -> None:
-    """Give up a claim whose message could not be posted, so it is tried again."""
-    with session_scope(db) as session:
-        row = session.get(SlackNotice, notice_id(item_id, audience))
-        if row is not None and row.ts is None:
-            session.delete(row)
-
-
 def open_notices(db: Engine) -> list[SlackNotice]:
     """Return the posted messages not yet closed with an outcome."""
     with session_scope(db) as session:

@@ -102,14 +102,20 @@ class RunNotifier:
                     await self.close(notice, ask, decided_status(ask), now)
 
     async def ask(self, ask: Ask, audience: Audience, now: datetime) -> None:
-        """Post ``ask`` to ``audience`` unless it was (or is being) posted there."""
+        """Post ``ask`` to ``audience`` unless it was (or is being) posted there.
+
+        A message Slack refused keeps its claim: it is tried again once the claim is stale
+        (``notices.STALE``), not at every sweep.
+        """
+        slack_id = self.slack_id(audience)
+        if slack_id is None and audience.channel is None:
+            return  # not linked to Slack: the web inbox and the CLI still show it
         if not notices.claim_post(
             self.db, item_id=ask.item.id, audience=audience.key, role=audience.role, now=now
         ):
             return
-        where = await self.destination(audience)
+        where = audience.channel or await self.direct_channel(slack_id or "")
         if where is None:
-            notices.release(self.db, item_id=ask.item.id, audience=audience.key)
             return
         ups = ask.escalated_to(now)
         try:
@@ -121,7 +127,6 @@ class RunNotifier:
                 ),
             )
         except SlackApiError as exc:
-            notices.release(self.db, item_id=ask.item.id, audience=audience.key)
             log.warning("could not ask %s in Slack: %s", audience.key, exc.response.get("error"))
             return
         channel = str(sent.get("channel") or where)
@@ -129,19 +134,19 @@ class RunNotifier:
             self.db, item_id=ask.item.id, audience=audience.key, channel=channel, ts=str(sent["ts"])
         )
 
-    async def destination(self, audience: Audience) -> str | None:
-        """Return the channel to post in for ``audience``: its channel, or a DM with them."""
-        if audience.channel is not None:
-            return audience.channel
-        user = get_user(self.db, name=audience.user or "")
-        if user is None or not user.slack_user_id:
-            return None  # not linked to Slack: the web inbox and the CLI still show it
+    def slack_id(self, audience: Audience) -> str | None:
+        """Return the Slack user id of a person audience, if they are linked to Slack."""
+        user = get_user(self.db, name=audience.user) if audience.user else None
+        return user.slack_user_id if user is not None and user.slack_user_id else None
+
+    async def direct_channel(self, slack_id: str) -> str | None:
+        """Return the direct message channel with ``slack_id`` (None when Slack refuses)."""
         try:
-            opened = await self.client.conversations_open(users=user.slack_user_id)
+            opened = await self.client.conversations_open(users=slack_id)
         except SlackApiError as exc:
-            log.warning("could not open a DM with %s: %s", user.name, exc.response.get("error"))
+            log.warning("could not open a DM with %s: %s", slack_id, exc.response.get("error"))
             return None
-        return str((opened.get("channel") or {}).get("id") or user.slack_user_id)
+        return str((opened.get("channel") or {}).get("id") or slack_id)
 
     async def remind(self, notice: SlackNotice, ask: Ask, now: datetime) -> None:
         """Remind the audience of ``notice`` in its thread, once."""
