@@ -200,7 +200,8 @@ def decided_status(ask: Ask) -> str:
         (s for s in (ask.run.steps if ask.run else []) if s.step_id == ask.item.step_id), None
     )
     user = ask.decided_by or "someone"
-    if ask.decision in ("accepted", "rejected"):
+    # Closed by Flowdraft itself (an expired request, a cancelled run): say what happened.
+    if ask.decision in ("accepted", "rejected") and user != "flowdraft":
         accept = ask.decision == "accepted"
         detail = step.detail if step else ""
         reason = detail.split(": ", 1)[1] if not accept and ": " in detail else None

@@ -249,3 +249,19 @@ async def test_past_the_decide_within_time_the_next_tier_is_asked_whatever_the_e
     [to_erin] = office.posts_to("D0ERIN")
     assert "Escalated to ceo" in blocks_text(to_erin["blocks"])
     assert buttons(to_erin) == [RUN_APPROVE, RUN_REJECT]
+
+
+async def test_an_expired_request_says_so_instead_of_naming_a_decider(office: Office) -> None:
+    started = await office.desk.start(office.automation_id, invoice_event(), actor="hook")
+    await office.notifier.sweep()
+    # The durable engine reports the request expired: the step closed, the run cancelled.
+    run = await office.engine.run(started.run.id)
+    waiting = next(s for s in run.steps if s.status == "waiting")
+    waiting.status, waiting.detail = "rejected", "expired: no decision within 168h; resubmit it"
+    run.status = "cancelled"
+    record_run(office.db, run=run, title="Vendor invoice triage")
+    await office.notifier.sweep()
+    asked = office.posts_to("D0CARLA")[0]
+    shown = blocks_text(office.fake.message("D0CARLA", asked["ts"])["blocks"])
+    assert "No longer waiting: expired: no decision within 168h" in shown
+    assert "Rejected by" not in shown
