@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from assistant.policy import load_policy
 from assistant.policy.rules import Deadline, Policy
 from assistant.runtime.activation import activate
 from assistant.runtime.activities import RunActivities
+from assistant.runtime.models import InboxItem
 from assistant.runtime.service import AutomationDesk
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.worker import build_worker
@@ -88,6 +90,11 @@ async def until(fake: FakeSlack, found: Callable[[], Any]) -> Any:
     return result
 
 
+def escalated_items(items: list[InboxItem]) -> list[InboxItem]:
+    """Return the items whose request says they were escalated."""
+    return [i for i in items if i.request.action_request.args.get("escalated_to")]
+
+
 def texts(message: dict[str, Any]) -> str:
     """Return the text of a message's sections and context lines."""
     out = []
@@ -121,6 +128,11 @@ async def test_a_waiting_run_is_asked_reminded_escalated_and_closed_in_slack(des
             assert reminder[0]["thread_ts"] == asked["ts"] and "Reminder" in reminder[0]["text"]
             [escalated] = await until(fake, lambda: posted("D0ERIN"))
             assert "Escalated to ceo" in texts(escalated)
+            # The run reports its escalation to the inbox too, after the reminder's report.
+            [shown] = await until(fake, lambda: escalated_items(desk.desk.inbox("erin")))
+            assert shown.due_at is not None and shown.due_at > shown.created_at + timedelta(
+                seconds=60
+            )
 
             item = desk.desk.inbox("erin")[0]
             assert (await desk.desk.decide(item.id, user="erin", accept=True)).ok
