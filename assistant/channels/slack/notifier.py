@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -75,6 +76,18 @@ class RunNotifier:
     async def sweep(self) -> None:
         """Ask, remind and close what the inbox calls for now."""
         now = self.clock()
+        # Reading the inbox is the bulk of a sweep: off the event loop that serves requests.
+        calls = await asyncio.to_thread(self.due, now)
+        try:
+            for call in calls:
+                await call
+        finally:
+            for call in calls:
+                call.close()  # those a failure left unstarted are dropped, not left pending
+
+    def due(self, now: datetime) -> list[Coroutine[Any, Any, None]]:
+        """Return the Slack calls the inbox calls for at ``now``, in order (not started)."""
+        calls: list[Coroutine[Any, Any, None]] = []
         undecided: set[str] = set()
         for held in inbox.open_items(self.db):
             if held.item.kind not in RUN_KINDS:
@@ -85,21 +98,22 @@ class RunNotifier:
             sent = notices.of_item(self.db, item_id=ask.item.id)
             for audience in wanted:
                 if not any(n.audience == audience.key and n.ts for n in sent):
-                    await self.ask(ask, audience, now)
+                    calls.append(self.ask(ask, audience, now))
             asked = {audience.key for audience in wanted}
             for notice in sent:
                 if notice.ts is None or notice.closed_at is not None:
                     continue
                 if notice.audience not in asked:
-                    await self.close(notice, ask, signed_status(ask, notice.role), now)
+                    calls.append(self.close(notice, ask, signed_status(ask, notice.role), now))
                 elif reminder_due(notice, ask, now):
-                    await self.remind(notice, ask, now)
+                    calls.append(self.remind(notice, ask, now))
         for notice in notices.open_notices(self.db):
             if notice.item_id not in undecided:
                 decided = inbox.get_item(self.db, item_id=notice.item_id)
                 if decided is not None:
                     ask = load_ask(self.db, decided, self.policy)
-                    await self.close(notice, ask, decided_status(ask), now)
+                    calls.append(self.close(notice, ask, decided_status(ask), now))
+        return calls
 
     async def ask(self, ask: Ask, audience: Audience, now: datetime) -> None:
         """Post ``ask`` to ``audience`` unless it was (or is being) posted there.
