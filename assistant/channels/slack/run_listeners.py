@@ -32,7 +32,7 @@ from assistant.channels.slack.runs import (
 from assistant.db.tables import utcnow
 from assistant.policy.rules import Policy
 from assistant.runtime import inbox, store
-from assistant.runtime.deciders import who_can_decide
+from assistant.runtime.deciders import may_decide, who_can_decide
 from assistant.runtime.models import RunStatus
 from assistant.runtime.service import AutomationDesk, NoRunEngine, desk_for
 
@@ -91,6 +91,11 @@ class RunApprovals:
 
         await ack()
         where = MessageRef.of_click(body)
+        refusal = await self.refusal(body, client, clicked_value(body))
+        if refusal is not None:
+            person = await self.channel.person(client, str(body["user"]["id"]))
+            await self.channel.whisper(client, where, person, refusal)
+            return
         metadata = {
             "team": where.team,
             "channel": where.channel,
@@ -100,6 +105,26 @@ class RunApprovals:
         await client.views_open(
             trigger_id=body["trigger_id"], view=reject_modal(clicked_value(body), metadata)
         )
+
+    async def refusal(
+        self, body: dict[str, Any], client: AsyncWebClient, item_id: str
+    ) -> str | None:
+        """Return why the clicker may not decide ``item_id`` (before asking them for a reason)."""
+        person = await self.channel.person(client, str(body["user"]["id"]))
+        held = inbox.get_item(self.services.engine, item_id=item_id)
+        if held is None:
+            return f":no_entry: no inbox item {escape(item_id)}"
+        if held.decided_by is not None:
+            return f":no_entry: already decided by {escape(held.decided_by)} ({held.decision})"
+        allowed = may_decide(
+            user=person.name,
+            role=held.item.approver_role,
+            requesters=held.requesters,
+            directory=self.services.directory,
+            policy=self.policy,
+        )
+        hint = "" if person.linked else "\n" + self.channel.link_hint(person)
+        return None if allowed.ok else f":no_entry: {escape(allowed.message)}{hint}"
 
     @staticmethod
     async def _ack_reason(ack: Any, view: dict[str, Any]) -> None:

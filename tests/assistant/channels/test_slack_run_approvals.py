@@ -185,6 +185,9 @@ def test_reject_asks_for_a_reason_in_a_modal_and_the_message_says_it(office: Off
     run = office.start_invoice()
     message = office.dm_about(run)
     views = len(office.fake.views)
+    office.click(RUN_REJECT, message, user="U0BEN")  # no role: told so, no form to fill in
+    refused = office.fake.wait_for(lambda: office.whispers_to("U0BEN"))[-1]
+    assert "does not hold the cfo role" in refused["text"] and "carla" in refused["text"]
     office.click(RUN_REJECT, message, user="U0CARLA")
     view = office.fake.wait_for(lambda: office.fake.views[views:])[0]["view"]
     assert view["callback_id"] == RUN_REJECT_VIEW
@@ -199,6 +202,7 @@ def test_reject_asks_for_a_reason_in_a_modal_and_the_message_says_it(office: Off
     after = blocks_text(office.fake.message(message["channel"], message["ts"])["blocks"])
     assert "Rejected by carla: Duplicate of INV-150" in after
     assert store.get_run(office.services.engine, run_id=run.id).status == "rejected"  # type: ignore[union-attr]
+    assert len(office.fake.views) == views + 1  # only carla was asked for a reason
 
 
 def test_a_reminder_arrives_in_the_dm_thread_before_the_timeout(office: Office) -> None:
