@@ -67,3 +67,15 @@ def test_labels_and_times() -> None:
         readable(52000) == "52000" and readable(52000, money=True, currency="EUR") == "52,000 EUR"
     )
     assert readable("2026-13-45") == "2026-13-45"  # not a date: shown as it is
+
+
+def test_inbox_and_runs_are_subcommands_and_longer_text_is_a_goal() -> None:
+    from assistant.channels.slack.app import parse_command
+
+    assert parse_command("inbox") == ("inbox", "")
+    assert parse_command("runs") == ("runs", "")
+    assert parse_command("runs failed") == ("runs", "failed")
+    assert parse_command("runs au_1a2b3c") == ("runs", "au_1a2b3c")
+    goal = "runs the weekly report every Monday at 9"
+    assert parse_command(goal) == ("draft", goal)
+    assert parse_command("inbox triage for billing emails")[0] == "draft"
