@@ -240,3 +240,21 @@ class InboxRecord(SQLModel, table=True):
     decided_by: str | None = None
     decision: str | None = None
     decided_at: datetime | None = Field(default=None, index=True)
+
+
+class SlackNotice(SQLModel, table=True):
+    """A Slack message putting an inbox item to one person or one channel, and its fate.
+
+    The row is claimed before the message is posted, so each audience is asked once
+    whichever server process sees the item first; ``ts`` is set once it is posted.
+    """
+
+    id: str = Field(sa_column=Column(String(300), primary_key=True))
+    item_id: str = Field(index=True)
+    audience: str = Field(description="user:NAME or channel:#NAME")
+    role: str = Field(default="", description="The role the audience was asked to decide for.")
+    channel: str = ""
+    ts: str | None = None
+    claimed_at: datetime = Field(default_factory=utcnow)
+    reminded_at: datetime | None = None
+    closed_at: datetime | None = Field(default=None, index=True)

@@ -80,6 +80,9 @@ class Approvals(Rule):
     grants: dict[str, list[str]] = Field(default_factory=dict)
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     """How long a run's sign-off or task may wait; ``default`` and topic-specific ones."""
+    slack_channels: dict[str, str] = Field(default_factory=dict)
+    """Per approver role, the Slack channel its run approvals are posted in (``#finance``);
+    a role not named here is asked in direct messages."""
 
     def deadline_for(self, text: str) -> Deadline | None:
         """Return the deadline for a workflow described by ``text`` (title and goal).

@@ -253,7 +253,9 @@ class RunAutomation:
                 "run_escalated", {"step_id": waiting.step_id, "needs": waiting.needed, "to": ups}
             )
         # The inbox shows the new due time and who may now decide; the next report awaits it.
-        if self.reporting is None:
+        # A finished earlier report (the reminder's) is not one to wait on: this one goes out.
+        earlier = self.reporting
+        if earlier is None or (earlier.done() and workflow.patched("report-each-deadline")):
             self.reporting = workflow.start_activity(
                 "record_run", self.snapshot(), start_to_close_timeout=QUICK
             )

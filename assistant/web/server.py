@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from assistant.api.automations import automations_router
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
+from assistant.channels.slack.notifier import run_notifier
 from assistant.channels.slack.verification import check_slack_request
 from assistant.runtime.models import RunEngine
 from assistant.runtime.service import AutomationDesk, desk_for
@@ -76,9 +77,14 @@ def create_app(
             feeding = asyncio.create_task(feeder.keep_feeding())
             # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
             sweep = asyncio.create_task(started.desk.draft_pending())
+            # Runs waiting for a person are put to them in Slack, when Slack is set up.
+            notifier = run_notifier(services, connectors or ConnectorSettings())
+            notifying = asyncio.create_task(notifier.keep_notifying()) if notifier else None
             try:
                 yield
             finally:
+                if notifying is not None:
+                    notifying.cancel()
                 sweep.cancel()
                 feeding.cancel()
                 feeder.stop()

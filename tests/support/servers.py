@@ -246,9 +246,8 @@ class _SlackHandler(_JsonHandler):
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
-        if channel not in self.server.channels and not str(channel).startswith(
-            "U"
-        ):  # a user id: a DM
+        # A user id or a direct message channel (conversations.open) is a DM.
+        if channel not in self.server.channels and not str(channel).startswith(("U", "D")):
             return {"ok": False, "error": "channel_not_found"}
         ts = f"{time.time():.6f}"
         while (channel, ts) in self.server.messages:
@@ -256,6 +255,12 @@ class _SlackHandler(_JsonHandler):
         self.server.posted.append({**args, "ts": ts})
         self.server.messages[(str(channel), ts)] = dict(args)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users.startswith("U") or "," in users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + users[1:]}}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (str(args.get("channel")), str(args.get("ts")))

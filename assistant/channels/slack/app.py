@@ -56,6 +56,7 @@ from assistant.channels.slack.blocks import (
     reply_reject_modal,
     text,
 )
+from assistant.channels.slack.run_listeners import STATUSES, RunApprovals
 from assistant.db.tickets import TicketError, store_ticket
 from assistant.db.users import user_for_slack
 from assistant.review import edited_steps, review_hash
@@ -70,7 +71,7 @@ from graphs.runner import MAX_TEXT_CHARS, InputError, check_text
 log = logging.getLogger(__name__)
 
 COMMAND = "/flowdraft"
-SUBCOMMANDS = ("help", "ask", "queue")
+SUBCOMMANDS = ("help", "ask", "queue", "inbox", "runs")
 QUEUE_SHOWN = 5
 Event = dict[str, Any]
 
@@ -122,11 +123,21 @@ def parse_command(text_: str) -> tuple[str, str]:
     if not words or words[0].lower() == "help":
         return "help", ""
     first, rest = words[0].lower(), words[1] if len(words) > 1 else ""
-    if first in SUBCOMMANDS:
+    if first in SUBCOMMANDS and not (rest and not takes_filter(first, rest.strip())):
         return first, rest.strip()
     if not rest:
         return "unknown", words[0]
     return "draft", text_.strip()
+
+
+def takes_filter(sub: str, rest: str) -> bool:
+    """Tell whether ``rest`` belongs to ``sub``; `inbox` takes none, `runs` a status or an
+    automation id ("/flowdraft runs failed"), so "inbox every invoice ..." is a goal."""
+    if sub == "inbox":
+        return False
+    if sub == "runs":
+        return rest.lower() in STATUSES or re.fullmatch(r"au_\w+", rest) is not None
+    return True
 
 
 @dataclass
@@ -199,6 +210,9 @@ class SlackChannel:
         self.app.action(REJECT)(ack=self._ack, lazy=[self._reject])
         self.app.action(EDIT)(self._open_editor)
         self.app.view_submission(EDIT_VIEW)(ack=self._ack_edit, lazy=[self._save_edit])
+        # Runs waiting for a person: Approve / Reject on their messages, the reason modal.
+        self.runs = RunApprovals(self)
+        self.runs.register(self.app)
         # The support desk: draft a reply to a message, and the agent's decisions on it.
         self.app.shortcut(DRAFT_REPLY_SHORTCUT)(ack=self._ack, lazy=[self._reply_to_message])
         self.app.action(REPLY_ACCEPT)(ack=self._ack, lazy=[self._accept_reply])
@@ -259,6 +273,10 @@ class SlackChannel:
             answer = (
                 ":inbox_tray: Sending you the tickets that wait for an agent, in a direct message."
             )
+        elif sub == "inbox":
+            answer = ":inbox_tray: Looking up what waits for your decision…"
+        elif sub == "runs":
+            answer = ":mag: Looking up recent runs…"
         else:
             answer = f":hourglass_flowing_sand: Drafting a workflow for: {escape(rest)}"
         await ack(text=answer, blocks=[text(answer)], response_type="ephemeral")
@@ -271,6 +289,10 @@ class SlackChannel:
             await self._answer(rest, respond)
         elif sub == "queue":
             await self._send_queue(command, client, respond)
+        elif sub == "inbox":
+            await self.runs.list_inbox(command, client, respond)
+        elif sub == "runs":
+            await self.runs.list_runs(command, rest.lower(), client, respond)
         elif sub == "draft":
             await self._draft(command, rest, client, respond)
 

@@ -36,6 +36,10 @@ HELP = (
     "with sources.\n"
     "• `/flowdraft queue` sends support agents the tickets whose drafted reply waits for "
     "them; the message shortcut *Draft a reply* drafts one for any message.\n"
+    "• `/flowdraft inbox` lists the run approvals and tasks waiting for your decision, with "
+    "Approve and Reject buttons; waiting runs are also sent to you in a direct message.\n"
+    "• `/flowdraft runs [status|automation]` lists recent runs: status, automation and "
+    "whom they wait on, e.g. `/flowdraft runs waiting`.\n"
     "• `/flowdraft help` shows this."
 )
 

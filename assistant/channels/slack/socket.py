@@ -6,12 +6,14 @@ app-level token (``SLACK_APP_TOKEN``, scope ``connections:write``) and the bot t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from assistant.channels.slack.app import SlackChannel
+from assistant.channels.slack.notifier import run_notifier
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web import runtime
@@ -35,9 +37,14 @@ async def run_socket_mode(services: Services, credentials: ConnectorSettings) ->
     async with AsyncExitStack() as stack:
         await runtime.start(services, stack)
         handler = socket_handler(services, credentials)
+        # Runs waiting for a person are put to them here too (each message goes out once).
+        notifier = run_notifier(services, credentials)
+        notifying = asyncio.create_task(notifier.keep_notifying()) if notifier else None
         try:
             log.warning("Flowdraft is connecting to Slack in Socket Mode; Ctrl-C stops it")
             await handler.start_async()
         finally:
+            if notifying is not None:
+                notifying.cancel()
             await handler.close_async()
             runtime.stop()
