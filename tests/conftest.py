@@ -24,6 +24,13 @@ from graphs.runner import ChatRunner
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep servers that module- and session-scoped fixtures start (before any per-test
+    environment applies) from starting a Temporal engine on this machine's default ports."""
+    os.environ["FLOWDRAFT_TEMPORAL_ENABLED"] = "false"
+    os.environ["FLOWDRAFT_TEMPORAL_PORT"] = str(free_port())
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep every test away from the developer's own data and .env."""
