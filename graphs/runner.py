@@ -134,12 +134,19 @@ class ChatRunner:
         return dict(snapshot.values or {})
 
     async def send_text(
-        self, thread: str, text: str, user: str, *, progress: bool = False
+        self,
+        thread: str,
+        text: str,
+        user: str,
+        *,
+        progress: bool = False,
+        shown: str | None = None,
     ) -> AsyncIterator[Event]:
         """Run a turn for ``text``; on a thread waiting for review, it answers that review.
 
         Unless it is an aside (a question, small talk, a new goal; see ``graphs.typed``),
-        which is answered on another thread while the review keeps waiting.
+        which is answered on another thread while the review keeps waiting. ``shown`` is the
+        content hash of the version the text was typed under (default: the one waiting).
         """
         text = check_text(text)
         async with self._lock(thread):
@@ -153,13 +160,15 @@ class ChatRunner:
                     async for event in self._aside(thread, text, user, request, progress):
                         yield event
                     return
-                # Typed under the review shown now, so it answers that version and no other.
-                decision = decision_from_text(text, user, review_hash(request))
+                # Typed under the version shown (by default the one waiting): it answers that
+                # version and no other.
+                decision = decision_from_text(text, user, shown or review_hash(request))
                 if decision.type == "response" and not request.config.allow_respond:
                     raise InputError(
                         "this review takes approve, reject or an edit of the text; "
                         "plain-language changes are not available here"
                     )
+                self.check_version(thread, request, decision)
                 key = self.claim(thread, review_id, decision)
                 answer: Command[Any] = Command(resume=decision.model_dump(mode="json"))
                 async for event in self._answer(thread, key, answer, progress):
