@@ -178,6 +178,15 @@ class ChatRunner:
             async for event in self._stream(command, thread, progress):
                 yield event
 
+    async def answers_review(self, thread: str, text: str) -> bool:
+        """Tell whether ``text`` typed on ``thread`` would answer the review it waits on."""
+        try:
+            text = check_text(text)
+        except InputError:
+            return False
+        pending = await self.pending_review(thread)
+        return pending is not None and not await is_aside(text, self.context.brain)
+
     async def _aside(
         self, thread: str, text: str, user: str, request: ReviewRequest, progress: bool
     ) -> AsyncIterator[Event]:
