@@ -1,4 +1,4 @@
-"""A page reload mid-review: typed edits still reach the waiting draft, in the same thread."""
+"""Which draft typed text reaches in the browser: after a reload, and beside a waiting draft."""
 
 from __future__ import annotations
 
@@ -40,3 +40,24 @@ async def test_after_a_reload_a_typed_edit_makes_v2_in_the_same_thread(  # type:
     approve = page.get_by_role("button", name="Approve", exact=True)
     await approve.wait_for(timeout=30_000)  # and v2 can still be approved from it
     assert await approve.count() == 1
+
+
+async def test_beside_a_waiting_draft_a_question_is_answered_and_a_new_goal_drafted_apart(  # type: ignore[no-untyped-def]
+    server: str, browser
+) -> None:
+    page = await login(browser, server, "ana", "ana-pass")
+    await send(page, "When a customer reports an outage, open an incident ticket and tell #support")
+    await page.get_by_text("Northwind Cloud incident escalation — v1").wait_for(timeout=30_000)
+    await send(page, "what can you do?")
+    await page.get_by_text("escalation' v1 still waits for review").wait_for(timeout=30_000)
+    assert await page.get_by_text("didn't understand").count() == 0
+
+    await send(page, "Post the weekly ticket summary in #support")
+    await page.get_by_text("still waits for review in thread").wait_for(timeout=30_000)
+    approve = page.get_by_role("button", name="Approve", exact=True)
+    assert await approve.count() == 2  # each draft keeps its own review
+    # A typed change goes to the draft shown last; the first one stays at v1.
+    await send(page, "send it to #ops instead")
+    await page.get_by_text("— v2").first.wait_for(timeout=30_000)
+    assert await page.get_by_text("Northwind Cloud incident escalation — v2").count() == 0
+    await approve.nth(2).wait_for(timeout=30_000)  # v2's review arrives after its draft
