@@ -308,11 +308,17 @@ async def resume(thread: ThreadDict) -> None:
     ``thread``, and the buttons are sent for the stored review message, which the browser
     keeps: it keeps actions apart from messages and does not reset them on that redraw.
     """
-    # The draft this thread took up (see ``take_up``), restored from the thread's metadata.
+    runner = runtime.current().runner
+    # The draft this thread took up last (see ``take_up``; kept in the thread's metadata),
+    # or else its own.
     graph_thread = str(cl.user_session.get("graph_thread") or thread["id"])
-    pending = await runtime.current().runner.pending_review(graph_thread)
+    pending = await runner.pending_review(graph_thread)
+    if pending is None and graph_thread != thread["id"]:
+        graph_thread = thread["id"]
+        pending = await runner.pending_review(graph_thread)
     if pending is None:
         return
+    take_up(graph_thread)
     review_id = find_marked(thread, marker("review", graph_thread, pending))
     if review_id is None:  # offered in another chat (or changed there): offer it here too
         messages = waiting_messages(pending, graph_thread)
@@ -335,6 +341,8 @@ async def resume(thread: ThreadDict) -> None:
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
     """Run a turn (or answer a pending review in plain words); agents also type queue, stats."""
+    runner = runtime.current().runner
+    thread = await typed_thread(runner, message)
     command = support_queue.desk_command(message.content)
     if command == "queue":
         await support_queue.show_queue()
@@ -342,8 +350,6 @@ async def on_message(message: cl.Message) -> None:
     if command == "stats":
         await support_queue.show_stats()
         return
-    runner = runtime.current().runner
-    thread = await typed_thread(runner, message)
 
     async def followed() -> AsyncIterator[dict[str, Any]]:
         async for event in runner.send_text(thread, message.content, who(), progress=True):

@@ -51,13 +51,14 @@ async def test_beside_a_waiting_draft_a_question_is_answered_and_a_new_goal_draf
     await send(page, "what can you do?")
     await page.get_by_text("escalation' v1 still waits for review").wait_for(timeout=30_000)
     assert await page.get_by_text("didn't understand").count() == 0
+    approve = page.get_by_role("button", name="Approve", exact=True)
+    shown = await approve.count()  # this draft's, and any offered when the chat opened
 
     await send(page, "Post the weekly ticket summary in #support")
     await page.get_by_text("still waits for review in thread").wait_for(timeout=30_000)
-    approve = page.get_by_role("button", name="Approve", exact=True)
-    assert await approve.count() == 2  # each draft keeps its own review
+    assert await approve.count() == shown + 1  # each draft keeps its own review
     # A typed change goes to the draft shown last; the first one stays at v1.
     await send(page, "send it to #ops instead")
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Northwind Cloud incident escalation — v2").count() == 0
-    await approve.nth(2).wait_for(timeout=30_000)  # v2's review arrives after its draft
+    await approve.nth(shown + 1).wait_for(timeout=30_000)  # v2's review comes after its draft
