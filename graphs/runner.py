@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,17 +12,12 @@ from assistant.review import review_hash, stale_reason
 from assistant.schemas import ReviewRequest, ReviewResponse, Ticket
 from graphs.context import Context
 from graphs.events import Event, events_for, progress_event
+from graphs.typed import decision_from_text, is_aside, still_waiting
 
 MAX_TEXT_CHARS = 20_000
 
-APPROVE = re.compile(
-    r"^\s*(approve[ds]?|accept(ed)?|yes|y|lgtm|ship it|go( ahead)?|looks good|ok(ay)?|confirm)"
-    r"[\s.!]*$",
-    re.IGNORECASE,
-)
-REJECT = re.compile(
-    r"^\s*(reject(ed)?|decline[d]?|cancel|discard|no|n|ignore|stop|abort)[\s.!]*$", re.IGNORECASE
-)
+DRAFT_EVENTS = ("draft", "review")
+"""Events that belong to the thread holding the draft they show, wherever it was asked for."""
 
 
 class InputError(ValueError):
@@ -52,18 +46,6 @@ def check_text(text: Any) -> str:
     if "\x00" in stripped:
         raise InputError("text contains a NUL character")
     return stripped
-
-
-def decision_from_text(text: str, user: str, content_hash: str | None = None) -> ReviewResponse:
-    """Read a typed reply to a pending review: approve, reject, or an edit in plain words.
-
-    ``content_hash`` binds the decision to the version it answers.
-    """
-    if APPROVE.match(text):
-        return ReviewResponse(type="accept", user=user, content_hash=content_hash)
-    if REJECT.match(text):
-        return ReviewResponse(type="ignore", user=user, content_hash=content_hash)
-    return ReviewResponse(type="response", args=text, user=user, content_hash=content_hash)
 
 
 class ChatRunner:
@@ -152,9 +134,20 @@ class ChatRunner:
         return dict(snapshot.values or {})
 
     async def send_text(
-        self, thread: str, text: str, user: str, *, progress: bool = False
+        self,
+        thread: str,
+        text: str,
+        user: str,
+        *,
+        progress: bool = False,
+        shown: str | None = None,
     ) -> AsyncIterator[Event]:
-        """Run a turn for ``text``; on a thread waiting for review, it is the reviewer's answer."""
+        """Run a turn for ``text``; on a thread waiting for review, it answers that review.
+
+        Unless it is an aside (a question, small talk, a new goal; see ``graphs.typed``),
+        which is answered on another thread while the review keeps waiting. ``shown`` is the
+        content hash of the version the text was typed under (default: the one waiting).
+        """
         text = check_text(text)
         async with self._lock(thread):
             snapshot = await self.graph.aget_state(self.config(thread))
@@ -163,13 +156,19 @@ class ChatRunner:
             pending = await self.pending(thread) if is_unfinished(snapshot) else review_of(snapshot)
             if pending is not None:
                 review_id, request = pending
-                # Typed under the review shown now, so it answers that version and no other.
-                decision = decision_from_text(text, user, review_hash(request))
+                if await is_aside(text, self.context.brain):
+                    async for event in self._aside(thread, text, user, request, progress):
+                        yield event
+                    return
+                # Typed under the version shown (by default the one waiting): it answers that
+                # version and no other.
+                decision = decision_from_text(text, user, shown or review_hash(request))
                 if decision.type == "response" and not request.config.allow_respond:
                     raise InputError(
                         "this review takes approve, reject or an edit of the text; "
                         "plain-language changes are not available here"
                     )
+                self.check_version(thread, request, decision)
                 key = self.claim(thread, review_id, decision)
                 answer: Command[Any] = Command(resume=decision.model_dump(mode="json"))
                 async for event in self._answer(thread, key, answer, progress):
@@ -178,6 +177,40 @@ class ChatRunner:
             command = {"text": text, "user": user, "thread": thread}
             async for event in self._stream(command, thread, progress):
                 yield event
+
+    async def answers_review(self, thread: str, text: str) -> bool:
+        """Tell whether ``text`` typed on ``thread`` would answer the review it waits on."""
+        try:
+            text = check_text(text)
+        except InputError:
+            return False
+        pending = await self.pending_review(thread)
+        return pending is not None and not await is_aside(text, self.context.brain)
+
+    async def _aside(
+        self, thread: str, text: str, user: str, request: ReviewRequest, progress: bool
+    ) -> AsyncIterator[Event]:
+        """Answer text that is not for the waiting review on another thread; keep the review.
+
+        A question or small talk is answered as said on ``thread``. A new goal is drafted
+        on the other thread, whose draft and review events name it, so decisions on it go
+        there; the review of ``thread`` stays answerable.
+        """
+        other = await self.free_thread(thread)
+        async with self._lock(other):
+            command = {"text": text, "user": user, "thread": other}
+            async for event in self._stream(command, other, progress):
+                yield event if event["type"] in DRAFT_EVENTS else {**event, "thread": thread}
+            drafted = await self.pending(other) is not None
+        text = still_waiting(request, thread, other if drafted else None)
+        yield {"type": "message", "text": text, "thread": thread}
+
+    async def free_thread(self, thread: str) -> str:
+        """Return the first thread ``<thread>+N`` (N from 2) that holds no draft."""
+        number = 2
+        while (await self.state(f"{thread}+{number}")).get("workflow"):
+            number += 1
+        return f"{thread}+{number}"
 
     async def send_decision(
         self, thread: str, decision: ReviewResponse, *, progress: bool = False

@@ -15,6 +15,8 @@ from graphs.runner import ChatRunner, InputError
 
 Ask = Callable[[str], str]
 RISK_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
+QUIT = ("quit", "exit", "q")
+REVIEW_PROMPT = "[a]pprove / [e]dit / [r]eject"
 
 
 def step_what(step: Any) -> str:
@@ -58,36 +60,47 @@ class TerminalChat:
         self.ask = ask
 
     async def run(self) -> None:
-        """Read goals until the user types 'quit' or ends input."""
+        """Read goals until the user types 'quit' or ends input; a waiting draft comes first."""
         self.console.print(
             "[bold]Flowdraft[/] — describe a process to automate, or ask a question. "
             "Type 'quit' to leave."
         )
         pending = await self.runner.pending_review(self.thread)
         if pending is not None:
-            self.console.print(f"Thread {self.thread} is waiting for your review.")
-            await self.review(pending)
+            self.console.print(f"Thread {self.thread} is waiting for your review:")
+            self.show_waiting(pending)
         while True:
-            try:
-                text = self.ask("you").strip()
-            except (EOFError, KeyboardInterrupt):
+            if pending is not None and not await self.review(pending):
                 return
-            if text.lower() in ("quit", "exit", "q"):
+            text = self.read("you")
+            if text is None:
                 return
-            if text:
-                await self.turn(self.runner.send_text(self.thread, text, self.user))
+            pending = await self.turn(self.runner.send_text(self.thread, text, self.user))
 
-    async def turn(self, stream: Any) -> None:
-        """Show every event of one turn, then handle a review if the turn ends in one."""
+    def read(self, prompt: str) -> str | None:
+        """Ask ``prompt``; return None when the user quits or input ends."""
+        try:
+            text = self.ask(prompt).strip()
+        except (EOFError, KeyboardInterrupt):
+            return None
+        return None if text.lower() in QUIT else text
+
+    async def turn(self, stream: Any) -> ReviewRequest | None:
+        """Show every event of one turn; return the review the conversation waits on after it.
+
+        A review shown in the turn is the one to answer, on its thread (a new goal typed
+        beside a draft is drafted on a thread of its own); otherwise the thread's own review,
+        which a question or small talk typed beside it leaves waiting.
+        """
         review: ReviewRequest | None = None
         try:
             async for event in stream:
-                review = self.show(event) or review
+                shown = self.show(event)
+                if shown is not None:
+                    review, self.thread = shown, str(event.get("thread") or self.thread)
         except InputError as exc:
             self.console.print(f"[red]{escape(str(exc))}[/]")
-            return
-        if review is not None:
-            await self.review(review)
+        return review or await self.runner.pending_review(self.thread)
 
     def show(self, event: dict[str, Any]) -> ReviewRequest | None:
         """Render one event; return the review request when the event is one."""
@@ -133,28 +146,55 @@ class TerminalChat:
             self.console.print(f"[red]{escape(event['message'])}[/]")
         return None
 
-    async def review(self, request: ReviewRequest) -> None:
-        """Ask for Approve / Edit / Reject and send the decision on the version shown."""
+    def show_waiting(self, request: ReviewRequest) -> None:
+        """Show a draft that already waits for review, as a turn would have shown it."""
+        workflow = request.action_request.args.get("workflow")
+        if workflow:
+            self.show({"type": "draft", "workflow": workflow})
+        self.show({"type": "review", "request": request.model_dump(mode="json")})
+
+    async def review(self, request: ReviewRequest) -> bool:
+        """Take answers until the conversation stops waiting; return False if the user quits."""
+        pending: ReviewRequest | None = request
+        while pending is not None:
+            stream = self.answer(pending)
+            if stream is None:
+                self.console.print(
+                    f"The draft keeps waiting for review: flowdraft chat --thread {self.thread}"
+                )
+                return False
+            pending = await self.turn(stream)
+        return True
+
+    def answer(self, request: ReviewRequest) -> Any:
+        """Ask for Approve / Edit / Reject; return the turn it starts, or None to quit.
+
+        Decisions name the version shown. Anything else typed is read like any message on
+        a thread waiting for review: a change to the draft, or a question or new goal,
+        which is answered while the draft keeps waiting.
+        """
         shown = review_hash(request)
         while True:
-            raw = self.ask("[a]pprove / [e]dit / [r]eject").strip()
+            raw = self.read(REVIEW_PROMPT)
+            if raw is None:
+                return None
             choice = raw.lower()
             if choice in ("a", "approve"):
                 kind, args = "accept", None
             elif choice in ("r", "reject"):
                 kind, args = "ignore", None
             elif choice in ("e", "edit"):
-                instruction = self.ask("what should change (e.g. 'remove step 2')").strip()
+                instruction = self.read("what should change (e.g. 'remove step 2')")
+                if instruction is None:
+                    return None
                 if not instruction:
                     continue
                 kind, args = "response", instruction
             elif choice:
-                # Anything else typed here is taken as a plain-language edit.
-                kind, args = "response", raw
+                return self.runner.send_text(self.thread, raw, self.user, shown=shown)
             else:
                 continue
             decision = ReviewResponse.model_validate(
                 {"type": kind, "args": args, "user": self.user, "content_hash": shown}
             )
-            await self.turn(self.runner.send_decision(self.thread, decision))
-            return
+            return self.runner.send_decision(self.thread, decision)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import chainlit as cl
+from chainlit.data import get_data_layer
 from chainlit.types import ThreadDict
 
 from assistant.db.users import verify_login
@@ -21,7 +23,7 @@ from assistant.web import runtime
 from assistant.web.history import add_to_thread, build_data_layer, find_marked, marker
 from assistant.web.session import roles, who
 from assistant.web.sources import source_chips
-from graphs.runner import InputError
+from graphs.runner import ChatRunner, InputError
 
 RISK_BADGE = {"low": "low", "medium": "medium", "high": "**high**"}
 
@@ -46,6 +48,58 @@ async def login(username: str, password: str) -> cl.User | None:
 def thread_id() -> str:
     """Return the graph thread for this chat: the Chainlit thread id."""
     return str(cl.context.session.thread_id)
+
+
+def take_up(graph_thread: str) -> None:
+    """Send this chat's answers to the review of ``graph_thread``, whose draft it shows."""
+    cl.user_session.set("graph_thread", graph_thread)
+
+
+def defer_first_interaction() -> None:
+    """Hold back the start of this chat's own thread until its first message says which it is.
+
+    Chainlit names a chat's thread after its first message and lists it in the sidebar
+    before ``on_message`` runs; a chat offering a waiting draft may instead go on in that
+    draft's thread (see ``typed_thread``).
+    """
+    session = cl.context.session
+    if not session.has_first_interaction:
+        session.has_first_interaction = True
+        cl.user_session.set("first_interaction_deferred", True)
+
+
+async def typed_thread(runner: ChatRunner, message: cl.Message) -> str:
+    """Return the graph thread ``message`` goes to.
+
+    What answers the review of a draft this chat took up (an edit, approve, reject) goes to
+    that draft, and a chat that has not started its own thread goes on in the draft's, so a
+    reload does not open a new one in the sidebar. Anything else (a question, a new goal)
+    is this chat's own conversation, on its own thread.
+    """
+    session = cl.context.session
+    taken = str(cl.user_session.get("graph_thread") or "")
+    answers = (
+        bool(taken)
+        and taken != session.thread_id
+        and await runner.answers_review(taken, message.content)
+    )
+    if cl.user_session.get("first_interaction_deferred"):
+        cl.user_session.set("first_interaction_deferred", False)
+        layer = get_data_layer()
+        stored = await layer.get_thread(taken) if layer and answers else None
+        if layer and stored and stored.get("userIdentifier") == who():
+            session.thread_id = taken
+            # Chainlit may still be storing the message in this chat's unlisted thread: the
+            # draft's thread gets a copy, and the turn's run step (stored again when it ends)
+            # moves there under it, so the reopened thread shows the turn.
+            copy = {**message.to_dict(), "id": str(uuid.uuid4()), "threadId": taken}
+            await layer.create_step(copy)
+            run = cl.context.current_step
+            if run is not None:
+                run.thread_id, run.parent_id = taken, copy["id"]
+        else:
+            await cl.context.emitter.init_thread(message.content)  # Chainlit's own start
+    return taken if answers else str(session.thread_id)
 
 
 def steps_table(draft: WorkflowDraft) -> str:
@@ -159,8 +213,8 @@ async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> No
                     holder.append(cl.Message(content="", author="Flowdraft"))
                     await holder[0].send()
                 await render_progress(event, open_steps, holder[0].id)
-            else:
-                await render_event(event, graph_thread)
+            else:  # a new goal typed beside a draft is drafted on a thread of its own
+                await render_event(event, str(event.get("thread") or graph_thread))
     except InputError as exc:
         await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
 
@@ -228,6 +282,8 @@ async def offer_waiting_draft() -> None:
             continue
         for message in waiting_messages(pending, thread):
             await message.send()
+        take_up(thread)
+        defer_first_interaction()
         return
 
 
@@ -252,10 +308,17 @@ async def resume(thread: ThreadDict) -> None:
     ``thread``, and the buttons are sent for the stored review message, which the browser
     keeps: it keeps actions apart from messages and does not reset them on that redraw.
     """
-    graph_thread = thread["id"]
-    pending = await runtime.current().runner.pending_review(graph_thread)
+    runner = runtime.current().runner
+    # The draft this thread took up last (see ``take_up``; kept in the thread's metadata),
+    # or else its own.
+    graph_thread = str(cl.user_session.get("graph_thread") or thread["id"])
+    pending = await runner.pending_review(graph_thread)
+    if pending is None and graph_thread != thread["id"]:
+        graph_thread = thread["id"]
+        pending = await runner.pending_review(graph_thread)
     if pending is None:
         return
+    take_up(graph_thread)
     review_id = find_marked(thread, marker("review", graph_thread, pending))
     if review_id is None:  # offered in another chat (or changed there): offer it here too
         messages = waiting_messages(pending, graph_thread)
@@ -278,6 +341,8 @@ async def resume(thread: ThreadDict) -> None:
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
     """Run a turn (or answer a pending review in plain words); agents also type queue, stats."""
+    runner = runtime.current().runner
+    thread = await typed_thread(runner, message)
     command = support_queue.desk_command(message.content)
     if command == "queue":
         await support_queue.show_queue()
@@ -285,9 +350,14 @@ async def on_message(message: cl.Message) -> None:
     if command == "stats":
         await support_queue.show_stats()
         return
-    runner = runtime.current().runner
-    thread = thread_id()
-    await render(runner.send_text(thread, message.content, who(), progress=True), thread)
+
+    async def followed() -> AsyncIterator[dict[str, Any]]:
+        async for event in runner.send_text(thread, message.content, who(), progress=True):
+            if event["type"] == "review":
+                take_up(event["thread"])  # typed changes go to the draft shown last
+            yield event
+
+    await render(followed(), thread)
 
 
 def button_thread(action: cl.Action) -> str:

@@ -28,6 +28,7 @@ from assistant.brain.offline.slots import (
     extract_schedule,
 )
 from assistant.brain.offline.thresholds import change_threshold
+from assistant.brain.offline.triggers import trigger_change
 from assistant.policy import Policy, load_policy
 from assistant.policy.amounts import extract_amount
 from assistant.schemas import Step, Trigger, WorkflowDraft
@@ -217,8 +218,8 @@ def apply_one(
         steps.append(email_step(address))
         return f"added an email to {address}", steps, trigger
     if SCHEDULE.search(part) and (schedule := extract_schedule(part)):
-        trigger = Trigger(kind="schedule", detail=schedule)
-        return f"now runs {schedule}", steps, trigger
+        change = trigger_change(trigger, schedule)
+        return change, steps, Trigger(kind="schedule", detail=schedule)
     raise InstructionError(f"I didn't understand '{part}'. {HELP}")
 
 
