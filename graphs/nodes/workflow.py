@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from assistant.review import EditError, apply_edit
+from assistant.runtime.steps import event_fields
 from assistant.schemas import Intent, ReviewResponse, WorkflowDraft
 from graphs.context import Context
 from graphs.decisions import changed_high_risk, requesters_of
@@ -64,7 +65,7 @@ async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str,
     approvals = [
         a for a in state.get("approvals") or [] if a.get("content_hash") == checked.content_hash
     ]
-    notice = sentences([state.get("notice"), *verdict.warnings]) or None
+    notice = sentences([state.get("notice"), *verdict.warnings, unfed(checked)]) or None
     requesters = requesters_of(state)
     editor = state.get("edited_by")
     if editor and history and editor not in requesters:
@@ -165,6 +166,20 @@ async def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]
         "rejected", actor=who, thread=state["thread"], content_hash=content_hash
     )
     return {"message": message(f"Rejected by {who}; nothing went live.")}
+
+
+def unfed(draft: WorkflowDraft) -> str | None:
+    """Warn when a scheduled draft's steps read event fields that no schedule supplies."""
+    if draft.trigger.kind != "schedule":
+        return None
+    fields = [f for f in event_fields(draft) if not f.startswith("schedule.")]
+    if not fields:
+        return None
+    shown = ", ".join(fields[:4]) + (", …" if len(fields) > 4 else "")
+    return (
+        f"A schedule starts runs with no event, but the steps read {shown}: scheduled runs "
+        "will be refused until those steps stop reading event values (or the trigger is an event)"
+    )
 
 
 def sentences(parts: list[str | None]) -> str:

@@ -133,3 +133,16 @@ async def test_activating_the_same_version_again_returns_the_same_automation(
 def test_samples_are_read_from_pairs_or_json(text: str, sample: dict) -> None:
     assert sample_request(text) == sample
     assert sample_request("send it to #ops instead") is None
+
+
+async def test_a_schedule_over_steps_that_read_event_values_is_flagged_in_the_review(
+    runner: ChatRunner,
+) -> None:
+    await collect(runner.send_text("g8", INVOICES, "ana"))
+    events = await collect(
+        runner.send_decision("g8", edit_trigger("schedule", "every Monday at 9am"))
+    )
+    description = of_type(events, "review")[0]["request"]["description"]
+    assert "A schedule starts runs with no event, but the steps read invoice." in description
+    plain = await collect(runner.send_text("g9", INVOICES, "ana"))
+    assert "A schedule starts runs" not in of_type(plain, "review")[0]["request"]["description"]

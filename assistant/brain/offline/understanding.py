@@ -79,6 +79,22 @@ VAGUE = re.compile(
 )
 
 
+DRAFT_REFERENCE = re.compile(
+    r"\b(it|this|that|them|the (draft|workflow|flow|process|steps?|reply|message|text))\b",
+    re.IGNORECASE,
+)
+
+
+def refers_to_draft(text: str) -> bool:
+    """Tell whether ``text`` is an instruction about the draft at hand ("make it shorter").
+
+    A question, a greeting or thanks refers to something else even when it says "it".
+    """
+    if text.endswith("?") or QUESTION_START.match(text) or is_social(text):
+        return False
+    return bool(DRAFT_REFERENCE.search(text))
+
+
 @dataclass(frozen=True)
 class IntentGuess:
     """The intent kind with a confidence, and the playbook ranking behind it."""
@@ -147,6 +163,9 @@ class IntentClassifier:
         best = IntentGuess("automate", 0.0, matches).best
         process = process_terms(stripped)
         names_process = self.matcher.process_evidence(process) >= PROCESS_MASS
+        if has_draft and refers_to_draft(stripped) and not names_process:
+            # "make it pop" beside a waiting draft is an edit of it, understood or not.
+            return IntentGuess("revise", 0.7, matches)
         if self.is_small_talk(stripped, process, votes, names_process=names_process):
             return IntentGuess("chitchat", 0.9, matches)
         if self.is_question(stripped, votes):
