@@ -18,6 +18,9 @@ from assistant.api.automations import automations_router
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.verification import check_slack_request
+from assistant.observability.http import observability_router
+from assistant.observability.metrics import slack_answered
+from assistant.observability.stats import compute_stats
 from assistant.runtime.models import RunEngine
 from assistant.runtime.service import AutomationDesk, desk_for
 from assistant.runtime.ticket_feed import TicketFeeder
@@ -113,6 +116,15 @@ def create_app(
         automations_router(services.engine, lambda: desk_for(services, next(iter(runs), None)))
     )
 
+    app.include_router(
+        observability_router(
+            services.engine,
+            lambda: compute_stats(
+                services.engine, brain=services.settings.model, library=services.settings.library
+            ),
+        )
+    )
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse(CHAT_PATH)
@@ -174,5 +186,7 @@ def mount_slack(
         )
         if refusal is not None:
             return JSONResponse({"error": refusal.message}, status_code=refusal.status)
+        started = time.perf_counter()
         response: Response = await handler.handle(request)
+        slack_answered(time.perf_counter() - started)
         return response
