@@ -635,6 +635,24 @@ def worker() -> None:
         asyncio.run(run_worker(load_settings(), temporal))
 
 
+@app.command()
+def stats(
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    days: Annotated[int | None, typer.Option(min=1, help="Only the last N days.")] = None,
+) -> None:
+    """Show the business signals: time to first run, run failures, overrides, acceptance."""
+    from assistant.observability.stats import compute_stats, describe
+
+    settings = load_settings()
+    settings.ensure_home()
+    figures = compute_stats(database(), brain=settings.model, library=settings.library, days=days)
+    if json_mode:
+        emit(figures)
+        return
+    for line in describe(figures):
+        Console().print(escape(line))
+
+
 def main() -> None:
     """Entry point for ``python -m assistant.cli``."""
     app()

@@ -192,3 +192,27 @@ def manual_baselines(library: Path) -> dict[str, float]:
         if doc.kind == "playbook" and isinstance(value, int | float) and value > 0:
             found[doc.slug] = float(value)
     return found
+
+
+def describe(figures: dict[str, Any]) -> list[str]:
+    """Return the signals as lines of text, for a terminal."""
+
+    def timing(spread_: dict[str, Any]) -> str:
+        if not spread_["count"]:
+            return "none yet"
+        return f"median {spread_['median_s']}s, p90 {spread_['p90_s']}s (n={spread_['count']})"
+
+    runs = figures["runs"]
+    saved = figures["time_saved"]
+    return [
+        f"designs: {figures['designs']}, edits per design: {figures['edits_per_design']}",
+        f"goal to first run: {timing(figures['goal_to_first_run'])}",
+        f"design to approval: {timing(figures['design_to_approval'])}",
+        f"runs: {runs['started']} started, {runs['finished']} finished {runs['by_status']}, "
+        f"failure rate {runs['failure_rate']}; duration {timing(runs['duration'])}",
+        f"human override rate: {figures['human_override_rate']}",
+        f"acceptance rate: {figures['acceptance_rate']}",
+        f"cost per design: {figures['cost_per_design']}",
+        "time saved: "
+        + (f"{saved['minutes']} min" if saved.get("minutes") is not None else saved["note"]),
+    ]

@@ -167,4 +167,7 @@ async def test_a_failed_call_counts_under_its_connector(bench: Bench, tmp_path: 
     run = await bench.engine.start(automation, draft, {"invoice": {"amount": 250}})
     await bench.engine.client.get_workflow_handle(run.id).result()
     assert sample("flowdraft_runs_finished_total", automation=automation.id, status="failed") == 1
-    assert sample("flowdraft_connector_errors_total", connector="webhook", error="failed") == before + 1
+    assert (
+        sample("flowdraft_connector_errors_total", connector="webhook", error="failed")
+        == before + 1
+    )
