@@ -9,6 +9,7 @@ header is added here and ``Cross-Origin-Resource-Policy: same-origin`` is set.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api.auth import bearer_scheme, require_token
 from assistant.api.errors import ApiRoute
 from assistant.observability.settings import ObservabilitySettings
+
+log = logging.getLogger(__name__)
 
 SAME_ORIGIN = {"Cross-Origin-Resource-Policy": "same-origin", "Cache-Control": "no-store"}
 
@@ -69,5 +72,15 @@ def serve_worker_metrics(settings: ObservabilitySettings | None = None) -> str |
     settings = settings or ObservabilitySettings()
     if not settings.worker_metrics_port:
         return None
-    start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+    try:
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+    except OSError as exc:
+        # Another worker on this machine has the port: runs matter more than its metrics.
+        log.warning(
+            "worker metrics not served on port %s (%s): set FLOWDRAFT_WORKER_METRICS_PORT "
+            "to a free port, or 0 for none",
+            settings.worker_metrics_port,
+            exc.strerror or exc,
+        )
+        return None
     return f"http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics"

@@ -100,3 +100,18 @@ def test_an_open_metrics_setting_lets_a_private_scraper_in(
     client = TestClient(create_app(observed(services, tmp_path / "home")))
     assert client.get("/metrics").status_code == 200
     assert client.get("/api/stats").status_code == 401
+
+
+def test_a_worker_whose_metrics_port_is_taken_still_runs(caplog) -> None:
+    import socket
+
+    from assistant.observability.http import serve_worker_metrics
+    from assistant.observability.settings import ObservabilitySettings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert serve_worker_metrics(ObservabilitySettings(worker_metrics_port=port)) is None
+    assert f"port {port}" in caplog.text
+    assert serve_worker_metrics(ObservabilitySettings(worker_metrics_port=0)) is None

@@ -5,11 +5,16 @@ A real Temporal dev server and worker on loopback; spans are recorded in memory.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from opentelemetry import trace
@@ -23,11 +28,12 @@ from assistant.runtime.engine import EmbeddedTemporal, connect
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.worker import build_worker
 from assistant.schemas import Step, WorkflowDraft
+from assistant.web.process import free_port
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from connectors.webhook import WebhookConnector
-from tests.observability.conftest import named, record_spans
-from tests.runtime.temporal.conftest import PEOPLE, automation_for, temporal_settings
+from tests.observability.conftest import named, record_spans, samples, value
+from tests.runtime.temporal.conftest import PEOPLE, REPO, automation_for, temporal_settings
 from tests.support.servers import WebhookReceiver, _WebhookHandler, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -46,6 +52,7 @@ class TracedHandler(_WebhookHandler):
 class Bench:
     engine: TemporalEngine
     receiver: WebhookReceiver
+    target: str
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -71,7 +78,7 @@ async def bench(tmp_path_factory: Any) -> AsyncIterator[Bench]:
         )
         try:
             async with build_worker(client, activities, task_queue=settings.task_queue):
-                yield Bench(engine, receiver)
+                yield Bench(engine, receiver, settings.target)
         finally:
             await server.stop()
 
@@ -171,3 +178,38 @@ async def test_a_failed_call_counts_under_its_connector(bench: Bench, tmp_path: 
         sample("flowdraft_connector_errors_total", connector="webhook", error="failed")
         == before + 1
     )
+
+
+async def test_flowdraft_worker_serves_its_own_metrics(bench: Bench, tmp_path: Path) -> None:
+    queue, port = f"metrics-{uuid.uuid4().hex[:6]}", free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "FLOWDRAFT_HOME": str(tmp_path / "worker-home"),
+        "FLOWDRAFT_TEMPORAL_ADDRESS": bench.target,
+        "FLOWDRAFT_TEMPORAL_TASK_QUEUE": queue,
+        "FLOWDRAFT_WORKER_METRICS_PORT": str(port),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "worker"], cwd=REPO, env=env, stderr=subprocess.PIPE
+    )
+    try:
+        engine = TemporalEngine(
+            bench.engine.client,
+            task_queue=queue,
+            directory=MemoryDirectory(PEOPLE),
+            journal=MemoryJournal(),
+        )
+        draft = notify_draft(f"{bench.receiver.url}/ledger")
+        automation = automation_for(draft)
+        run = await engine.start(automation, draft, {"invoice": {"amount": 5}})
+        await engine.client.get_workflow_handle(run.id).result()
+        scraped = samples(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    labels = {"automation": automation.id}
+    assert value(scraped, "flowdraft_runs_started_total", **labels) == 1
+    assert value(scraped, "flowdraft_runs_finished_total", **labels, status="completed") == 1
+    # This process ran none of the worker's runs.
+    assert sample("flowdraft_runs_started_total", **labels) == 0
