@@ -653,6 +653,30 @@ def stats(
         Console().print(escape(line))
 
 
+@app.command()
+def drift(
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    notify: Annotated[
+        bool, typer.Option("--alert", help="Log and post to FLOWDRAFT_DRIFT_CHANNEL if it moved.")
+    ] = False,
+) -> None:
+    """Compare this week's reply confidence and request mix with the four weeks before."""
+    from assistant.observability.drift import alert, check_drift
+    from assistant.observability.settings import ObservabilitySettings
+
+    observing = ObservabilitySettings()
+    report = check_drift(database(), threshold=observing.drift_threshold)
+    if notify:
+        built = services(progress=False)
+        asyncio.run(alert(report, built.registry, observing.drift_channel))
+    if json_mode:
+        emit(report.as_dict())
+        return
+    for signal in report.signals:
+        verdict = "DRIFT" if signal.drifted else "ok" if signal.change is not None else "too few"
+        Console().print(f"{signal.name}: {verdict} (change {signal.change}, cases {signal.cases})")
+
+
 def main() -> None:
     """Entry point for ``python -m assistant.cli``."""
     app()

@@ -18,6 +18,7 @@ from assistant.api.automations import automations_router
 from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.verification import check_slack_request
+from assistant.observability.drift import watch_drift_of
 from assistant.observability.http import observability_router
 from assistant.observability.metrics import slack_answered
 from assistant.observability.stats import compute_stats
@@ -78,9 +79,11 @@ def create_app(
             feeding = asyncio.create_task(feeder.keep_feeding())
             # Tickets stored but never drafted (a crash, `flowdraft tickets add`) get drafted.
             sweep = asyncio.create_task(started.desk.draft_pending())
+            drift = asyncio.create_task(watch_drift_of(services))  # daily, alerts on Slack
             try:
                 yield
             finally:
+                drift.cancel()
                 sweep.cancel()
                 feeding.cancel()
                 feeder.stop()
