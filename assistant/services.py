@@ -18,6 +18,7 @@ from assistant.db.engine import make_engine
 from assistant.db.journal import SqlJournal
 from assistant.db.users import Directory, UserDirectory
 from assistant.observability.journal import ObservedJournal
+from assistant.observability.logs import use_log_format
 from assistant.observability.metrics import library_ingested
 from assistant.observability.tracing import setup_tracing
 from assistant.observability.turns import ObservedGraph
@@ -120,6 +121,7 @@ def build_services(
     settings = settings or Settings()
     settings.ensure_home()
     setup_tracing()  # only when OTEL_EXPORTER_OTLP_ENDPOINT or FLOWDRAFT_TRACING asks for it
+    use_log_format()  # JSON lines when FLOWDRAFT_LOG_FORMAT=json
     policy = PolicyChecker(load_policy(settings.policy))
     engine = make_engine(settings.database_url)
     bind_audit_seal(engine, settings)

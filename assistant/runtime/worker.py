@@ -153,9 +153,11 @@ async def serving_runs(
 async def run_worker(settings: Settings, temporal: TemporalSettings) -> None:
     """Run a worker until cancelled (``flowdraft worker``); serve its metrics on their port."""
     from assistant.observability.http import serve_worker_metrics
+    from assistant.observability.logs import use_log_format
     from assistant.observability.tracing import setup_tracing
 
     setup_tracing("flowdraft-worker")
+    use_log_format()
     where = serve_worker_metrics()
     if where:
         log.warning("worker metrics at %s", where)
