@@ -115,8 +115,8 @@ def langsmith_note(env: Mapping[str, str] | None = None) -> None:
 
 
 def tracing_on() -> bool:
-    """Tell whether this process records spans."""
-    return _provider is not None
+    """Tell whether this process records spans (an SDK tracer provider is installed)."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
 
 
 def tracer() -> trace.Tracer:

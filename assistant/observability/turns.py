@@ -2,9 +2,10 @@
 
 ``ObservedGraph`` wraps the compiled chat graph: each ``astream`` call (a turn, a review
 answer, a resumed run) becomes a ``chat turn`` span whose children are the nodes that ran,
-read from LangGraph's ``tasks`` stream (asked for here and kept from the caller, who sees
-exactly the stream it asked for). The turn's span is the current context while the graph
-works, so what a node starts (a run on Temporal, a webhook) joins the same trace.
+read from LangGraph's ``tasks`` stream while tracing is on; metrics read its ``updates``
+stream. Modes asked for here are kept from the caller, who sees exactly what it asked for.
+The turn's span is the current context while the graph works, so what a node starts (a run
+on Temporal, a webhook) joins the same trace.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from assistant.observability import metrics
-from assistant.observability.tracing import tracer
+from assistant.observability.tracing import tracer, tracing_on
 
 Attributes = dict[str, Any]
 
@@ -145,7 +146,7 @@ class Turn:
         self.kind = first_kind(command)
         self.ticket = isinstance(command, dict) and bool(command.get("ticket"))
         """A ticket's intent is set, not classified: its confidence says nothing."""
-        self.started = time.perf_counter()
+        self.started = self.last = time.perf_counter()
         configurable = config.get("configurable") or {}
         brain = getattr(context, "brain", None)
         attributes: Attributes = {
@@ -157,24 +158,20 @@ class Turn:
             attributes["flowdraft.user"] = str(command.get("user", ""))
         self.span = tracer().start_span("chat turn", attributes=clean(attributes))
         self.context = trace.set_span_in_context(self.span)
-        self.nodes: dict[str, tuple[Span, float]] = {}
+        self.nodes: dict[str, Span] = {}
 
     def task(self, data: Attributes) -> None:
         """Open or close a node's span from a ``tasks`` stream item."""
         name, task_id = str(data.get("name", "")), str(data.get("id", ""))
         if "input" in data:
-            span = tracer().start_span(name, context=self.context)
-            self.nodes[task_id] = (span, time.perf_counter())
+            self.nodes[task_id] = tracer().start_span(name, context=self.context)
             return
-        opened = self.nodes.pop(task_id, None)
-        if opened is None:
+        span = self.nodes.pop(task_id, None)
+        if span is None:
             return
-        span, started = opened
         result = data.get("result")
-        result = dict(result) if isinstance(result, dict | list) else {}
-        self.observe(name, result, time.perf_counter() - started)
         describe = DESCRIBE.get(name)
-        if describe is not None:
+        if describe is not None and isinstance(result, dict):
             span.set_attributes(clean(describe(result)))
         if data.get("interrupts"):
             span.set_attribute("flowdraft.waits_for_review", True)
@@ -182,20 +179,27 @@ class Turn:
             span.set_status(Status(StatusCode.ERROR, str(data["error"])[:200]))
         span.end()
 
-    def observe(self, node: str, result: Attributes, seconds: float) -> None:
-        """Move the metrics a node's result stands for."""
-        if node == "capture_intent":
-            intent = result.get("intent") or {}
-            self.kind = str(intent.get("kind", self.kind))
-            self.span.set_attribute("flowdraft.intent", self.kind)
-            if not self.ticket:
-                metrics.confidence_given("intent", float(intent.get("confidence", 0.0)))
-        elif node == "retrieve_context":
-            metrics.retrieval_finished(seconds)
+    def update(self, data: Attributes) -> None:
+        """Move the metrics the nodes of an ``updates`` stream item stand for.
+
+        The graph's nodes run one after another, so a node took the time since the update
+        before it (or since the turn started).
+        """
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        for node, result in data.items():
+            if node == "capture_intent" and isinstance(result, dict):
+                intent = result.get("intent") or {}
+                self.kind = str(intent.get("kind", self.kind))
+                self.span.set_attribute("flowdraft.intent", self.kind)
+                if not self.ticket:
+                    metrics.confidence_given("intent", float(intent.get("confidence", 0.0)))
+            elif node == "retrieve_context":
+                metrics.retrieval_finished(seconds)
 
     def end(self, error: BaseException | None = None) -> None:
         """Close what is still open and record the turn's latency."""
-        for span, _ in self.nodes.values():
+        for span in self.nodes.values():
             span.end()
         if error is not None:
             self.span.record_exception(error)
@@ -214,17 +218,17 @@ class ObservedGraph:
         return getattr(self.graph, name)
 
     async def astream(self, command: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:
-        """Stream the graph as asked, inside a ``chat turn`` span with its nodes as children."""
+        """Stream the graph as asked, inside a ``chat turn`` span with its nodes as children.
+
+        Metrics read the ``updates`` stream; node spans need the ``tasks`` stream, asked
+        for only while tracing is on. Modes asked for here are kept from the caller.
+        """
         asked = kwargs.pop("stream_mode", "values")
-        modes = [asked] if isinstance(asked, str) else list(asked)
-        wanted = set(modes)
+        wanted = [asked] if isinstance(asked, str) else list(asked)
+        needed = ["updates", "tasks"] if tracing_on() else ["updates"]
+        modes = [*wanted, *(m for m in needed if m not in wanted)]
         turn = Turn(command, dict(config or {}), kwargs.get("context"))
-        stream = self.graph.astream(
-            command,
-            config,
-            stream_mode=[*modes, "tasks"] if "tasks" not in wanted else modes,
-            **kwargs,
-        )
+        stream = self.graph.astream(command, config, stream_mode=modes, **kwargs)
         error: BaseException | None = None
         try:
             while True:
@@ -238,9 +242,10 @@ class ObservedGraph:
                     otel_context.detach(token)
                 if mode == "tasks":
                     turn.task(data)
-                    if "tasks" not in wanted:
-                        continue
-                yield data if isinstance(asked, str) else (mode, data)
+                elif mode == "updates":
+                    turn.update(data)
+                if mode in wanted:
+                    yield data if isinstance(asked, str) else (mode, data)
         except BaseException as exc:
             error = exc
             raise
