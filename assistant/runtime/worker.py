@@ -160,7 +160,7 @@ async def run_worker(settings: Settings, temporal: TemporalSettings) -> None:
     use_log_format()
     where = serve_worker_metrics()
     if where:
-        log.warning("worker metrics at %s", where)
+        log.info("worker metrics at %s", where)
     client = await connect(temporal)
     worker = build_worker(client, production_activities(settings), task_queue=temporal.task_queue)
     await worker.run()

@@ -115,3 +115,19 @@ def test_a_worker_whose_metrics_port_is_taken_still_runs(caplog) -> None:
         assert serve_worker_metrics(ObservabilitySettings(worker_metrics_port=port)) is None
     assert f"port {port}" in caplog.text
     assert serve_worker_metrics(ObservabilitySettings(worker_metrics_port=0)) is None
+
+
+def test_slack_acks_are_timed(services: Services, tmp_path: Path) -> None:
+    from prometheus_client import REGISTRY
+
+    from tests.support.slack import live_slack
+
+    def acks() -> float:
+        return REGISTRY.get_sample_value("flowdraft_slack_ack_seconds_count") or 0.0
+
+    with live_slack(services, tmp_path / "slack-home") as live:
+        before = acks()
+        assert live.wire.command("how long is the return window?").status_code == 200
+        assert acks() == before + 1
+        forged = live.wire.send(b"command=/flowdraft&text=hi", {"X-Slack-Signature": "v0=00"})
+        assert forged.status_code == 401 and acks() == before + 1
