@@ -92,6 +92,11 @@ TICKET_DECISIONS = Counter(
     "Agents' decisions on drafted replies: accepted, edited, rejected.",
     ["decision"],
 )
+MODEL_TOKENS = Counter(
+    "flowdraft_model_tokens_total",
+    "Tokens a chat-model brain spent, by direction (input, output); none offline.",
+    ["direction"],
+)
 SLACK_ACK_SECONDS = Histogram(
     "flowdraft_slack_ack_seconds",
     "Time to answer a request from Slack (Slack gives up after 3 s).",
@@ -154,6 +159,12 @@ def reply_drafted(route: str, confidence: float) -> None:
 def ticket_decided(decision: str) -> None:
     """Count an agent's decision on a drafted reply."""
     TICKET_DECISIONS.labels(decision).inc()
+
+
+def tokens_spent(input_tokens: int, output_tokens: int) -> None:
+    """Count the tokens of one model call."""
+    MODEL_TOKENS.labels("input").inc(input_tokens)
+    MODEL_TOKENS.labels("output").inc(output_tokens)
 
 
 def slack_answered(seconds: float) -> None:

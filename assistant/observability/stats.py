@@ -151,13 +151,14 @@ def compute_stats(
 
 
 def cost_per_design(brain: str) -> dict[str, Any]:
-    """Return the model tokens a design costs: none offline; unknown for a model, so far."""
+    """Return the model tokens a design costs: none offline; a model's are in the metrics."""
     if brain == "offline":
         return {"brain": brain, "tokens": 0}
     return {
         "brain": brain,
         "tokens": None,
-        "note": "token use of a chat model is not recorded yet",
+        "note": "tokens are counted live, not stored: flowdraft_model_tokens_total "
+        "over flowdraft_drafts_total on /metrics",
     }
 
 

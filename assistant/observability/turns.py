@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from assistant.observability import metrics
+from assistant.observability.tokens import TokenCounter
 from assistant.observability.tracing import tracer, tracing_on
 
 Attributes = dict[str, Any]
@@ -159,6 +160,18 @@ class Turn:
         self.span = tracer().start_span("chat turn", attributes=clean(attributes))
         self.context = trace.set_span_in_context(self.span)
         self.nodes: dict[str, Span] = {}
+        self.tokens = TokenCounter() if getattr(brain, "model", None) is not None else None
+
+    def config(self, config: Any) -> Any:
+        """Return the graph config, with the token counter when the brain calls a model."""
+        if self.tokens is None:
+            return config
+        config = dict(config or {})
+        callbacks = config.get("callbacks")
+        if callbacks is not None and not isinstance(callbacks, list):
+            return config  # a callback manager of the caller's: leave it as it is
+        config["callbacks"] = [*(callbacks or []), self.tokens]
+        return config
 
     def task(self, data: Attributes) -> None:
         """Open or close a node's span from a ``tasks`` stream item."""
@@ -201,6 +214,9 @@ class Turn:
         """Close what is still open and record the turn's latency."""
         for span in self.nodes.values():
             span.end()
+        if self.tokens is not None:
+            self.span.set_attribute("flowdraft.input_tokens", self.tokens.input)
+            self.span.set_attribute("flowdraft.output_tokens", self.tokens.output)
         if error is not None:
             self.span.record_exception(error)
             self.span.set_status(Status(StatusCode.ERROR, type(error).__name__))
@@ -228,7 +244,7 @@ class ObservedGraph:
         needed = ["updates", "tasks"] if tracing_on() else ["updates"]
         modes = [*wanted, *(m for m in needed if m not in wanted)]
         turn = Turn(command, dict(config or {}), kwargs.get("context"))
-        stream = self.graph.astream(command, config, stream_mode=modes, **kwargs)
+        stream = self.graph.astream(command, turn.config(config), stream_mode=modes, **kwargs)
         error: BaseException | None = None
         try:
             while True:

@@ -79,3 +79,41 @@ async def test_a_review_answer_is_its_own_trace_naming_the_reviewer(
     assert review.parent is not None and review.parent.span_id == turn.context.span_id
     assert review.attributes["flowdraft.decision"] == "ignore"
     assert review.attributes["flowdraft.user"] == "ana"
+
+
+async def test_a_model_brain_turn_counts_its_tokens(
+    services: Services, spans: InMemorySpanExporter
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.messages import AIMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+    from prometheus_client import REGISTRY
+
+    from assistant.brain.chat_model import ChatModelBrain
+    from assistant.observability.turns import ObservedGraph
+    from graphs.chat import build_chat_graph
+    from graphs.runner import ChatRunner
+
+    said = '{"kind": "chitchat", "confidence": 0.9}'
+    usage = {"input_tokens": 120, "output_tokens": 30, "total_tokens": 150}
+    model = FakeMessagesListChatModel(responses=[AIMessage(content=said, usage_metadata=usage)])
+    context = services.context()
+    context.brain = ChatModelBrain(model, fallback=services.brain, playbooks=[])
+    runner = ChatRunner(ObservedGraph(build_chat_graph(InMemorySaver())), context)
+
+    def spent(direction: str) -> float:
+        return (
+            REGISTRY.get_sample_value("flowdraft_model_tokens_total", {"direction": direction})
+            or 0.0
+        )
+
+    before = spent("input"), spent("output")
+    [e async for e in runner.send_text("t-tokens", "thanks, that's all!", "ana")]
+    assert (spent("input") - before[0], spent("output") - before[1]) == (120, 30)
+    [turn] = named(spans.get_finished_spans(), "chat turn")
+    assert turn.attributes["flowdraft.intent"] == "chitchat"
+    assert turn.attributes["flowdraft.model"] == "FakeMessagesListChatModel"
+    assert (
+        turn.attributes["flowdraft.input_tokens"],
+        turn.attributes["flowdraft.output_tokens"],
+    ) == (120, 30)
