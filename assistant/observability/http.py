@@ -9,8 +9,9 @@ header is added here and ``Cross-Origin-Resource-Policy: same-origin`` is set.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -44,12 +45,11 @@ def observability_router(
     authenticated = require_token(db)
 
     async def metrics_reader(request: Request) -> None:
+        """Let the caller read the metrics if they are open or it brings a live token."""
         if not settings.metrics_open:
             await authenticated(await bearer_scheme(request))
 
-    reader: Callable[..., Awaitable[None]] = metrics_reader
-
-    @router.get("/metrics", include_in_schema=False, dependencies=[Depends(reader)])
+    @router.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_reader)])
     async def metrics() -> Response:
         """Serve the metrics for Prometheus."""
         return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST, headers=SAME_ORIGIN)
@@ -57,8 +57,6 @@ def observability_router(
     @router.get("/api/stats", dependencies=[Depends(authenticated)])
     async def api_stats() -> Response:
         """Return the business signals (the numbers of ``flowdraft stats --json``)."""
-        import json
-
         body = await run_in_threadpool(stats)
         return Response(json.dumps(body), media_type="application/json", headers=SAME_ORIGIN)
 
