@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.engine import Engine
@@ -36,10 +36,10 @@ def metrics_text() -> bytes:
 
 def observability_router(
     db: Engine,
-    stats: Callable[[], dict[str, Any]],
+    stats: Callable[[int | None], dict[str, Any]],
     settings: ObservabilitySettings | None = None,
 ) -> APIRouter:
-    """Return the router of ``/metrics`` and ``/api/stats``; ``stats`` computes the latter."""
+    """Return the router of ``/metrics`` and ``/api/stats``; ``stats(days)`` computes the latter."""
     settings = settings or ObservabilitySettings()
     router = APIRouter(route_class=ApiRoute, tags=["observability"])
     authenticated = require_token(db)
@@ -55,9 +55,9 @@ def observability_router(
         return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST, headers=SAME_ORIGIN)
 
     @router.get("/api/stats", dependencies=[Depends(authenticated)])
-    async def api_stats() -> Response:
-        """Return the business signals (the numbers of ``flowdraft stats --json``)."""
-        body = await run_in_threadpool(stats)
+    async def api_stats(days: int | None = Query(default=None, ge=1)) -> Response:
+        """Return the business signals (``flowdraft stats --json``), optionally of the last days."""
+        body = await run_in_threadpool(stats, days)
         return Response(json.dumps(body), media_type="application/json", headers=SAME_ORIGIN)
 
     return router

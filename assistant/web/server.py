@@ -122,8 +122,11 @@ def create_app(
     app.include_router(
         observability_router(
             services.engine,
-            lambda: compute_stats(
-                services.engine, brain=services.settings.model, library=services.settings.library
+            lambda days: compute_stats(
+                services.engine,
+                brain=services.settings.model,
+                library=services.settings.library,
+                days=days,
             ),
         )
     )

@@ -180,6 +180,13 @@ def test_api_stats_needs_a_token_and_gives_the_same_numbers(
     assert answer.status_code == 200
     figures = answer.json()
     assert {k: figures[k] for k in EXPECTED} == EXPECTED
+    # The seeded activity is a month old: the last week holds none of it.
+    recent = client.get("/api/stats?days=7", headers={"Authorization": f"Bearer {token}"})
+    assert recent.status_code == 200 and recent.json()["designs"] == 0
+    assert (
+        client.get("/api/stats?days=0", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 422
+    )
 
 
 @pytest.mark.parametrize("days", [0, -1])
