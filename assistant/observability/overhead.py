@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from assistant.observability.tracing import record_spans_to, stop_recording
 from assistant.observability.turns import ObservedGraph
 from assistant.services import build_services
 from assistant.settings import Settings
@@ -46,25 +44,25 @@ async def measure(turns: int) -> dict[str, Any]:
     services = build_services(Settings(home=home))
     plain = ChatRunner(build_chat_graph(InMemorySaver()), services.context())
     observed = ChatRunner(ObservedGraph(build_chat_graph(InMemorySaver())), services.context())
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
+    exporter = InMemorySpanExporter()
     timings: dict[str, list[float]] = {"plain": [], "metrics": [], "metrics+tracing": []}
     for n in range(turns + 5):  # the first five warm caches up and are not counted
         runs = {
-            "plain": (plain, None),
-            "metrics": (observed, None),
-            "metrics+tracing": (observed, provider),
+            "plain": (plain, False),
+            "metrics": (observed, False),
+            "metrics+tracing": (observed, True),
         }
         order = list(runs)
         # Each mode goes first as often as the others: whoever goes first pays more.
         for mode in order[n % 3 :] + order[: n % 3]:
             runner, tracing = runs[mode]
-            # OpenTelemetry lets a process set its provider once; a benchmark swaps it per turn.
-            trace._TRACER_PROVIDER = tracing
+            if tracing:
+                record_spans_to(exporter, batch=True)  # batched, as spans go to a collector
             took = await one_turn(runner, f"{mode}-{n}")
+            stop_recording()
+            exporter.clear()
             if n >= 5:
                 timings[mode].append(took)
-    trace._TRACER_PROVIDER = None
     medians = {mode: statistics.median(values) for mode, values in timings.items()}
     return {
         "turns": turns,

@@ -58,39 +58,55 @@ def tracing_requested(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def setup_tracing(
-    service: str = "flowdraft",
-    *,
-    exporter: SpanExporter | None = None,
-    env: Mapping[str, str] | None = None,
+    service: str = "flowdraft", *, env: Mapping[str, str] | None = None
 ) -> TracerProvider | None:
     """Install the process's tracer provider if tracing is asked for; return it (or None).
 
-    ``exporter`` (e.g. an ``InMemorySpanExporter`` in tests) forces tracing on and is
-    exported to synchronously. Calling this again adds the exporter to the same provider:
-    OpenTelemetry lets a process set its global provider only once.
+    Idempotent: a process sets up its tracing once, at the start.
     """
     global _provider
-    kind = "given" if exporter is not None else tracing_requested(env)
-    if kind is None:
-        return None
-    if _provider is None:
-        env = os.environ if env is None else env
-        name = env.get("OTEL_SERVICE_NAME") or service
-        _provider = TracerProvider(resource=Resource.create({"service.name": name}))
-        trace.set_tracer_provider(_provider)
-    if exporter is not None:
-        _provider.add_span_processor(SimpleSpanProcessor(exporter))
-    elif kind == "console":
-        _provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+    env = os.environ if env is None else env
+    kind = tracing_requested(env)
+    if kind is None or _provider is not None:
+        return _provider if kind else None
+    name = env.get("OTEL_SERVICE_NAME") or service
+    provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    if kind == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         # No arguments: the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, headers,
         # timeout and compression itself.
-        _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         log.info("tracing: spans go to %s", otlp_target(env))
+    _provider = provider
+    # Global too, so that libraries instrumented with OpenTelemetry join the same traces.
+    trace.set_tracer_provider(provider)
     langsmith_note(env)
-    return _provider
+    return provider
+
+
+def record_spans_to(exporter: SpanExporter, *, batch: bool = False) -> TracerProvider:
+    """Record this process's spans to ``exporter`` until ``stop_recording`` (tests, benchmarks).
+
+    Unlike ``setup_tracing`` this leaves OpenTelemetry's global provider alone, which a
+    process may set only once, so recording can start and stop.
+    """
+    global _provider
+    provider = TracerProvider()
+    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    _provider = provider
+    return provider
+
+
+def stop_recording() -> None:
+    """Stop recording spans (after ``record_spans_to``)."""
+    global _provider
+    if _provider is not None:
+        _provider.shutdown()
+    _provider = None
 
 
 def otlp_target(env: Mapping[str, str] | None = None) -> str:
@@ -115,12 +131,14 @@ def langsmith_note(env: Mapping[str, str] | None = None) -> None:
 
 
 def tracing_on() -> bool:
-    """Tell whether this process records spans (an SDK tracer provider is installed)."""
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    """Tell whether this process records spans."""
+    return _provider is not None
 
 
 def tracer() -> trace.Tracer:
     """Return Flowdraft's tracer (a no-op one while tracing is off)."""
+    if _provider is not None:
+        return _provider.get_tracer(TRACER_NAME)
     return trace.get_tracer(TRACER_NAME)
 
 

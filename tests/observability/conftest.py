@@ -9,25 +9,16 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
-from assistant.observability.tracing import setup_tracing
-
-EXPORTER = InMemorySpanExporter()
-
-
-def record_spans() -> InMemorySpanExporter:
-    """Turn tracing on for this test process, exporting to memory; return the exporter."""
-    if not getattr(EXPORTER, "installed", False):
-        setup_tracing(exporter=EXPORTER)
-        EXPORTER.installed = True  # type: ignore[attr-defined]
-    return EXPORTER
+from assistant.observability.tracing import record_spans_to, stop_recording
 
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    """Return the in-memory exporter, emptied before the test."""
-    exporter = record_spans()
-    exporter.clear()
+    """Record spans in memory for the test; return the exporter."""
+    exporter = InMemorySpanExporter()
+    record_spans_to(exporter)
     yield exporter
+    stop_recording()
 
 
 def named(found: tuple[ReadableSpan, ...] | list[ReadableSpan], name: str) -> list[ReadableSpan]:

@@ -18,11 +18,12 @@ import httpx
 import pytest
 import pytest_asyncio
 from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
 
 from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
-from assistant.observability.tracing import tracer
+from assistant.observability.tracing import record_spans_to, stop_recording, tracer
 from assistant.runtime.activities import RunActivities
 from assistant.runtime.engine import EmbeddedTemporal, connect
 from assistant.runtime.temporal import TemporalEngine
@@ -32,7 +33,7 @@ from assistant.web.process import free_port
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from connectors.webhook import WebhookConnector
-from tests.observability.conftest import named, record_spans, samples, value
+from tests.observability.conftest import named, samples, value
 from tests.runtime.temporal.conftest import PEOPLE, REPO, automation_for, temporal_settings
 from tests.support.servers import WebhookReceiver, _WebhookHandler, serving
 
@@ -53,12 +54,14 @@ class Bench:
     engine: TemporalEngine
     receiver: WebhookReceiver
     target: str
+    spans: InMemorySpanExporter
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bench(tmp_path_factory: Any) -> AsyncIterator[Bench]:
     """Start tracing, then a dev server, a traced client and a worker calling a receiver."""
-    record_spans()  # before connecting: the client takes its interceptors then
+    exporter = InMemorySpanExporter()
+    record_spans_to(exporter)  # before connecting: the client takes its interceptors then
     settings = temporal_settings("flowdraft-traces")
     server = EmbeddedTemporal(settings, home=tmp_path_factory.mktemp("temporal"))
     await server.start()
@@ -78,9 +81,10 @@ async def bench(tmp_path_factory: Any) -> AsyncIterator[Bench]:
         )
         try:
             async with build_worker(client, activities, task_queue=settings.task_queue):
-                yield Bench(engine, receiver, settings.target)
+                yield Bench(engine, receiver, settings.target, exporter)
         finally:
             await server.stop()
+            stop_recording()
 
 
 def notify_draft(url: str) -> WorkflowDraft:
@@ -107,7 +111,7 @@ def sample(name: str, **labels: str) -> float:
 
 
 async def test_a_run_is_one_trace_from_the_request_to_the_webhook(bench: Bench) -> None:
-    exporter = record_spans()
+    exporter = bench.spans
     exporter.clear()
     draft = notify_draft(f"{bench.receiver.url}/ledger")
     automation = automation_for(draft)
