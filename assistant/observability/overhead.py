@@ -4,6 +4,9 @@ Run ``python -m assistant.observability.overhead [TURNS]``. In one process and o
 the same draft turns go through the plain chat graph, the observed graph with tracing off
 (the default: metrics only) and the observed graph exporting every span, interleaved in a
 rotating order so that a slower moment of the machine hits all three alike. Prints medians and the ratios.
+
+Spans are sampled as ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` say (all of
+them by default), so the cost of a sampling ratio can be measured the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from assistant.observability.tracing import record_spans_to, stop_recording
+from assistant.observability.tracing import record_spans_to, use_provider
 from assistant.observability.turns import ObservedGraph
 from assistant.services import build_services
 from assistant.settings import Settings
@@ -45,6 +48,7 @@ async def measure(turns: int) -> dict[str, Any]:
     plain = ChatRunner(build_chat_graph(InMemorySaver()), services.context())
     observed = ChatRunner(ObservedGraph(build_chat_graph(InMemorySaver())), services.context())
     exporter = InMemorySpanExporter()
+    provider = record_spans_to(exporter, batch=True)  # batched, as spans go to a collector
     timings: dict[str, list[float]] = {"plain": [], "metrics": [], "metrics+tracing": []}
     for n in range(turns + 5):  # the first five warm caches up and are not counted
         runs = {
@@ -56,13 +60,13 @@ async def measure(turns: int) -> dict[str, Any]:
         # Each mode goes first as often as the others: whoever goes first pays more.
         for mode in order[n % 3 :] + order[: n % 3]:
             runner, tracing = runs[mode]
-            if tracing:
-                record_spans_to(exporter, batch=True)  # batched, as spans go to a collector
+            use_provider(provider if tracing else None)
             took = await one_turn(runner, f"{mode}-{n}")
-            stop_recording()
             exporter.clear()
             if n >= 5:
                 timings[mode].append(took)
+    use_provider(None)
+    provider.shutdown()
     medians = {mode: statistics.median(values) for mode, values in timings.items()}
     return {
         "turns": turns,

@@ -93,20 +93,24 @@ def record_spans_to(exporter: SpanExporter, *, batch: bool = False) -> TracerPro
     Unlike ``setup_tracing`` this leaves OpenTelemetry's global provider alone, which a
     process may set only once, so recording can start and stop.
     """
-    global _provider
     provider = TracerProvider()
     processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
     provider.add_span_processor(processor)
-    _provider = provider
+    use_provider(provider)
     return provider
+
+
+def use_provider(provider: TracerProvider | None) -> None:
+    """Make ``provider`` the one Flowdraft records with (None: record nothing)."""
+    global _provider
+    _provider = provider
 
 
 def stop_recording() -> None:
     """Stop recording spans (after ``record_spans_to``)."""
-    global _provider
     if _provider is not None:
         _provider.shutdown()
-    _provider = None
+    use_provider(None)
 
 
 def otlp_target(env: Mapping[str, str] | None = None) -> str:
