@@ -2,8 +2,9 @@
 
 Run ``python -m assistant.observability.overhead [TURNS]``. In one process and one run,
 the same draft turns go through the plain chat graph, the observed graph with tracing off
-(the default: metrics only) and the observed graph exporting every span, interleaved in a
-rotating order so that a slower moment of the machine hits all three alike. Prints medians and the ratios.
+(the default: metrics only) and the observed graph exporting its spans, interleaved in a
+rotating order so that a slower moment of the machine hits all three alike. Prints the
+medians and the ratios.
 
 Spans are sampled as ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` say (all of
 them by default), so the cost of a sampling ratio can be measured the same way.
