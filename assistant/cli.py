@@ -663,12 +663,16 @@ def drift(
     """Compare this week's reply confidence and request mix with the four weeks before."""
     from assistant.observability.drift import alert, check_drift
     from assistant.observability.settings import ObservabilitySettings
+    from assistant.settings import ConnectorSettings
+    from connectors.registry import build_registry
 
-    observing = ObservabilitySettings()
-    report = check_drift(database(), threshold=observing.drift_threshold)
-    if notify:
-        built = services(progress=False)
-        asyncio.run(alert(report, built.registry, observing.drift_channel))
+    observing, engine = ObservabilitySettings(), database()
+    report = check_drift(engine, threshold=observing.drift_threshold)
+    if notify:  # only Slack is used: no policy host checks apply
+        registry = build_registry(
+            load_settings(), ConnectorSettings(), engine=engine, host_allowed=lambda _: False
+        )
+        asyncio.run(alert(report, registry, observing.drift_channel))
     if json_mode:
         emit(report.as_dict())
         return

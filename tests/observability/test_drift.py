@@ -114,9 +114,9 @@ def test_flowdraft_drift_json_reports_the_week(tmp_path: Path) -> None:
         seed_week(engine, weeks_ago, STEADY * 5, "invoice-triage", now)
     seed_week(engine, 0, [("refunds", 0.41)] * 10, "invoice-triage", now)
     done = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "drift", "--json"],
+        [sys.executable, "-m", "assistant.cli", "drift", "--json", "--alert"],
         capture_output=True,
-        env={**os.environ, "FLOWDRAFT_HOME": str(home)},
+        env={**os.environ, "FLOWDRAFT_HOME": str(home), "FLOWDRAFT_DRIFT_CHANNEL": "#ops"},
         timeout=120,
         check=False,
     )
@@ -124,3 +124,4 @@ def test_flowdraft_drift_json_reports_the_week(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["drifted"] == ["reply_confidence", "reply_mix"]
     assert report["threshold"] == 0.15
+    assert "Flowdraft drift" in done.stderr.decode()  # the alert, logged
