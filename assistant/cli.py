@@ -635,6 +635,52 @@ def worker() -> None:
         asyncio.run(run_worker(load_settings(), temporal))
 
 
+@app.command()
+def stats(
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    days: Annotated[int | None, typer.Option(min=1, help="Only the last N days.")] = None,
+) -> None:
+    """Show the business signals: time to first run, run failures, overrides, acceptance."""
+    from assistant.observability.stats import compute_stats, describe
+
+    settings = load_settings()
+    settings.ensure_home()
+    figures = compute_stats(database(), brain=settings.model, library=settings.library, days=days)
+    if json_mode:
+        emit(figures)
+        return
+    for line in describe(figures):
+        Console().print(escape(line))
+
+
+@app.command()
+def drift(
+    json_mode: Annotated[bool, typer.Option("--json")] = False,
+    notify: Annotated[
+        bool, typer.Option("--alert", help="Log and post to FLOWDRAFT_DRIFT_CHANNEL if it moved.")
+    ] = False,
+) -> None:
+    """Compare this week's reply confidence and request mix with the four weeks before."""
+    from assistant.observability.drift import alert, check_drift
+    from assistant.observability.settings import ObservabilitySettings
+    from assistant.settings import ConnectorSettings
+    from connectors.registry import build_registry
+
+    observing, engine = ObservabilitySettings(), database()
+    report = check_drift(engine, threshold=observing.drift_threshold)
+    if notify:  # only Slack is used: no policy host checks apply
+        registry = build_registry(
+            load_settings(), ConnectorSettings(), engine=engine, host_allowed=lambda _: False
+        )
+        asyncio.run(alert(report, registry, observing.drift_channel))
+    if json_mode:
+        emit(report.as_dict())
+        return
+    for signal in report.signals:
+        verdict = "DRIFT" if signal.drifted else "ok" if signal.change is not None else "too few"
+        Console().print(f"{signal.name}: {verdict} (change {signal.change}, cases {signal.cases})")
+
+
 def main() -> None:
     """Entry point for ``python -m assistant.cli``."""
     app()

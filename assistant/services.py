@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,11 @@ from assistant.db.audit_seal import bind_audit_seal
 from assistant.db.engine import make_engine
 from assistant.db.journal import SqlJournal
 from assistant.db.users import Directory, UserDirectory
+from assistant.observability.journal import ObservedJournal
+from assistant.observability.logs import use_log_format
+from assistant.observability.metrics import library_ingested
+from assistant.observability.tracing import setup_tracing
+from assistant.observability.turns import ObservedGraph
 from assistant.policy import PolicyChecker, load_policy
 from assistant.settings import ConnectorSettings, Settings
 from connectors.registry import ConnectorRegistry, build_registry
@@ -95,9 +101,12 @@ class Services:
 
     def ingest_library(self, progress: ProgressFn | None = None) -> IngestReport:
         """Bring the shipped library into the vector store (a no-op when unchanged)."""
-        return self.ingestor.ingest(
+        started = time.perf_counter()
+        report = self.ingestor.ingest(
             self.settings.library, root_key=LIBRARY_ROOT_KEY, progress=progress
         )
+        library_ingested(report.chunks_written, time.perf_counter() - started)
+        return report
 
 
 def build_services(
@@ -111,6 +120,8 @@ def build_services(
     """Build the services from ``settings``; ingest the shipped library on first use."""
     settings = settings or Settings()
     settings.ensure_home()
+    setup_tracing()  # only when OTEL_EXPORTER_OTLP_ENDPOINT or FLOWDRAFT_TRACING asks for it
+    use_log_format()  # JSON lines when FLOWDRAFT_LOG_FORMAT=json
     policy = PolicyChecker(load_policy(settings.policy))
     engine = make_engine(settings.database_url)
     bind_audit_seal(engine, settings)
@@ -141,7 +152,7 @@ def build_services(
         policy=policy,
         engine=engine,
         directory=UserDirectory(engine),
-        journal=SqlJournal(engine),
+        journal=ObservedJournal(engine),
     )
     if ingest:
         report = services.ingest_library(progress)
@@ -154,4 +165,4 @@ def build_services(
 async def open_runner(services: Services) -> AsyncIterator[ChatRunner]:
     """Yield a chat runner whose threads are checkpointed in ``FLOWDRAFT_HOME``."""
     async with open_checkpointer(services.settings) as saver:
-        yield ChatRunner(build_chat_graph(saver), services.context())
+        yield ChatRunner(ObservedGraph(build_chat_graph(saver)), services.context())

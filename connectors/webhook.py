@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from assistant.observability.tracing import trace_headers
 from connectors.base import ActionResult, Connector, OperationParams
 from connectors.operations import CATALOG, PostJson
 from connectors.retry import (
@@ -71,6 +72,7 @@ class WebhookConnector(Connector):
             "Idempotency-Key": idempotency_key,
             SIGNATURE_HEADER: sign(self.secret, body),
             "User-Agent": "flowdraft",
+            **trace_headers(),  # the receiver's trace continues the run's
         }
         return await with_retries(
             lambda: self._post(params.url, body, headers), self.retry, "webhook.post_json"

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from assistant.db.journal import Journal
+from assistant.observability.runs import action_observed, run_began, run_recorded
 from assistant.policy.rules import Policy, load_policy
 from assistant.runtime.indexing import record_run
 from assistant.runtime.plan import (
@@ -52,6 +53,7 @@ class RunActivities:
         """Check policy against this run's real values and record that the run started."""
         plan = sign_off_plan(run.draft, run.event, self.policy)
         run_id = activity.info().workflow_id or ""
+        run_began(run, run_id)
         self.journal.event(
             "run_started",
             actor=run.automation.owner,
@@ -69,6 +71,12 @@ class RunActivities:
 
     @activity.defn(name="perform_action")
     async def perform_action(self, action: ActionInput) -> ActionOutcome:
+        """Perform one action, timed and traced with its idempotency key and outcome."""
+        with action_observed(action) as call:
+            call.outcome = await self.perform(action)
+        return call.outcome
+
+    async def perform(self, action: ActionInput) -> ActionOutcome:
         """Render the params, then call the connector once per (run, step); shadow records."""
         attempt = activity.info().attempt
         try:
@@ -151,6 +159,7 @@ class RunActivities:
         Synchronous, so the database work runs on the worker's activity threads and never
         blocks the event loop it shares with ``flowdraft serve``.
         """
+        run_recorded(snapshot.run)
         if self.db is not None:
             record_run(self.db, run=snapshot.run, title=snapshot.title)
 

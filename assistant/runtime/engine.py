@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import TLSConfig
 
+from assistant.observability.tracing import temporal_interceptors
 from assistant.settings import TemporalSettings
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ async def connect(settings: TemporalSettings) -> Client:
             api_key=settings.api_key or None,
             tls=tls,
             data_converter=pydantic_data_converter,
+            interceptors=temporal_interceptors(),
         )
     except RuntimeError as exc:
         where = "the embedded engine" if settings.embedded else settings.target

@@ -96,7 +96,7 @@ async def running_engine(
 def production_activities(settings: Settings) -> RunActivities:
     """Build the activities over the real connectors, policy and audit journal."""
     from assistant.db.engine import make_engine
-    from assistant.db.journal import SqlJournal
+    from assistant.observability.journal import ObservedJournal
     from assistant.policy import load_policy
     from connectors.registry import build_registry
 
@@ -109,7 +109,7 @@ def production_activities(settings: Settings) -> RunActivities:
         engine=engine,
         host_allowed=policy.destinations.host_allowed,
     )
-    return RunActivities(registry, SqlJournal(engine), policy, db=engine)
+    return RunActivities(registry, ObservedJournal(engine), policy, db=engine)
 
 
 @asynccontextmanager
@@ -151,7 +151,16 @@ async def serving_runs(
 
 
 async def run_worker(settings: Settings, temporal: TemporalSettings) -> None:
-    """Run a worker until cancelled (``flowdraft worker``)."""
+    """Run a worker until cancelled (``flowdraft worker``); serve its metrics on their port."""
+    from assistant.observability.http import serve_worker_metrics
+    from assistant.observability.logs import use_log_format
+    from assistant.observability.tracing import setup_tracing
+
+    setup_tracing("flowdraft-worker")
+    use_log_format()
+    where = serve_worker_metrics()
+    if where:
+        log.info("worker metrics at %s", where)
     client = await connect(temporal)
     worker = build_worker(client, production_activities(settings), task_queue=temporal.task_queue)
     await worker.run()

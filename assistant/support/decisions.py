@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from assistant.db.engine import session_scope
 from assistant.db.tables import TicketReply, utcnow
+from assistant.observability.metrics import ticket_decided
 from assistant.schemas import ReviewResponse
 from assistant.support.queue import DeskError, NotAgent, QueueItem
 from graphs.nodes.support import deliver_reply
@@ -82,6 +83,8 @@ def claim(engine: Engine, item: QueueItem, before: str, after: str, **fields: An
         raise DeskError(
             already(replace(item, record=current)) if current else f"{item.ref} is gone"
         )
+    if "decision" in fields:
+        ticket_decided(str(fields["decision"]))
     return current
 
 

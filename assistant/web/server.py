@@ -19,6 +19,10 @@ from assistant.api.desk import desk_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.notifier import run_notifier
 from assistant.channels.slack.verification import check_slack_request
+from assistant.observability.drift import watch_drift_of
+from assistant.observability.http import observability_router
+from assistant.observability.metrics import slack_answered
+from assistant.observability.stats import compute_stats
 from assistant.runtime.models import RunEngine
 from assistant.runtime.service import AutomationDesk, desk_for
 from assistant.runtime.ticket_feed import TicketFeeder
@@ -80,9 +84,11 @@ def create_app(
             # Runs waiting for a person are put to them in Slack, when Slack is set up.
             notifier = run_notifier(services, connectors or ConnectorSettings())
             notifying = asyncio.create_task(notifier.keep_notifying()) if notifier else None
+            drift = asyncio.create_task(watch_drift_of(services))  # daily, alerts on Slack
             try:
                 yield
             finally:
+                drift.cancel()
                 if notifying is not None:
                     notifying.cancel()
                 sweep.cancel()
@@ -122,6 +128,17 @@ def create_app(
 
     # Automations, Runs and Inbox pages for people signed in to the chat (/app/...).
     mount_views(app, ViewContext(services, run_desk, lambda: current().runner, TemporalSettings()))
+    app.include_router(
+        observability_router(
+            services.engine,
+            lambda days: compute_stats(
+                services.engine,
+                brain=services.settings.model,
+                library=services.settings.library,
+                days=days,
+            ),
+        )
+    )
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -184,5 +201,7 @@ def mount_slack(
         )
         if refusal is not None:
             return JSONResponse({"error": refusal.message}, status_code=refusal.status)
+        started = time.perf_counter()
         response: Response = await handler.handle(request)
+        slack_answered(time.perf_counter() - started)
         return response
