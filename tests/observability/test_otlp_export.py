@@ -90,11 +90,15 @@ def receiver() -> Iterator[OtlpReceiver]:
 
 
 def test_a_live_server_exports_the_trace_of_a_ticket_turn(
-    services: Services, receiver: OtlpReceiver
+    services: Services, receiver: OtlpReceiver, tmp_path: Path
 ) -> None:
-    home: Path = services.settings.home  # already ingested: the server starts quickly
+    # A home of its own (a first start adds an admin, which would end open mode for the
+    # session's other tests), sharing the session's ingested vectors so the server starts fast.
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "chroma").symlink_to(services.settings.chroma_path)
     _, token = create_token(
-        make_engine(services.settings.database_url), name=f"otlp-{uuid.uuid4().hex[:6]}"
+        make_engine(f"sqlite:///{home / 'flowdraft.db'}"), name=f"otlp-{uuid.uuid4().hex[:6]}"
     )
     server = ServerProcess(
         home,
