@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from assistant.db.engine import make_engine
-from assistant.observability.drift import check_drift
+from assistant.observability.drift import DriftReport, Signal, check_drift
 from assistant.observability.stats import compute_stats
 from assistant.web.views.access import Viewer
 from assistant.web.views.pages import render_page
@@ -102,6 +102,32 @@ def test_the_page_shows_the_table_the_charts_and_the_drift_check(tmp_path: Path)
     assert "<th>run duration</th><td>median 20 s · p90 30 s (n=2)</td>" in page
     assert '"data": [50.0, 66.7, 50.0, 50.0, 33.3, 50.0]' in page
     assert "reply_confidence</td><td>not enough cases" in page
+    assert "· not enough cases yet" in page and "steady" not in page
     assert 'href="/app/dashboard" aria-current="page">Dashboard' in page
     nav = render_page("forbidden.html", Viewer("ana", ["finance"]), page="dashboard").body
     assert b"/app/dashboard" not in nav  # only admins get the link
+
+
+def test_a_drifted_signal_is_flagged_with_its_change() -> None:
+    report = DriftReport(
+        week_ending=NOW,
+        threshold=0.15,
+        signals=[
+            Signal("reply_confidence", 0.52, 0.81, 0.29, (12, 40), drifted=True),
+            Signal("reply_mix", None, None, None, (2, 40)),
+        ],
+    )
+    assert drift_rows(report) == [
+        {
+            "name": "reply_confidence",
+            "change": "0.29",
+            "cases": "12 this week, 40 before",
+            "drifted": True,
+        },
+        {
+            "name": "reply_mix",
+            "change": "not enough cases",
+            "cases": "2 this week, 40 before",
+            "drifted": False,
+        },
+    ]
