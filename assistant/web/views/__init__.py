@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from assistant.web.protection import StrictJsonBodies
 from assistant.web.views.automations import automations_pages
 from assistant.web.views.context import ViewContext
+from assistant.web.views.dashboard import dashboard_pages
 from assistant.web.views.inbox import inbox_router
 from assistant.web.views.pages import STATIC
 from assistant.web.views.runs import runs_pages
@@ -47,3 +48,4 @@ def mount_views(app: FastAPI, ctx: ViewContext) -> None:
     app.include_router(automations_pages(ctx))
     app.include_router(runs_pages(ctx))
     app.include_router(inbox_router(ctx))
+    app.include_router(dashboard_pages(ctx))
