@@ -106,7 +106,7 @@ async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> No
     if before is not None:
         after = await runner.pending_review(graph_thread)
         if after is None or review_hash(after) != review_hash(before):
-            await retire(before, graph_thread)
+            await retire(graph_thread, review_hash(before))
 
 
 async def render_progress(
@@ -301,6 +301,9 @@ async def decide(action: cl.Action, kind: str, args: Any = None, bound: str = ""
             yield event
 
     await render(watched(), thread)
+    pending = await runtime.current().runner.pending_review(thread)
+    if decision.content_hash and (pending is None or review_hash(pending) != decision.content_hash):
+        await retire(thread, decision.content_hash)  # a stale button, shown in another tab
     return made[-1] if made else None
 
 

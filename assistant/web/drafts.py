@@ -131,10 +131,11 @@ def button_id(graph_thread: str, content_hash: str, name: str) -> str:
     return f"{name}-{digest}"
 
 
-async def retire(request: ReviewRequest, graph_thread: str) -> None:
+async def retire(graph_thread: str, content_hash: str) -> None:
     """Take the buttons of a decided (or superseded) review off the page."""
-    for action in review_actions(request, graph_thread):
-        await action.remove()
+    for name in DECISIONS:
+        action_id = button_id(graph_thread, content_hash, name)
+        await cl.Action(id=action_id, name=name, payload={}).remove()
 
 
 def review_message(request: ReviewRequest, graph_thread: str) -> cl.Message:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from assistant.db.tables import TicketReply
 from assistant.schemas import Customer, Ticket
 from assistant.support.desk import QueueItem
-from assistant.web.desk import card, item_actions
+from assistant.web.desk_cards import card, item_actions
 
 TICKET = Ticket(
     id="ZD-1",
