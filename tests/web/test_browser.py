@@ -139,7 +139,8 @@ async def test_an_approve_button_of_an_older_version_only_says_which_is_current(
     await stale.wait_for(state="detached", timeout=30_000)  # pressed once, then gone
     assert await other.get_by_text("is live as automation").count() == 0
     await page.get_by_role("button", name="Approve v2", exact=True).click()
-    await page.get_by_text("v2 is live as automation").wait_for(timeout=30_000)
+    # A weekly schedule: going live waits for the schedule's sync.
+    await page.get_by_text("v2 is live as automation").wait_for(timeout=90_000)
 
 
 async def test_a_user_without_the_role_is_told_who_can_approve(server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -284,5 +285,6 @@ async def test_a_draft_edited_from_another_chat_is_offered_when_its_thread_reope
     assert await approve.count() == 1  # for v2, offered below the thread's own v1
     assert await page.get_by_text("Churn-risk customer outreach — v2").count() == 1
     assert await page.get_by_role("img", name="workflow v2").count() == 1
-    await click_until(page, approve, "is live as automation")
+    await approve.click()  # enabled once the chat is ready; a weekly schedule is slow to sync
+    await page.get_by_text("is live as automation").first.wait_for(timeout=90_000)
     assert page.url.endswith(f"/thread/{thread}")
