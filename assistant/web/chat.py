@@ -87,9 +87,12 @@ async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> No
     before = await runner.pending_review(graph_thread)
     open_steps: dict[str, cl.Step] = {}
     holder: list[cl.Message] = []
+    notes: list[str] = []  # what to know about the outcome, said after it
     try:
         async for event in events:
-            if event["type"] == "progress":
+            if event["type"] in ("activated", "run"):
+                notes += outcome_notes(event)
+            elif event["type"] == "progress":
                 if not holder:
                     # Steps hang under one message sent first, so they read before the draft;
                     # it says what it holds, never showing as an empty bubble.
@@ -100,6 +103,8 @@ async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> No
                 await render_event(event, graph_thread)
     except InputError as exc:
         await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
+    if notes:
+        await cl.Message(content="\n\n".join(notes)).send()
     if holder:
         holder[0].content = "The steps I took:"
         await holder[0].update()
@@ -146,21 +151,18 @@ async def render_event(event: dict[str, Any], graph_thread: str) -> None:
         await draft_message(draft, graph_thread, previous_version(draft)).send()
     elif kind == "review":
         await review_message(ReviewRequest.model_validate(event["request"]), graph_thread).send()
-    elif kind == "activated":
-        await show_sandbox(event["automation"])
-    elif kind == "run":
-        notes = run_notes(event["run"])
-        if notes:
-            await cl.Message(content="\n\n".join(notes)).send()
     elif kind == "message" and event["text"].strip():
         await cl.Message(content=safe_markdown(event["text"])).send()
     elif kind == "error":
         await cl.Message(content=f"⚠️ {safe_markdown(event['message'])}").send()
 
 
-async def show_sandbox(automation: dict[str, Any]) -> None:
-    """Say when a live automation's actions only run in sandbox mode, and how to make them real."""
+def outcome_notes(event: dict[str, Any]) -> list[str]:
+    """Return what to tell about a live automation or a run: what only runs in sandbox mode."""
+    if event["type"] == "run":
+        return run_notes(event["run"])
     current = runtime.current()
+    automation = event["automation"]
     draft = get_version(
         current.services.engine,
         workflow_id=str(automation.get("workflow_id")),
@@ -169,8 +171,7 @@ async def show_sandbox(automation: dict[str, Any]) -> None:
     line = (
         live_sandbox_line(sandboxed_connectors(current.services.registry, draft)) if draft else None
     )
-    if line:
-        await cl.Message(content=line).send()
+    return [line] if line else []
 
 
 @cl.on_chat_start

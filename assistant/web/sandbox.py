@@ -6,7 +6,7 @@ say that nothing left the building and which setting makes the connector real.
 
 Example:
     >>> print(sandbox_line("ok: email.send_email: sandbox: would email.send_email to=['a@b']"))
-    🧪 **Sandbox mode: nothing left the building.** Email is not configured, so this was only recorded. To make it real: set SMTP_HOST (and SMTP_USERNAME/SMTP_PASSWORD) to send for real.
+    **Sandbox mode: nothing left the building.** Email is not configured, so this was only recorded. To make it real: set SMTP_HOST (and SMTP_USERNAME/SMTP_PASSWORD) to send for real.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def sandbox_line(detail: str) -> str | None:
     if name is None:
         return None
     return (
-        f"🧪 **Sandbox mode: nothing left the building.** {name.title()} is not configured, "
+        f"**Sandbox mode: nothing left the building.** {name.title()} is not configured, "
         f"so this was only recorded. {how_to_configure([name])}".rstrip()
     )
 
@@ -56,7 +56,7 @@ def live_sandbox_line(names: list[str]) -> str | None:
         return None
     listed = ", ".join(n.title() for n in names)
     return (
-        f"🧪 **Sandbox mode:** {listed} {'is' if len(names) == 1 else 'are'} not configured, so "
+        f"**Sandbox mode:** {listed} {'is' if len(names) == 1 else 'are'} not configured, so "
         f"its runs record those actions and nothing leaves the building. "
         f"{how_to_configure(names)}".rstrip()
     )
