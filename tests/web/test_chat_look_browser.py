@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from assistant.db.engine import make_engine
+from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
 from tests.web.test_browser import (
@@ -29,8 +31,16 @@ __all__ = ["browser"]  # the fixture, shared with the other browser tests
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iterator[str]:
-    """Start `flowdraft serve` (no Slack or SMTP credentials: sandbox mode); yield its URL."""
-    process = ServerProcess(make_home(tmp_path_factory, services))
+    """Start `flowdraft serve` (no Slack or SMTP credentials: sandbox mode); yield its URL.
+
+    Each test signs in as a manager of its own, so no test is offered another's waiting draft.
+    """
+    home = make_home(tmp_path_factory, services)
+    engine = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
+    for name in ("bo", "cy"):
+        add_user(engine, name=name, roles=["manager"], password=f"{name}-pass")
+    engine.dispose()
+    process = ServerProcess(home)
     process.start()
     yield process.base
     process.stop()
@@ -63,7 +73,7 @@ async def test_the_page_requests_nothing_from_other_hosts(server: str, browser) 
 
 
 async def test_buttons_name_their_version_and_go_once_it_is_decided(server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    page = await login(browser, server, "ana", "ana-pass")
+    page = await login(browser, server, "bo", "bo-pass")
     await send(page, GOAL)
     first = page.get_by_role("button", name="Approve v1", exact=True)
     await first.wait_for(timeout=30_000)
@@ -77,7 +87,7 @@ async def test_buttons_name_their_version_and_go_once_it_is_decided(server: str,
     await shot(page, "look-1-versions")
 
     await second.click()
-    await page.get_by_text("is live as automation").first.wait_for(timeout=30_000)
+    await page.get_by_text("is live as automation").first.wait_for(timeout=60_000)
     await second.wait_for(state="detached", timeout=30_000)
     # Slack has no token here: the chat says its runs send nothing, and how to change that.
     await page.get_by_text("Sandbox mode:").first.wait_for(timeout=30_000)
@@ -103,7 +113,7 @@ async def test_buttons_name_their_version_and_go_once_it_is_decided(server: str,
 async def test_the_edit_form_changes_settings_and_order_and_says_what_changed(  # type: ignore[no-untyped-def]
     server: str, browser
 ) -> None:
-    page = await login(browser, server, "ana", "ana-pass")
+    page = await login(browser, server, "cy", "cy-pass")
     await send(page, GOAL)
     edit = page.get_by_role("button", name="Edit v1", exact=True)
     await edit.wait_for(timeout=30_000)
