@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,27 +27,69 @@ SEND_REPLY_ACTION = "send_reply"
 EDITABLE = ("title", "trigger", "steps")
 
 
-def action_target(step: Step) -> str:
-    """Return where an action goes: its channel, recipients, URL or queue."""
-    params = step.params
-    target = params.get("channel") or params.get("to") or params.get("url") or params.get("queue")
+TARGETS = ("channel", "to", "url", "queue")
+"""The params that say where an action goes, in the order they are looked for."""
+TARGET_LABELS = {"channel": "channel", "to": "recipients", "url": "URL", "queue": "queue"}
+_STEP_ID = re.compile(r"\b(?:([Ss])teps? )?(s\d+)\b")
+
+
+def target_key(step: Step) -> str | None:
+    """Return the param that says where an action goes (``channel``, ``to``...), if any."""
+    return next((key for key in TARGETS if step.params.get(key)), None)
+
+
+def target_text(step: Step) -> str:
+    """Return where an action goes as text: a channel, recipients, a URL or a queue."""
+    key = target_key(step)
+    target = step.params.get(key) if key else ""
     if isinstance(target, list):
-        target = ", ".join(str(t) for t in target)
+        return ", ".join(str(t) for t in target)
+    return str(target or "")
+
+
+def action_target(step: Step) -> str:
+    """Return where an action goes, as `` → target`` (empty when it names none)."""
+    target = target_text(step)
     return f" → {target}" if target else ""
 
 
-def describe_step(step: Step) -> str:
-    """Return one markdown line for a step."""
+def step_numbers(text: str, draft: WorkflowDraft) -> str:
+    """Return ``text`` with the draft's step ids ("s7", "step s7") as the numbers users read.
+
+    Tables and lists number steps from 1 in the order they run; ids are internal.
+    """
+    numbers = {step.id: index for index, step in enumerate(draft.steps, 1)}
+
+    def number(match: re.Match[str]) -> str:
+        found = numbers.get(match.group(2))
+        if found is None:
+            return match.group(0)
+        return f"{match.group(1) or 's'}tep {found}"
+
+    return _STEP_ID.sub(number, text)
+
+
+def who_in_each_run(step: Step) -> str:
+    """Return who acts on each run for a sign-off or a task ("" for other steps)."""
+    if step.kind == "approval":
+        return f"{step.approver_role or 'anyone'} signs off"
+    if step.kind == "human_task":
+        return f"{step.approver_role or 'a person'} does it"
+    return ""
+
+
+def describe_step(step: Step, number: int) -> str:
+    """Return one markdown line for the step shown as ``number``."""
     what = {
         "action": f"{step.connector}.{step.operation}{action_target(step)}",
-        "approval": f"approval by {step.approver_role}",
+        "approval": f"in each run, {who_in_each_run(step)}",
         "condition": f"if {step.condition}",
-        "human_task": f"task for {step.approver_role or 'a person'}",
+        "human_task": f"in each run, {who_in_each_run(step)}",
     }[step.kind]
     flags = [f"risk {step.risk}"]
     if step.kind == "action" and step.approver_role:
-        flags.append(f"needs {step.approver_role}")
-    line = f"{step.id}. **{literal(step.title)}** — {literal(what)} ({', '.join(flags)})"
+        flags.append(f"going live needs {step.approver_role}")
+    line = f"{number}. **{literal(step.title)}** — {literal(what)} ({', '.join(flags)})"
     if step.blocked_reason:
         line += f"\n   - BLOCKED: {literal(step.blocked_reason)}"
     return line
@@ -60,18 +103,19 @@ def describe_workflow(
     lines = [f"### {title} (v{draft.version})", "", f"Goal: {goal}", ""]
     lines.append(f"Trigger: {draft.trigger.kind} — {literal(draft.trigger.detail)}".rstrip(" —"))
     lines.append("")
-    lines.extend(describe_step(step) for step in draft.steps)
+    lines.extend(describe_step(step, number) for number, step in enumerate(draft.steps, 1))
+    live = f"Approval needed to make v{draft.version} live"
     if roles:
-        lines += ["", f"Approval needed from: {', '.join(roles)}."]
+        lines += ["", f"{live}: {', '.join(roles)}."]
     elif roles is not None:
-        lines += ["", "Approval needed from: any team member (low risk)."]
-    blocked = [s.id for s in draft.steps if s.blocked_reason]
+        lines += ["", f"{live}: any team member (low risk)."]
+    blocked = [f"step {n}" for n, s in enumerate(draft.steps, 1) if s.blocked_reason]
     if blocked:
         lines.append(f"Blocked by policy (will not run): {', '.join(blocked)}.")
     if draft.sources:
         lines += ["", "Sources: " + "; ".join(f"{s.title} ({s.doc})" for s in draft.sources)]
     if notice:
-        lines += ["", f"Note: {safe_markdown(notice)}"]
+        lines += ["", f"Note: {safe_markdown(step_numbers(notice, draft))}"]
     return "\n".join(lines)
 
 
@@ -190,10 +234,13 @@ def apply_edit(draft: WorkflowDraft, args: dict[str, Any]) -> WorkflowDraft:
 def edited_steps(
     current: WorkflowDraft, submitted: list[dict[str, Any]]
 ) -> list[dict[str, Any]] | None:
-    """Return the full step list after a form's renames and removals, or None if unchanged.
+    """Return the full step list after a form's edits, or None if it changes nothing.
 
-    ``submitted`` lists the steps kept, in order, as ``{"id", "title"}``; a step missing
-    from it is removed. The result is what an ``edit`` decision carries as its steps.
+    ``submitted`` lists the steps kept, in their new order, as ``{"id", "title"}`` plus,
+    optionally, ``"setting"``: the new value of what the form shows for that step (where an
+    action goes, a condition, the role that signs off or does a task). A step missing from
+    it is removed. The result is what an ``edit`` decision carries as its steps; policy
+    checks it like any other edit.
     """
     by_id = {s.id: s for s in current.steps}
     steps = []
@@ -203,6 +250,36 @@ def edited_steps(
             continue
         title = str(item.get("title") or original.title).strip() or original.title
         step = original.model_dump(mode="json", exclude={"id", "risk", "blocked_reason"})
-        steps.append({**step, "title": title})
-    unchanged = [s["title"] for s in steps] == [s.title for s in current.steps]
-    return None if unchanged or not steps else steps
+        step["title"] = title
+        if "setting" in item:
+            apply_setting(original, step, str(item.get("setting") or "").strip())
+        steps.append(step)
+    before = [
+        s.model_dump(mode="json", exclude={"id", "risk", "blocked_reason"}) for s in current.steps
+    ]
+    return None if steps == before or not steps else steps
+
+
+def setting_of(step: Step) -> tuple[str, str] | None:
+    """Return what the edit form lets a user change on ``step``: (label, current value)."""
+    if step.kind == "action":
+        key = target_key(step) or next((k for k in TARGETS if k in step.params), None)
+        return (TARGET_LABELS[key], target_text(step)) if key else None
+    if step.kind == "condition":
+        return "condition", step.condition or ""
+    return ("signs off" if step.kind == "approval" else "done by"), step.approver_role or ""
+
+
+def apply_setting(original: Step, step: dict[str, Any], value: str) -> None:
+    """Write a form's new ``value`` for ``original``'s setting into the step dict ``step``."""
+    if original.kind == "action":
+        key = target_key(original) or next((k for k in TARGETS if k in original.params), None)
+        if key is None:
+            return
+        was = original.params.get(key)
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        step["params"] = {**step["params"], key: parts if isinstance(was, list) else value}
+    elif original.kind == "condition":
+        step["condition"] = value or None
+    else:
+        step["approver_role"] = value or None

@@ -58,6 +58,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+ESCALATE_TO = "support_lead"  # the role a ticket nobody could answer goes to
 QUEUED = ("waiting", "failed")  # what the queue shows: drafts to decide, deliveries to retry
 
 
@@ -204,11 +205,17 @@ class SupportDesk:
         return await self._send(item, agent, kind, body)
 
     async def reject(self, ref: str, agent: str, reason: str) -> TicketReply:
-        """Discard the draft, with the reason; nothing is sent."""
+        """Discard the draft, with the reason; nothing is sent.
+
+        A ticket routed to a person has no draft to discard and its customer still waits
+        for an answer, so it is escalated instead (``escalate``).
+        """
         reason = " ".join(reason.split())[:500]
         if not reason:
             raise Incomplete("say why the draft is rejected (e.g. wrong article, wrong tone)")
         item = self._waiting(ref, agent)
+        if item.needs_writing:
+            return await self.escalate(item, agent, reason)
         record = claim(
             self.engine,
             item,
@@ -223,6 +230,24 @@ class SupportDesk:
             "reply_rejected", actor=agent, thread=record.thread, ticket=item.ref, reason=reason
         )
         return self._record(record.ticket_id) or record
+
+    async def escalate(self, item: QueueItem, agent: str, reason: str) -> TicketReply:
+        """Hand a ticket on to the support lead: it stays waiting, first in the queue."""
+        record = claim(
+            self.engine,
+            item,
+            "waiting",
+            "waiting",
+            priority="urgent",
+            reason=f"escalated to the support lead by {agent}: {reason}",
+        )
+        key = f"{record.thread}:escalate:{record.reason}"
+        assign = {"ticket_id": item.ref, "assignee": ESCALATE_TO}
+        await self.services.registry.get("tickets").execute("assign", assign, key)
+        self.services.journal.event(
+            "reply_escalated", actor=agent, thread=record.thread, ticket=item.ref, reason=reason
+        )
+        return record
 
     async def retry(self, ref: str, agent: str) -> TicketReply:
         """Send a reply whose delivery failed again, with the same idempotency key."""

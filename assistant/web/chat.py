@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,25 +12,35 @@ from chainlit.data import get_data_layer
 from chainlit.types import ThreadDict
 
 from assistant.db.users import verify_login
-from assistant.db.versions import recent_threads
-from assistant.diagram import workflow_svg
-from assistant.rendering import code_span, literal, safe_markdown
-from assistant.review import action_target, edited_steps, review_hash, review_version
+from assistant.db.versions import get_version, recent_threads
+from assistant.rendering import safe_markdown
+from assistant.review import edited_steps, review_hash, review_version
 from assistant.schemas import ReviewRequest, ReviewResponse, WorkflowDraft
 from assistant.web import desk as support_queue
 from assistant.web import runtime
-from assistant.web.history import add_to_thread, build_data_layer, find_marked, marker
+from assistant.web.drafts import (
+    draft_elements,
+    draft_message,
+    retire,
+    review_actions,
+    review_message,
+    run_notes,
+)
+from assistant.web.editing import edit_form, form_outcome
+from assistant.web.history import add_to_thread, find_marked, marker
+from assistant.web.page import serve_local_page
+from assistant.web.quiet import build_quiet_data_layer
+from assistant.web.sandbox import live_sandbox_line, sandboxed_connectors
 from assistant.web.session import roles, who
-from assistant.web.sources import source_chips
 from graphs.runner import ChatRunner, InputError
 
-RISK_BADGE = {"low": "low", "medium": "medium", "high": "**high**"}
+serve_local_page()
 
 
 @cl.data_layer
 def history() -> Any:
     """Keep chat history in the app database, so threads survive a restart."""
-    return build_data_layer(runtime.current().services.settings)
+    return build_quiet_data_layer(runtime.current().services.settings)
 
 
 @cl.password_auth_callback
@@ -102,85 +111,6 @@ async def typed_thread(runner: ChatRunner, message: cl.Message) -> str:
     return taken if answers else str(session.thread_id)
 
 
-def steps_table(draft: WorkflowDraft) -> str:
-    """Return the draft as a markdown table."""
-    lines = [
-        f"### {literal(draft.title)} — v{draft.version}",
-        f"*Trigger:* {draft.trigger.kind} — {literal(draft.trigger.detail)}",
-        "",
-        "| # | step | does | risk | approver | notes |",
-        "|---|---|---|---|---|---|",
-    ]
-    for number, step in enumerate(draft.steps, 1):
-        does = {
-            "action": f"`{step.connector}.{step.operation}`{literal(action_target(step))}",
-            "approval": f"approval by **{step.approver_role}**",
-            "condition": f"if {code_span(step.condition or '')}",
-            "human_task": f"task for {step.approver_role or 'a person'}",
-        }[step.kind]
-        notes = f"**blocked:** {literal(step.blocked_reason)}" if step.blocked_reason else ""
-        lines.append(
-            f"| {number} | {literal(step.title)} | {does} | {RISK_BADGE[step.risk]} | "
-            f"{step.approver_role or ''} | {notes} |"
-        )
-    return "\n".join(lines)
-
-
-def draft_elements(draft: WorkflowDraft) -> list[Any]:
-    """Return the draft's diagram and source chips, to attach to the message showing it."""
-    svg = base64.b64encode(workflow_svg(draft).encode()).decode()
-    # A data URL rather than uploaded content: a reopened thread gets the diagram back from
-    # its element dict alone, with no session file behind it (see ``resume``).
-    elements: list[Any] = [
-        cl.Image(
-            name=f"workflow v{draft.version}",
-            url=f"data:image/svg+xml;base64,{svg}",
-            mime="image/svg+xml",
-            display="inline",
-        )
-    ]
-    if draft.sources:
-        elements.append(source_chips(draft.sources))
-    return elements
-
-
-def draft_message(draft: WorkflowDraft, graph_thread: str) -> cl.Message:
-    """Return the message showing ``draft`` of ``graph_thread``: table, diagram, sources."""
-    return cl.Message(
-        content=steps_table(draft),
-        elements=draft_elements(draft),
-        metadata=marker("draft", graph_thread, draft),
-    )
-
-
-def review_actions(request: ReviewRequest, graph_thread: str) -> list[cl.Action]:
-    """Return the Approve / Edit / Reject buttons for ``request`` of ``graph_thread``.
-
-    Each carries the content hash of what it was shown with: pressed under an older
-    version, it is refused rather than applied to the newer one.
-    """
-    payload = {"thread": graph_thread, "content_hash": review_hash(request)}
-    return [
-        cl.Action(name=name, payload=payload, label=name.title())
-        for name in ("approve", "edit", "reject")
-    ]
-
-
-def review_message(request: ReviewRequest, graph_thread: str) -> cl.Message:
-    """Return the message offering the buttons for ``request`` of ``graph_thread``."""
-    notes = [
-        line
-        for line in request.description.splitlines()
-        if line.startswith(("Approval needed", "Blocked by policy", "Note:"))
-    ]
-    text = "\n".join(notes) or "Review the draft."
-    return cl.Message(
-        content=f"{safe_markdown(text)}\n\nApprove, edit (or type a change), or reject:",
-        actions=review_actions(request, graph_thread),
-        metadata=marker("review", graph_thread, request),
-    )
-
-
 def reviewed_draft(request: ReviewRequest) -> WorkflowDraft | None:
     """Return the workflow draft a review asks about (None when it is about a reply)."""
     workflow = request.action_request.args.get("workflow")
@@ -202,21 +132,40 @@ STEP_NAMES = {
 
 
 async def render(events: AsyncIterator[dict[str, Any]], graph_thread: str) -> None:
-    """Show each event of a turn of ``graph_thread``: steps, the draft, a review's buttons."""
+    """Show each event of a turn of ``graph_thread``: steps, the draft, a review's buttons.
+
+    The review that waited before the turn loses its buttons once the turn has decided
+    it (approved, rejected, or replaced by a new version).
+    """
+    runner = runtime.current().runner
+    before = await runner.pending_review(graph_thread)
     open_steps: dict[str, cl.Step] = {}
     holder: list[cl.Message] = []
+    notes: list[str] = []  # what to know about the outcome, said after it
     try:
         async for event in events:
-            if event["type"] == "progress":
+            if event["type"] in ("activated", "run"):
+                notes += outcome_notes(event)
+            elif event["type"] == "progress":
                 if not holder:
-                    # Steps hang under one message sent first, so they read before the draft.
-                    holder.append(cl.Message(content="", author="Flowdraft"))
+                    # Steps hang under one message sent first, so they read before the draft;
+                    # it says what it holds, never showing as an empty bubble.
+                    holder.append(cl.Message(content="Working on it…", author="Flowdraft"))
                     await holder[0].send()
                 await render_progress(event, open_steps, holder[0].id)
             else:  # a new goal typed beside a draft is drafted on a thread of its own
                 await render_event(event, str(event.get("thread") or graph_thread))
     except InputError as exc:
         await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
+    if notes:
+        await cl.Message(content="\n\n".join(notes)).send()
+    if holder:
+        holder[0].content = "The steps I took:"
+        await holder[0].update()
+    if before is not None:
+        after = await runner.pending_review(graph_thread)
+        if after is None or review_hash(after) != review_hash(before):
+            await retire(graph_thread, review_hash(before))
 
 
 async def render_progress(
@@ -240,18 +189,43 @@ async def render_progress(
     await step.update()
 
 
+def previous_version(draft: WorkflowDraft) -> WorkflowDraft | None:
+    """Return the version before ``draft`` (None for a first version)."""
+    if draft.version <= 1:
+        return None
+    engine = runtime.current().services.engine
+    return get_version(engine, workflow_id=draft.id, version=draft.version - 1)
+
+
 async def render_event(event: dict[str, Any], graph_thread: str) -> None:
     """Show one event of ``graph_thread`` (which may not be this chat's thread)."""
     kind = event["type"]
     if kind == "draft":
         draft = WorkflowDraft.model_validate(event["workflow"])
-        await draft_message(draft, graph_thread).send()
+        await draft_message(draft, graph_thread, previous_version(draft)).send()
     elif kind == "review":
         await review_message(ReviewRequest.model_validate(event["request"]), graph_thread).send()
-    elif kind == "message":
+    elif kind == "message" and event["text"].strip():
         await cl.Message(content=safe_markdown(event["text"])).send()
     elif kind == "error":
         await cl.Message(content=f"⚠️ {safe_markdown(event['message'])}").send()
+
+
+def outcome_notes(event: dict[str, Any]) -> list[str]:
+    """Return what to tell about a live automation or a run: what only runs in sandbox mode."""
+    if event["type"] == "run":
+        return run_notes(event["run"])
+    current = runtime.current()
+    automation = event["automation"]
+    draft = get_version(
+        current.services.engine,
+        workflow_id=str(automation.get("workflow_id")),
+        version=automation.get("version"),
+    )
+    line = (
+        live_sandbox_line(sandboxed_connectors(current.services.registry, draft)) if draft else None
+    )
+    return [line] if line else []
 
 
 @cl.on_chat_start
@@ -398,6 +372,9 @@ async def decide(action: cl.Action, kind: str, args: Any = None, bound: str = ""
             yield event
 
     await render(watched(), thread)
+    pending = await runtime.current().runner.pending_review(thread)
+    if decision.content_hash and (pending is None or review_hash(pending) != decision.content_hash):
+        await retire(thread, decision.content_hash)  # a stale button, shown in another tab
     return made[-1] if made else None
 
 
@@ -415,7 +392,7 @@ async def on_reject(action: cl.Action) -> None:
 
 @cl.action_callback("edit")
 async def on_edit(action: cl.Action) -> None:
-    """Open a form over the steps; save renames and removals as a new version."""
+    """Open a form over the steps; save what it changes as a new version (an ``edit``)."""
     runner = runtime.current().runner
     thread = button_thread(action)
     pending = await runner.pending_review(thread)
@@ -431,14 +408,17 @@ async def on_edit(action: cl.Action) -> None:
             "current; review it and decide again."
         ).send()
         return
-    form = cl.CustomElement(
-        name="StepsForm",
-        props={"steps": [{"id": s.id, "title": s.title, "kind": s.kind} for s in current.steps]},
+    ask = cl.AskElementMessage(
+        content=f"Edit v{current.version}: change a step's settings, order or name, or describe "
+        "a change:",
+        element=edit_form(current),
+        timeout=900,
     )
     try:
-        answer = await cl.AskElementMessage(
-            content="Edit the steps, or describe a change:", element=form, timeout=900
-        ).send()
+        answer = await ask.send()
+        # Chainlit rewrites the form's message to "Thanks for submitting": say what happened.
+        ask.content = form_outcome(current, answer)
+        await ask.update()
         if not answer or not answer.get("submitted"):
             return
         submitted: Any = answer.get("steps") or []

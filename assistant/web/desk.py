@@ -9,18 +9,29 @@ the stats or a ticket; a button's payload names a ticket, never who decides.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import chainlit as cl
 
-from assistant.rendering import code_block, literal, quoted, safe_markdown
+from assistant.rendering import literal, quoted, safe_markdown
 from assistant.support.desk import AGENT_ROLES, DeskError, QueueItem
 from assistant.support.metrics import desk_stats
 from assistant.web import runtime
+from assistant.web.desk_cards import (
+    card,
+    escalated,
+    item_actions,
+    outcome_line,
+    retry_action,
+)
 from assistant.web.session import who
 from assistant.web.sources import source_chips
 
 QUEUE_SHOWN = 5
+WATCH_SECONDS = 3.0
+"""How often an agent's open chat looks for new tickets to show."""
 QUEUE_WORDS = {"queue", "/queue", "support queue", "tickets", "show the queue"}
 STATS_WORDS = {"stats", "/stats", "desk stats", "support stats"}
 
@@ -57,6 +68,35 @@ async def offer_queue() -> None:
         ),
         actions=[queue_action()] if waiting or failed else [],
     ).send()
+    start_watching()
+
+
+def start_watching() -> None:
+    """Show new tickets in this chat as they arrive, without the agent asking for them."""
+    if cl.user_session.get("desk_watch") is None:
+        already = {item.ref for item in runtime.current().desk.queue(limit=500)}
+        cl.user_session.set("desk_watch", asyncio.create_task(watch_queue(already)))
+
+
+async def watch_queue(seen: set[str]) -> None:
+    """Every ``WATCH_SECONDS``, show the queued tickets this chat has not seen yet."""
+    while True:
+        await asyncio.sleep(WATCH_SECONDS)
+        shown: dict[str, Any] = cl.user_session.get("desk_actions") or {}
+        for item in runtime.current().desk.queue(limit=QUEUE_SHOWN):
+            if item.ref not in seen and item.ref not in shown:
+                seen.add(item.ref)
+                await show_item(item, "**New ticket in the queue**")
+
+
+@cl.on_chat_end
+async def stop_watching() -> None:
+    """Stop looking for new tickets once the chat is closed."""
+    task = cl.user_session.get("desk_watch")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def signed_in_agent() -> str | None:
@@ -82,67 +122,17 @@ async def show_queue() -> None:
         await show_item(item)
 
 
-def card(item: QueueItem, status: str | None = None) -> str:
-    """Return a ticket and its draft as markdown: the customer's words, then the reply."""
-    record, ticket = item.record, item.ticket
-    customer = literal(ticket.customer.name or ticket.customer.email)
-    lines = [
-        f"### {item.ref}: {literal(ticket.subject)}",
-        f"*From {customer} · {record.category}/{record.priority} · confidence "
-        f"{record.confidence:.2f} · reply by {literal(ticket.channel or 'email')}*",
-        "",
-        quoted(ticket.body, max_lines=40),
-        "",
-    ]
-    if item.needs_writing:
-        lines.append(
-            "**Routed to a person**: this needs your own answer. The sources are the evidence "
-            "found; write the reply with **Edit**."
-        )
-    else:
-        lines += ["**Drafted reply**", "", code_block(record.drafted_body)]
-    if status is None and record.status == "failed":
-        status = failed_line(record.delivery)
-    if status:
-        lines += ["", safe_markdown(status)]
-    return "\n".join(lines)
-
-
-def failed_line(delivery: str) -> str:
-    """Return the status line of a reply whose delivery failed, with the reason."""
-    return f"❌ Sending failed: {delivery}"
-
-
-def retry_action(ref: str) -> cl.Action:
-    """Return the button that sends a failed reply again."""
-    return cl.Action(name="reply_retry", payload={"ref": ref}, label="Retry sending")
-
-
-def item_actions(item: QueueItem) -> list[cl.Action]:
-    """Return a queued ticket's buttons: Retry for a failed delivery, else the decisions."""
-    if item.record.status == "failed":  # decided already: only sending it again is left
-        return [retry_action(item.ref)]
-    payload = {"ref": item.ref}
-    actions = (
-        []
-        if item.needs_writing
-        else [cl.Action(name="reply_accept", payload=payload, label="Accept")]
-    )
-    return [
-        *actions,
-        cl.Action(name="reply_edit", payload=payload, label="Edit reply"),
-        cl.Action(name="reply_reject", payload=payload, label="Reject"),
-    ]
-
-
-async def show_item(item: QueueItem) -> None:
-    """Show one ticket with its buttons (``item_actions``)."""
+async def show_item(item: QueueItem, heading: str = "") -> None:
+    """Show one ticket with its buttons (``item_actions``), under an optional heading."""
     actions = item_actions(item)
     shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
+    for old in shown.get(item.ref, []):  # a ticket shown again keeps one set of buttons
+        await old.remove()
     shown[item.ref] = actions
     cl.user_session.set("desk_actions", shown)
     chips = [source_chips(item.citations)] if item.citations else []
-    await cl.Message(content=card(item), elements=chips, actions=actions).send()
+    content = f"{heading}\n\n{card(item)}" if heading else card(item)
+    await cl.Message(content=content, elements=chips, actions=actions).send()
 
 
 async def show_stats() -> None:
@@ -186,12 +176,10 @@ async def outcome(ref: str, action: cl.Action, decide: Any) -> None:
     shown: dict[str, list[cl.Action]] = cl.user_session.get("desk_actions") or {}
     for button in shown.pop(ref, [action]):
         await button.remove()
-    if record.status == "sent":
-        status = f"✅ Reply {record.decision} and sent by {record.agent} ({record.delivery})."
-    elif record.status == "rejected":
-        status = f"🚫 Rejected by {record.agent}: {record.reason}"
-    else:
-        status = failed_line(record.delivery)
+    if escalated(record):  # still waits for a person: shown again with its buttons
+        await show_item(desk.item(ref), f"⤴️ **{ref} stays in the queue for the support lead.**")
+        return
+    status = outcome_line(record)
     retry = [retry_action(ref)]
     failed = record.status == "failed"
     if failed:
@@ -240,10 +228,20 @@ async def on_edit(action: cl.Action) -> None:
         else item.record.drafted_body
     )
     form = cl.CustomElement(name="ReplyForm", props={"body": start})
+    # The form comes with the customer's words, so the agent writes with the ticket in view.
+    ticket = item.ticket
+    ask = cl.AskElementMessage(
+        content=f"**Your reply to {ref}: {literal(ticket.subject)}**\n\n"
+        f"{quoted(ticket.body, max_lines=40)}",
+        element=form,
+        timeout=900,
+    )
     try:
-        answer = await cl.AskElementMessage(
-            content=f"Edit the reply to {ref}:", element=form, timeout=900
-        ).send()
+        answer = await ask.send()
+        # Chainlit rewrites the form's message to "Thanks for submitting": say what happened.
+        done = "written; the result follows" if answer and answer.get("submitted") else "not sent"
+        ask.content = f"Your reply to {ref}: {done}."
+        await ask.update()
         if answer and answer.get("submitted"):
             body = str(answer.get("body") or "")
             await outcome(ref, action, lambda desk: desk.edit(ref, agent, body))
@@ -258,10 +256,17 @@ async def on_reject(action: cl.Action) -> None:
     if (agent := await signed_in_agent()) is None:
         return
     try:
-        answer = await cl.AskUserMessage(
-            content=f"Why is the draft for {ref} wrong? (e.g. wrong article, wrong tone)",
-            timeout=900,
-        ).send()
+        needs_writing = runtime.current().desk.item(ref).needs_writing
+    except DeskError as exc:
+        await cl.Message(content=f"⚠️ {safe_markdown(str(exc))}").send()
+        return
+    question = (
+        f"Why hand {ref} on to the support lead? (e.g. needs the privacy team)"
+        if needs_writing
+        else f"Why is the draft for {ref} wrong? (e.g. wrong article, wrong tone)"
+    )
+    try:
+        answer = await cl.AskUserMessage(content=question, timeout=900).send()
         if answer:
             reason = str(answer.get("output") or "")
             await outcome(ref, action, lambda desk: desk.reject(ref, agent, reason))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from assistant.db.tables import TicketReply
 from assistant.schemas import Customer, Ticket
 from assistant.support.desk import QueueItem
-from assistant.web.desk import card, item_actions
+from assistant.web.desk_cards import card, item_actions
 
 TICKET = Ticket(
     id="ZD-1",
@@ -37,3 +37,17 @@ def test_a_waiting_draft_offers_the_decisions() -> None:
     item = queued()
     assert [a.name for a in item_actions(item)] == ["reply_accept", "reply_edit", "reply_reject"]
     assert "Sending failed" not in card(item)
+
+
+def test_the_card_after_sending_shows_what_was_sent() -> None:
+    item = queued(
+        status="sent", decision="edited", final_body="Hi Kim, it arrives Friday.", delivery="ok"
+    )
+    shown = card(item)
+    assert "it arrives Friday" in shown and "Drafted reply" not in shown
+
+
+def test_a_ticket_handed_on_offers_writing_or_handing_on_again() -> None:
+    item = queued(route="human", reason="escalated to the support lead by sam: privacy")
+    assert [a.label for a in item_actions(item)] == ["Edit reply", "Hand on to the support lead"]
+    assert "escalated to the support lead by sam" in card(item)

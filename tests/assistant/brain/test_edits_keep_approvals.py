@@ -40,7 +40,7 @@ async def test_removing_steps_and_lowering_the_threshold_keeps_cfo_and_ceo(
     state = await roles_runner.state("w1")
     assert state["workflow"]["version"] == 2
     description = of_type(edited, "review")[-1]["request"]["description"]
-    assert "sign-off threshold (s2) 500,000 → 500" in description
+    assert "sign-off threshold (step 2) 500,000 → 500" in description
     assert {"cfo", "ceo"} <= set(state["required_roles"])
     manager = await collect(
         roles_runner.send_decision("w1", ReviewResponse(type="accept", user="bob"))

@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from assistant.channels.slack.app import thread_for
 from assistant.channels.slack.blocks import APPROVE, EDIT, REJECT
+from assistant.db.engine import session_scope
+from assistant.db.tables import TicketReply
 from assistant.db.users import add_user, link_slack
 from assistant.db.versions import recent_threads
 from assistant.services import Services
@@ -458,12 +461,18 @@ def test_queue_and_reject_with_a_reason(slack: LiveSlack) -> None:
     assert slack.wire.submit(view, empty, user="U0SAM").json()["response_action"] == "errors"
     reason = {"reason": {"text": {"type": "plain_text_input", "value": "privacy team handles it"}}}
     slack.wire.submit(view, reason, user="U0SAM")
-    slack.fake.wait_for(
-        lambda: (
-            "Rejected by sam" in blocks_text(slack.fake.messages[("U0SAM", card["ts"])]["blocks"])
-        )
-    )
+    # Nobody has answered the customer: the ticket stays queued, handed on to the support lead.
+    handed_on = slack.fake.wait_for(lambda: escalated_replies(slack))
+    assert "privacy team handles it" in (handed_on[0].reason or "")
+    assert handed_on[0].status == "waiting" and handed_on[0].priority == "urgent"
     assert not [p for p in slack.fake.posted if p.get("thread_ts") == "1700000200.000200"]
+
+
+def escalated_replies(slack: LiveSlack) -> list[TicketReply]:
+    """Return the replies an agent handed on to the support lead."""
+    with session_scope(slack.services.engine) as session:
+        rows = session.exec(select(TicketReply).where(TicketReply.status == "waiting")).all()
+        return [r for r in rows if (r.reason or "").startswith("escalated")]
 
 
 def card_click(card: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:

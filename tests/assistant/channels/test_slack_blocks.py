@@ -166,8 +166,8 @@ def test_draft_blocks_show_version_steps_risks_approvers_and_sources() -> None:
     shown = every_text(blocks)
     assert ":no_entry: blocked: payments are never automated" in shown
     assert "Sources: Invoice triage (`playbooks/invoice-triage.md`)" in shown
-    assert "Approval needed from: cfo." in shown
-    assert "Blocked by policy (will not run): s4." in shown
+    assert "Approval needed to make v2 live: cfo." in shown
+    assert "Blocked by policy (will not run): step 4." in shown
 
 
 def test_buttons_only_while_a_review_is_pending_and_a_status_line_otherwise() -> None:

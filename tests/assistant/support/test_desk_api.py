@@ -3,6 +3,7 @@ decided by agents, replies out through a real SMTP server on loopback; metrics a
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from assistant.db.tickets import find_ticket
 from assistant.db.tokens import create_token, revoke_token
 from assistant.db.users import add_user
 from assistant.services import Services
@@ -162,12 +164,20 @@ def test_sensitive_tickets_go_to_a_person_and_reject_keeps_a_reason(desk: Desk) 
         "POST", f"/api/tickets/{ref}/decision", json={"type": "reject", "agent": "sam"}
     )
     assert no_reason.status_code == 422
-    rejected = desk.call(
+    escalated = desk.call(
         "POST",
         f"/api/tickets/{ref}/decision",
         json={"type": "reject", "agent": "sam", "reason": "privacy team handles erasure"},
     )
-    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    # Nobody answered the customer yet: the ticket stays with a person, the support lead,
+    # at the top of the queue, with the reason it was handed on.
+    assert escalated.status_code == 200, escalated.text
+    assert escalated.json()["status"] == "waiting" and escalated.json()["priority"] == "urgent"
+    assert "privacy team handles erasure" in escalated.json()["reason"]
+    queue = desk.call("GET", "/api/queue").json()
+    assert ref in json.dumps(queue)
+    row = find_ticket(desk.services.engine, ref=ref)
+    assert row is not None and row.assignee == "support_lead"
     assert not desk.mail_to("al@customer.example")
 
 
@@ -184,16 +194,17 @@ def test_revoked_tokens_store_nothing_and_stats_add_up(desk: Desk) -> None:
 
     stats = desk_stats(desk.services.engine)
     overall = stats["overall"]
-    assert overall["decided"] == 3 and overall["accepted"] == 1 and overall["edited"] == 1
-    assert overall["rejected"] == 1 and overall["acceptance_rate"] == pytest.approx(
-        1 / 3, abs=0.001
+    # The escalated ticket is not decided: it waits for the support lead.
+    assert overall["decided"] == 2 and overall["accepted"] == 1 and overall["edited"] == 1
+    assert overall["rejected"] == 0 and overall["acceptance_rate"] == pytest.approx(
+        1 / 2, abs=0.001
     )
     assert overall["edit_chars_mean"] and overall["edit_chars_mean"] > 30
-    assert overall["rejection_reasons"] == {"privacy team handles erasure": 1}
+    assert overall["rejection_reasons"] == {}
     assert (
         overall["first_response_median_s"] is not None and overall["first_response_median_s"] >= 0
     )
-    assert stats["agents"]["sam"]["decided"] == 3 and stats["routed_to_human"] >= 1
+    assert stats["agents"]["sam"]["decided"] == 2 and stats["routed_to_human"] >= 1
 
 
 def test_tickets_left_undrafted_are_drafted_when_the_server_starts(
