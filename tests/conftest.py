@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +16,6 @@ from assistant.runtime.live import LiveAutomations
 from assistant.runtime.memory import MemoryEngine
 from assistant.services import Services, build_services
 from assistant.settings import Settings
-from assistant.web.process import free_port
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
@@ -24,11 +24,17 @@ from graphs.runner import ChatRunner
 REPO = Path(__file__).resolve().parent.parent
 
 
+NO_ENGINE = socket.socket()
+"""Bound for the whole session and never listening: the Temporal port every test sees
+unless it starts an engine, so a probe is refused at once and no other server gets it."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Keep servers that module- and session-scoped fixtures start (before any per-test
     environment applies) from starting a Temporal engine on this machine's default ports."""
+    NO_ENGINE.bind(("127.0.0.1", 0))
     os.environ["FLOWDRAFT_TEMPORAL_ENABLED"] = "false"
-    os.environ["FLOWDRAFT_TEMPORAL_PORT"] = str(free_port())
+    os.environ["FLOWDRAFT_TEMPORAL_PORT"] = str(NO_ENGINE.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +49,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FLOWDRAFT_TEMPORAL_ENABLED", "false")
     # Nor does a test find an engine someone runs on this machine's default port: the CLI and
     # the chat look for one there when no server of the test started its own.
-    monkeypatch.setenv("FLOWDRAFT_TEMPORAL_PORT", str(free_port()))
+    monkeypatch.setenv("FLOWDRAFT_TEMPORAL_PORT", str(NO_ENGINE.getsockname()[1]))
 
 
 @pytest.fixture(scope="session")

@@ -655,6 +655,9 @@ class SlackChannel:
             status = (
                 f":no_entry_sign: Rejected by {escape(person.name)}: {escape(record.reason or '')}"
             )
+        elif record.status == "waiting" and (record.reason or "").startswith("escalated"):
+            # A ticket routed to a person is never dropped: it goes to the support lead.
+            status = f":arrow_up: Handed on to the support lead: {escape(record.reason or '')}"
         else:
             status = failed_status(record.delivery)
         item = desk.item(ref)

@@ -466,6 +466,16 @@ def test_queue_and_reject_with_a_reason(slack: LiveSlack) -> None:
     assert "privacy team handles it" in (handed_on[0].reason or "")
     assert handed_on[0].status == "waiting" and handed_on[0].priority == "urgent"
     assert not [p for p in slack.fake.posted if p.get("thread_ts") == "1700000200.000200"]
+    # The card says so, rather than a failed delivery.
+    shown = slack.fake.wait_for(
+        lambda: (
+            "Handed on to the support lead"
+            in blocks_text(slack.fake.messages[("U0SAM", card["ts"])]["blocks"])
+        )
+    )
+    assert shown and "Sending failed" not in blocks_text(
+        slack.fake.messages[("U0SAM", card["ts"])]["blocks"]
+    )
 
 
 def escalated_replies(slack: LiveSlack) -> list[TicketReply]:
