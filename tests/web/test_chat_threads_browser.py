@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.test_browser import browser, login, send, server
@@ -10,6 +12,7 @@ pytestmark = pytest.mark.integration
 __all__ = ["browser", "server"]  # fixtures shared with the main browser tests
 
 GOAL = "Route incoming support tickets to billing or tech queues"
+APPROVE = re.compile(r"^Approve v\d+$")
 
 
 async def test_after_a_reload_a_typed_edit_makes_v2_in_the_same_thread(  # type: ignore[no-untyped-def]
@@ -17,7 +20,7 @@ async def test_after_a_reload_a_typed_edit_makes_v2_in_the_same_thread(  # type:
 ) -> None:
     page = await login(browser, server, "ana", "ana-pass")
     await send(page, GOAL)
-    await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
+    await page.get_by_role("button", name=APPROVE).last.wait_for(timeout=30_000)
     history = page.locator("#thread-history li")
     await history.filter(has_text=GOAL[:30]).first.wait_for(timeout=30_000)
     threads = await history.count()
@@ -37,9 +40,9 @@ async def test_after_a_reload_a_typed_edit_makes_v2_in_the_same_thread(  # type:
     await history.filter(has_text=GOAL[:30]).first.get_by_role("link").click()
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("send it to #ops instead").count() > 0  # the turn is there
-    approve = page.get_by_role("button", name="Approve", exact=True)
-    await approve.wait_for(timeout=30_000)  # and v2 can still be approved from it
-    assert await approve.count() == 1
+    approve = page.get_by_role("button", name=APPROVE)
+    await page.get_by_role("button", name="Approve v2").wait_for(timeout=30_000)
+    assert await approve.count() == 1  # and v2 can still be approved from it
 
 
 async def test_beside_a_waiting_draft_a_question_is_answered_and_a_new_goal_drafted_apart(  # type: ignore[no-untyped-def]
@@ -51,7 +54,7 @@ async def test_beside_a_waiting_draft_a_question_is_answered_and_a_new_goal_draf
     await send(page, "what can you do?")
     await page.get_by_text("escalation' v1 still waits for review").wait_for(timeout=30_000)
     assert await page.get_by_text("didn't understand").count() == 0
-    approve = page.get_by_role("button", name="Approve", exact=True)
+    approve = page.get_by_role("button", name=APPROVE)
     shown = await approve.count()  # this draft's, and any offered when the chat opened
 
     await send(page, "Post the weekly ticket summary in #support")
@@ -61,4 +64,6 @@ async def test_beside_a_waiting_draft_a_question_is_answered_and_a_new_goal_draf
     await send(page, "send it to #ops instead")
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Northwind Cloud incident escalation — v2").count() == 0
-    await approve.nth(shown + 1).wait_for(timeout=30_000)  # v2's review comes after its draft
+    # v2's review replaces v1's buttons of that draft; the first draft keeps its v1 buttons.
+    await page.get_by_role("button", name="Approve v2").wait_for(timeout=30_000)
+    assert await approve.count() == shown + 1
