@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
+
+# typing_extensions, not typing: pydantic builds the server's input/output schema from it.
+from typing_extensions import TypedDict
 
 
 class ChatState(TypedDict, total=False):
