@@ -55,3 +55,7 @@ class ChatState(TypedDict, total=False):
     ticket: dict[str, Any] | None
     ticket_ref: str | None
     reply: dict[str, Any] | None
+    messages: list[Any]
+    """Chat messages as Agent Chat UI sends them; the last new human one starts a turn."""
+    heard: int
+    """How many of ``messages`` have been read as turns."""
