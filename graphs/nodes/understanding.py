@@ -12,6 +12,7 @@ from assistant.brain.offline import CHITCHAT_REPLY
 from assistant.schemas import Intent
 from graphs.context import Context
 from graphs.nodes.common import message, passages_of
+from graphs.resumes import authenticated_user
 from graphs.state import ChatState
 from knowledge.retrieval import QUESTION_BOOST
 
@@ -80,7 +81,7 @@ def from_messages(state: ChatState) -> dict[str, Any]:
         "heard": len(messages),
         "text": text_of(field_of(last, "content")),
         "thread": str(configurable.get("thread_id") or state.get("thread") or ""),
-        "user": server_user(configurable) or state.get("user") or "anonymous",
+        "user": authenticated_user() or state.get("user") or "anonymous",
     }
 
 
@@ -99,15 +100,6 @@ def text_of(content: Any) -> str:
         for b in blocks
         if not isinstance(b, dict) or b.get("type", "text") == "text"
     )
-
-
-def server_user(configurable: dict[str, Any]) -> str | None:
-    """Return the user LangGraph Server authenticated for this run, if any."""
-    if configurable.get("langgraph_auth_user_id"):
-        return str(configurable["langgraph_auth_user_id"])
-    user = configurable.get("langgraph_auth_user")
-    identity = field_of(user, "identity") if user is not None else None
-    return str(identity) if identity else None
 
 
 async def retrieve_context(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
