@@ -9,6 +9,7 @@ nodes, ``ChatRunner`` and the channels stay exactly as they are.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -43,7 +44,8 @@ def build_served_graph(
             if not wants_runtime:
                 return await node(state)
             settings = runtime.context
-            context = context_of()
+            # Off the event loop: the first call builds the services (files, SQLite, Chroma).
+            context = await asyncio.to_thread(context_of)
             if isinstance(settings, RunSettings):
                 context = replace(context, sources_k=settings.sources_k)
             return await node(state, runtime.override(context=context))

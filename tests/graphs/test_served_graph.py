@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -62,3 +63,16 @@ async def test_agent_chat_ui_messages_start_a_turn(
     assert out["workflow"]["version"] == 1
     intent = next(e for e in journal.events if e["event"] == "intent")
     assert intent["actor"] == "ana" and intent["thread"] == "s2"
+
+
+async def test_services_are_built_off_the_event_loop(roles_context: Context) -> None:
+    built_in: list[int] = []
+
+    def context_of() -> Context:
+        built_in.append(threading.get_ident())
+        return roles_context
+
+    graph = build_served_graph(context_of, checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "s3"}}
+    await graph.ainvoke({"text": "hello", "user": "ana", "thread": "s3"}, config)
+    assert built_in and threading.get_ident() not in built_in
