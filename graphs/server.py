@@ -41,6 +41,9 @@ def build_served_graph(
         wants_runtime = "runtime" in inspect.signature(node).parameters
 
         async def bound(state: ChatState, runtime: Runtime[Any]) -> Any:
+            return said(state, await run(state, runtime))
+
+        async def run(state: ChatState, runtime: Runtime[Any]) -> Any:
             if not wants_runtime:
                 return await node(state)
             settings = runtime.context
@@ -56,6 +59,14 @@ def build_served_graph(
 
     overrides = {node.__name__: bind(node) for node in chat.NODES}
     return chat.build_chat_graph(checkpointer, overrides=overrides, context_schema=RunSettings)
+
+
+def said(state: ChatState, update: Any) -> Any:
+    """Add the text a node shows to the chat messages, when the turn came as messages."""
+    shown = update.get("message") if isinstance(update, dict) else None
+    if not shown or not state.get("messages"):
+        return update
+    return {**update, "messages": [{"type": "ai", "content": shown["text"]}]}
 
 
 @cache

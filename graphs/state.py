@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Annotated, Any
 
 # typing_extensions, not typing: pydantic builds the server's input/output schema from it.
 from typing_extensions import TypedDict
@@ -55,7 +56,10 @@ class ChatState(TypedDict, total=False):
     ticket: dict[str, Any] | None
     ticket_ref: str | None
     reply: dict[str, Any] | None
-    messages: list[Any]
-    """Chat messages as Agent Chat UI sends them; the last new human one starts a turn."""
+    messages: Annotated[list[Any], operator.add]
+    """Chat messages; Agent Chat UI sends only the new ones, so they are appended.
+
+    The last new human one starts a turn.
+    """
     heard: int
     """How many of ``messages`` have been read as turns."""

@@ -76,3 +76,21 @@ async def test_services_are_built_off_the_event_loop(roles_context: Context) -> 
     config: Any = {"configurable": {"thread_id": "s3"}}
     await graph.ainvoke({"text": "hello", "user": "ana", "thread": "s3"}, config)
     assert built_in and threading.get_ident() not in built_in
+
+
+async def test_agent_chat_ui_sends_only_the_new_message_each_turn(roles_context: Context) -> None:
+    graph = served(roles_context)
+    config: Any = {"configurable": {"thread_id": "s4", "langgraph_auth_user_id": "ana"}}
+    await graph.ainvoke({"messages": [{"type": "human", "content": GOAL}]}, config)
+    change = [{"type": "human", "content": [{"type": "text", "text": "send it to #ops instead"}]}]
+    out = await graph.ainvoke({"messages": change}, config)
+    assert out["workflow"]["version"] == 2
+    assert len(out["messages"]) == 2
+
+
+async def test_replies_are_added_to_the_chat_messages(roles_context: Context) -> None:
+    graph = served(roles_context)
+    config: Any = {"configurable": {"thread_id": "s5"}}
+    out = await graph.ainvoke({"messages": [{"type": "human", "content": "hello"}]}, config)
+    assert [m["type"] for m in out["messages"]] == ["human", "ai"]
+    assert out["messages"][-1]["content"] == out["message"]["text"]
