@@ -46,17 +46,19 @@ def build_chat_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     *,
     overrides: Mapping[str, Callable[..., Any]] | None = None,
+    context_schema: type[Any] = Context,
 ) -> Any:
     """Compile the chat graph with ``checkpointer`` (None keeps no state between calls).
 
     ``overrides`` swaps node implementations by name while keeping the topology; the
     benchmark uses it to measure the same graph with no-op nodes. A name the graph has no
     node for raises ``ValueError``: silently keeping the real node would skew the floor.
+    ``context_schema`` is what a run's context must be (``graphs.server`` serves settings).
     """
     unknown = set(overrides or {}) - {node.__name__ for node in NODES}
     if unknown:
         raise ValueError(f"no node to override: {', '.join(sorted(unknown))}")
-    builder = StateGraph(ChatState, context_schema=Context)
+    builder = StateGraph(ChatState, context_schema=context_schema)
     for node in NODES:
         builder.add_node(node.__name__, (overrides or {}).get(node.__name__, node))
     builder.add_edge(START, "capture_intent")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import operator
+from typing import Annotated, Any
+
+# typing_extensions, not typing: pydantic builds the server's input/output schema from it.
+from typing_extensions import TypedDict
 
 
 class ChatState(TypedDict, total=False):
@@ -52,3 +56,10 @@ class ChatState(TypedDict, total=False):
     ticket: dict[str, Any] | None
     ticket_ref: str | None
     reply: dict[str, Any] | None
+    messages: Annotated[list[Any], operator.add]
+    """Chat messages; Agent Chat UI sends only the new ones, so they are appended.
+
+    The last new human one starts a turn.
+    """
+    heard: int
+    """How many of ``messages`` have been read as turns."""

@@ -19,6 +19,7 @@ from assistant.schemas import Customer, ReplyDraft, ReviewRequest, ReviewRespons
 from connectors.operations import one_line
 from graphs.context import Context
 from graphs.nodes.common import message, passages_of
+from graphs.resumes import normalize_answer
 from graphs.state import ChatState
 
 REPLY_ROLES = frozenset({"support", "support_lead", "admin"})
@@ -99,7 +100,7 @@ async def review_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str,
     refused: tuple[Any, Refusal] | None = None
     while True:
         try:
-            answer = interrupt(request.model_dump(mode="json"))
+            answer = normalize_answer(interrupt(request.model_dump(mode="json")))
         except GraphInterrupt:
             # Raised only when this ask is the one left open, i.e. right after the answer it
             # refuses arrived: journal the refusal once, not on every replay of the node.

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from assistant.brain.offline import CHITCHAT_REPLY
 from assistant.schemas import Intent
 from graphs.context import Context
 from graphs.nodes.common import message, passages_of
+from graphs.resumes import authenticated_user
 from graphs.state import ChatState
 from knowledge.retrieval import QUESTION_BOOST
 
@@ -29,6 +31,8 @@ TURN_RESET: dict[str, Any] = {
 
 async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Classify the user's text; after a clarifying question, read it with the original goal."""
+    heard = from_messages(state)
+    state = {**state, **heard}  # type: ignore[typeddict-item]
     text = state["text"]
     if state.get("ticket") and not state.get("reply"):
         # A ticket handed in by the support desk: its intent is known, only a reply is wanted.
@@ -52,11 +56,50 @@ async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[st
         "intent", actor=state["user"], thread=state["thread"], kind=intent.kind, slots=intent.slots
     )
     return {
+        **heard,
         **TURN_RESET,
         "goal": goal,
         "intent": intent.model_dump(mode="json"),
         "pending_goal": goal if intent.kind == "clarify" else None,
     }
+
+
+def from_messages(state: ChatState) -> dict[str, Any]:
+    """Read a new human chat message (Agent Chat UI's input) as this turn's text.
+
+    The thread is the run's ``thread_id`` and the user is the one LangGraph Server
+    authenticated; with neither, the state's values stay. No new message: no change.
+    """
+    messages = list(state.get("messages") or [])
+    if len(messages) <= (state.get("heard") or 0) or not messages:
+        return {}
+    last = messages[-1]
+    if field_of(last, "type") not in ("human", "user") and field_of(last, "role") != "user":
+        return {"heard": len(messages)}
+    configurable = get_config().get("configurable") or {}
+    return {
+        "heard": len(messages),
+        "text": text_of(field_of(last, "content")),
+        "thread": str(configurable.get("thread_id") or state.get("thread") or ""),
+        "user": authenticated_user() or state.get("user") or "anonymous",
+    }
+
+
+def field_of(message: Any, name: str) -> Any:
+    """Return a message's field, whether it is a dict or a LangChain message object."""
+    return message.get(name) if isinstance(message, dict) else getattr(message, name, None)
+
+
+def text_of(content: Any) -> str:
+    """Return a message's text: a string, or the text blocks of a content list."""
+    if isinstance(content, str):
+        return content
+    blocks = content if isinstance(content, list) else []
+    return " ".join(
+        str(b.get("text", "")) if isinstance(b, dict) else str(b)
+        for b in blocks
+        if not isinstance(b, dict) or b.get("type", "text") == "text"
+    )
 
 
 async def retrieve_context(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
