@@ -41,7 +41,7 @@ async def test_after_a_reload_a_typed_edit_makes_v2_in_the_same_thread(  # type:
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("send it to #ops instead").count() > 0  # the turn is there
     approve = page.get_by_role("button", name=APPROVE)
-    await page.get_by_role("button", name="Approve v2").wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Approve v2").last.wait_for(timeout=30_000)
     assert await approve.count() == 1  # and v2 can still be approved from it
 
 
@@ -65,5 +65,5 @@ async def test_beside_a_waiting_draft_a_question_is_answered_and_a_new_goal_draf
     await page.get_by_text("— v2").first.wait_for(timeout=30_000)
     assert await page.get_by_text("Northwind Cloud incident escalation — v2").count() == 0
     # v2's review replaces v1's buttons of that draft; the first draft keeps its v1 buttons.
-    await page.get_by_role("button", name="Approve v2").wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Approve v2").last.wait_for(timeout=30_000)
     assert await approve.count() == shown + 1
