@@ -75,21 +75,16 @@ async def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
     await page.locator("#chat-submit").click()
 
 
-async def click_until(page, button, expected: str) -> None:  # type: ignore[no-untyped-def]
-    """Click ``button`` and wait for ``expected``; click once more if nothing happened.
+async def click_when_ready(page, button, expected: str) -> None:  # type: ignore[no-untyped-def]
+    """Click ``button`` once the chat is idle, and wait for ``expected``.
 
-    A click that lands in the instant Chainlit draws its buttons is now and then lost
-    without a request (about 1 in 30 here; a person clicks again). A second click is safe:
-    the review takes one answer, and the test still fails if the action never works.
+    Chainlit shows its send button (``#chat-submit``) only when no task runs; a button drawn
+    by a turn still running can swallow a click, so the click waits for that signal.
     """
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
-
+    await page.locator("#chat-submit").wait_for(timeout=30_000)
+    await button.wait_for(timeout=30_000)
     await button.click()
-    try:
-        await page.get_by_text(expected).first.wait_for(timeout=8_000)
-    except PlaywrightTimeout:
-        await button.click()
-        await page.get_by_text(expected).first.wait_for(timeout=30_000)
+    await page.get_by_text(expected).first.wait_for(timeout=30_000)
 
 
 async def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -112,7 +107,7 @@ async def test_draft_edit_and_approve_in_the_browser(server: str, browser) -> No
     assert await page.get_by_text("→ #ops").count() > 0
     await shot(page, "2-edited")
 
-    await click_until(
+    await click_when_ready(
         page, page.get_by_role("button", name="Approve").last, "is live as automation"
     )
     assert await page.get_by_text("(approved by ana); send invoices to http").count() > 0
@@ -147,7 +142,7 @@ async def test_a_user_without_the_role_is_told_who_can_approve(server: str, brow
     page = await login(browser, server, "ivan", "ivan-pass")
     await send(page, GOAL)
     await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
-    await click_until(
+    await click_when_ready(
         page, page.get_by_role("button", name="Approve").last, "Approval by ivan refused"
     )
     assert await page.get_by_text("Who can approve: ana").count() > 0
@@ -179,7 +174,7 @@ async def test_reload_mid_review_then_approve(server: str, browser) -> None:  # 
     await page.get_by_text("still waiting for review").wait_for(timeout=30_000)
     await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
     await shot(page, "5-after-reload")
-    await click_until(
+    await click_when_ready(
         page, page.get_by_role("button", name="Approve").last, "is live as automation"
     )
 
@@ -197,11 +192,19 @@ async def test_server_restart_mid_review_then_approve(
         await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
         process.stop()
         process.start()
+        # The old tab may be sent to the login page while the server is down; the person
+        # opens the chat again with the same session cookie.
+        cookies = await page.context.storage_state()
+        await page.close()
+        again = await browser.new_context(
+            storage_state=cookies, viewport={"width": 1300, "height": 1000}
+        )
+        page = await again.new_page()
         await page.goto(f"{process.base}/chat/")
         await page.get_by_text("still waiting for review").wait_for(timeout=30_000)
         await page.get_by_role("button", name="Approve").last.wait_for(timeout=30_000)
         await shot(page, "6-after-restart")
-        await click_until(
+        await click_when_ready(
             page, page.get_by_role("button", name="Approve").last, "is live as automation"
         )
     finally:
@@ -259,7 +262,7 @@ async def test_reopen_a_waiting_thread_from_the_sidebar_then_approve(server: str
     await approve.scroll_into_view_if_needed()
     await shot(page, "9-reopened-from-sidebar")
 
-    await click_until(page, approve, "is live as automation")
+    await click_when_ready(page, approve, "is live as automation")
     assert page.url.endswith(f"/thread/{thread}")
 
 

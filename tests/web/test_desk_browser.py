@@ -19,7 +19,7 @@ from assistant.services import Services
 from assistant.web.process import ServerProcess
 from tests.assistant.support import test_desk_api as api
 from tests.support.servers import SmtpInbox, smtp_server
-from tests.web.test_browser import browser, click_until, login, make_home, send, shot
+from tests.web.test_browser import browser, click_when_ready, login, make_home, send, shot
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser"]  # the fixture, shared with the other browser tests
@@ -95,7 +95,7 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
 
     # Accept: the drafted reply, its sources, and the email it becomes.
     queue = page.get_by_role("button", name="Open the support queue")
-    await click_until(page, queue, f"{first}: {REFUND['subject']}")
+    await click_when_ready(page, queue, f"{first}: {REFUND['subject']}")
     await page.get_by_text("Drafted reply").first.wait_for()
     await page.get_by_text("faq/", exact=False).first.wait_for()
     assert await page.locator("#side-view-title").count() == 0  # no panel opens by itself
@@ -103,7 +103,7 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
     assert (await page.locator("#side-view-title").inner_text()).startswith("faq/")
     await shot(page, "desk-queue")
     accept = page.get_by_role("button", name="Accept", exact=True)
-    await click_until(page, accept, "accepted and sent by sam")
+    await click_when_ready(page, accept, "accepted and sent by sam")
     assert "Hi Jo," in text_of(wait_for_mail(desk, "jo@customer.example"))
 
     # Edit: a ticket routed to a person has no draft; the agent writes the reply.
@@ -125,7 +125,7 @@ async def test_an_agent_works_the_queue_in_the_browser(desk: DeskServer, browser
     third = desk.post(PASSWORD)
     await send(page, "queue")
     await page.get_by_text(f"{third}: Can").first.wait_for(timeout=30_000)
-    await click_until(
+    await click_when_ready(
         page, page.get_by_role("button", name="Reject", exact=True), "Why is the draft"
     )
     await send(page, "wrong article: they asked about the reset email")
