@@ -99,6 +99,15 @@ def run_line(run: Run) -> str:
     return f"{run.id}\t{run.status}{extra}\t{run.automation_id} v{run.version}\t{run.started_at:%Y-%m-%d %H:%M:%S}"
 
 
+def answer_run(run: Run, json_mode: bool, runs: service.AutomationDesk) -> None:
+    """Print the run a command started (JSON or a line), then leave (see ``leave``)."""
+    if json_mode:
+        emit({"run": run.model_dump(mode="json")})
+    else:
+        typer.echo(run_line(run))
+    leave(runs)
+
+
 @automations_app.command("list")
 def automations_list(
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
@@ -225,11 +234,7 @@ def automations_run_now(
         fail(exc.message, json_mode, runs)
     except TimeoutError as exc:
         fail(str(exc), json_mode, runs)
-    if json_mode:
-        emit({"run": run.model_dump(mode="json")})
-    else:
-        typer.echo(run_line(run))
-    leave(runs)
+    answer_run(run, json_mode, runs)
 
 
 @automations_app.command("rotate-token")
@@ -285,11 +290,7 @@ def runs_start(
         run = asyncio.run(start())
     except service.RunRefused as exc:
         fail(exc.message, json_mode, runs)
-    if json_mode:
-        emit({"run": run.model_dump(mode="json")})
-    else:
-        typer.echo(run_line(run))
-    leave(runs)
+    answer_run(run, json_mode, runs)
 
 
 @runs_app.command("retry")
@@ -304,11 +305,7 @@ def runs_retry(
         run = asyncio.run(runs.retry(run_id, actor=user))
     except service.RunRefused as exc:
         fail(exc.message, json_mode, runs)
-    if json_mode:
-        emit({"run": run.model_dump(mode="json")})
-    else:
-        typer.echo(run_line(run))
-    leave(runs)
+    answer_run(run, json_mode, runs)
 
 
 @runs_app.command("list")
