@@ -15,36 +15,18 @@ import pytest
 from temporalio.client import ScheduleDescription
 
 from assistant.db.engine import make_engine
-from assistant.db.users import add_user
 from assistant.runtime.activation import activate
 from assistant.runtime.engine import connect
 from assistant.runtime.models import Automation
 from assistant.runtime.temporal_schedules import schedule_event, schedule_id
 from assistant.settings import TemporalSettings
-from assistant.web.process import ServerProcess, free_port
+from assistant.web.process import ServerProcess
 from tests.runtime.test_schedule_sync import digest
-from tests.runtime.test_serve_runs import PEOPLE, cli, eventually
+from tests.runtime.test_serve_runs import cli, engine_env, eventually, home
+
+__all__ = ["engine_env", "home"]  # the server's fixtures, shared with test_serve_runs
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """Return the data folder the server and the CLI share, with the finance team in it."""
-    home = tmp_path / "home"
-    home.mkdir()
-    db = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
-    for name, roles in PEOPLE.items():
-        add_user(db, name=name, roles=roles)
-    return home
-
-
-@pytest.fixture
-def engine_env() -> dict[str, str]:
-    """Return the settings of an embedded engine on free loopback ports."""
-    names = ("PORT", "HTTP_PORT", "METRICS_PORT", "UI_PORT")
-    ports = {f"FLOWDRAFT_TEMPORAL_{name}": str(free_port()) for name in names}
-    return {"FLOWDRAFT_TEMPORAL_ENABLED": "true", "FLOWDRAFT_TEMPORAL_UI": "false", **ports}
 
 
 @pytest.fixture
