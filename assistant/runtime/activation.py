@@ -59,8 +59,13 @@ class Activation:
 
     def hook_url(self, base_url: str) -> str | None:
         """Return where events are posted, under ``base_url`` (e.g. http://host:8000)."""
-        hook = self.automation.trigger.hook
-        return f"{base_url.rstrip('/')}{hook}" if hook else None
+        return hook_url(self.automation, base_url)
+
+
+def hook_url(automation: Automation, base_url: str) -> str | None:
+    """Return where ``automation``'s events are posted under ``base_url``, if it takes events."""
+    hook = automation.trigger.hook
+    return f"{base_url.rstrip('/')}{hook}" if hook else None
 
 
 def derive_trigger(

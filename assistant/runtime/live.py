@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from assistant.db.users import Directory
 from assistant.policy.rules import Policy
 from assistant.runtime import store
-from assistant.runtime.activation import Activation, ActivationError, activate
+from assistant.runtime.activation import Activation, ActivationError, activate, hook_url
 from assistant.runtime.models import Automation, RunEngine
 from assistant.runtime.preview import preview
 from assistant.runtime.service import AutomationDesk, NoRunEngine, RunRefused
@@ -77,9 +77,7 @@ class LiveAutomations:
         if earlier is not None:
             return Activated(
                 automation=earlier.model_dump(mode="json"),
-                hook_url=f"{self.public_url.rstrip('/')}{earlier.trigger.hook}"
-                if earlier.trigger.hook
-                else None,
+                hook_url=hook_url(earlier, self.public_url),
             )
         try:
             made = await asyncio.to_thread(

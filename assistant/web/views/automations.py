@@ -22,6 +22,7 @@ from assistant.runtime.activation import (
     ChangeRefused,
     allowed_to_change,
     change_status,
+    hook_url,
     rotate_hook_token,
 )
 from assistant.runtime.models import Automation, Run, RunEngine
@@ -212,9 +213,3 @@ def tally(runs: list[Run], *, since: datetime) -> dict[str, Counter[str]]:
         if started is not None and started >= since:
             counts[run.automation_id][run.status] += 1
     return counts
-
-
-def hook_url(automation: Automation, base_url: str) -> str | None:
-    """Return where the automation's events are posted, if it takes events."""
-    hook = automation.trigger.hook
-    return f"{base_url.rstrip('/')}{hook}" if hook else None
