@@ -312,14 +312,19 @@ def test_edit_modal_keeps_titles_and_options_within_slacks_lengths() -> None:
     assert len(modal["blocks"][-2]["element"]["options"][0]["text"]["text"]) == 75
 
 
-def test_edit_modal_for_a_long_draft_respects_the_ten_checkbox_limit() -> None:
-    steps = [Step(id="x", title=f"Step {n}", kind="human_task") for n in range(1, 13)]
+OPTION_LIMITS = {"checkboxes": 10, "radio_buttons": 10, "static_select": 100}
+"""Slack's per-element option limits (slack_sdk's models do not check them)."""
+OPTION_LIMITS["multi_static_select"] = OPTION_LIMITS["static_select"]
+
+
+def test_edit_modal_for_a_long_draft_offers_every_step_for_removal() -> None:
+    steps = [Step(id=f"s{n}", title=f"Step {n}", kind="human_task") for n in range(1, 13)]
     modal = edit_modal(WorkflowDraft(title="t", goal="g", steps=steps).sealed(), {})
-    for block in modal["blocks"]:
-        if block["element"]["type"] == "checkboxes":
-            assert len(block["element"]["options"]) <= 10
+    elements = [b["element"] for b in modal["blocks"] if "options" in b.get("element", {})]
+    for element in elements:
+        assert len(element["options"]) <= OPTION_LIMITS[element["type"]], element["type"]
     removal = next(b for b in modal["blocks"] if b["block_id"] == "remove")["element"]
-    assert len(removal["options"]) == 12  # every step can be removed
+    assert [option["value"] for option in removal["options"]] == [s.id for s in steps]
 
 
 # -- results, answers and escaping -----------------------------------------------------------
