@@ -160,6 +160,7 @@ def test_bad_configuration_is_reported_not_raised(home: Path) -> None:
     assert b"FLOWDRAFT_MODEL" in env_result.stderr and env_result.stdout == b""
 
 
+@pytest.mark.slow
 def test_postgres_scale_out_threads_resume_in_another_process(
     home: Path, postgres_url: str
 ) -> None:
@@ -210,6 +211,7 @@ def test_postgres_scale_out_threads_resume_in_another_process(
     assert verified.returncode == 0 and b"intact" in verified.stdout
 
 
+@pytest.mark.slow
 def test_users_workflows_and_audit_commands(tmp_path: Path, home: Path) -> None:
     own = tmp_path / "own-home"
     own.mkdir()

@@ -95,6 +95,7 @@ def accept_line(thread: str, user: str = "lee") -> str:
     return json.dumps({"decision": {"type": "accept"}, "user": user, "thread": thread}) + "\n"
 
 
+@pytest.mark.slow
 def test_two_approvals_at_once_from_two_processes_activate_once(
     env: dict[str, str], receiver: WebhookReceiver
 ) -> None:

@@ -170,6 +170,7 @@ def full_invoice(amount: int, number: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_a_draft_approved_in_the_chat_goes_live_and_each_invoice_runs_on_the_server(
     home: Path, engine_env: dict[str, str], server: ServerProcess
 ) -> None:

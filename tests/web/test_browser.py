@@ -179,6 +179,7 @@ async def test_reload_mid_review_then_approve(server: str, browser) -> None:  # 
     )
 
 
+@pytest.mark.slow
 async def test_server_restart_mid_review_then_approve(
     tmp_path_factory: pytest.TempPathFactory,
     services: Services,

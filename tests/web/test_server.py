@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from assistant.db.users import list_users
@@ -73,10 +74,9 @@ def test_diagram_marks_blocked_steps_and_escapes_text() -> None:
     assert svg.count("<rect") == 1 + 1 + 2 + 1
 
 
+@pytest.mark.slow
 def test_web_timing_reports_both_medians() -> None:
     import shutil
-
-    import pytest
 
     if shutil.which("chromium") is None:
         pytest.skip("Chromium is not installed here; scripts/test installs it")

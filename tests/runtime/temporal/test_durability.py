@@ -72,6 +72,7 @@ def start_worker(address: str, queue: str) -> subprocess.Popen[str]:
     return process
 
 
+@pytest.mark.slow
 async def test_a_killed_worker_hands_the_action_over_and_it_happens_once(
     runtime: Runtime, receiver: WebhookReceiver
 ) -> None:
