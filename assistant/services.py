@@ -116,8 +116,13 @@ def build_services(
     registry: ConnectorRegistry | None = None,
     ingest: bool = True,
     progress: ProgressFn | None = None,
+    collection: Any | None = None,
 ) -> Services:
-    """Build the services from ``settings``; ingest the shipped library on first use."""
+    """Build the services from ``settings``; ingest the shipped library on first use.
+
+    ``collection`` replaces the Chroma collection the settings name, e.g. with a
+    ``knowledge.memory.MemoryCollection`` so that tests need no vector store.
+    """
     settings = settings or Settings()
     settings.ensure_home()
     setup_tracing()  # only when OTEL_EXPORTER_OTLP_ENDPOINT or FLOWDRAFT_TRACING asks for it
@@ -126,8 +131,9 @@ def build_services(
     engine = make_engine(settings.database_url)
     bind_audit_seal(engine, settings)
     embedding = build_embedder(settings.embeddings)
-    client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
-    collection = open_collection(client, settings.collection)
+    if collection is None:
+        client = chroma_client(path=settings.chroma_path, url=settings.chroma_url)
+        collection = open_collection(client, settings.collection)
     ingestor = Ingestor(
         collection,
         embedding,
