@@ -1,6 +1,7 @@
 """The numbers behind the Runs page's plots: runs per day by outcome, time waiting for approval.
 
-Pure functions over ``Run`` snapshots; the page hands their output to Chart.js (served from
+Pure functions over ``Run`` snapshots. Each chart carries its own Chart.js ``options``, so
+one plotter in ``static/app.js`` draws every chart of every page (Chart.js is served from
 ``static/vendor``, MIT licensed, no CDN).
 """
 
@@ -31,6 +32,36 @@ COLOURS = {
 }
 
 
+def bar_options(
+    *,
+    stacked: bool = False,
+    counts: bool = False,
+    legend: bool = True,
+    horizontal_percent: bool = False,
+) -> dict[str, Any]:
+    """Return Chart.js options for a bar chart.
+
+    Args:
+        stacked: stack the datasets of a label in one bar.
+        counts: the values are whole numbers (no fractional ticks).
+        legend: show the datasets' legend below the chart.
+        horizontal_percent: bars run sideways on a 0–100 scale.
+    """
+    value_axis: dict[str, Any] = {"stacked": stacked, "beginAtZero": True}
+    if counts:
+        value_axis["ticks"] = {"precision": 0}
+    if horizontal_percent:
+        value_axis.update(min=0, max=100)
+    scales = {"x": {"stacked": stacked}, "y": value_axis}
+    if horizontal_percent:
+        scales = {"x": value_axis, "y": {"stacked": stacked}}
+    return {
+        "indexAxis": "y" if horizontal_percent else "x",
+        "scales": scales,
+        "plugins": {"legend": {"display": legend, "position": "bottom"}},
+    }
+
+
 def days_until(today: date, days: int) -> list[date]:
     """Return the ``days`` dates ending with ``today``, oldest first."""
     return [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
@@ -59,6 +90,7 @@ def runs_per_day(runs: list[Run], *, days: int = 14, now: datetime | None = None
             for status in OUTCOMES
             if any(counts[status])
         ],
+        "options": bar_options(stacked=True, counts=True),
     }
 
 
@@ -111,6 +143,7 @@ def approval_waits(
                 "backgroundColor": "#90caf9",
             },
         ],
+        "options": bar_options(),
         "unit": unit,
         "waiting_now": open_now,
         "asked": sum(len(w) for w in waits.values()),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.observability.drift import DriftReport
-from assistant.web.views.charts import COLOURS, wait_unit
+from assistant.web.views.charts import COLOURS, bar_options, wait_unit
 
 WINDOWS = (7, 30, 90)
 """Days the dashboard looks back over; anything else asked for falls back to 30."""
@@ -58,6 +58,7 @@ def rates_chart(figures: dict[str, Any]) -> dict[str, Any]:
                 "backgroundColor": [RATE_COLOURS[group] for _, group, _ in RATES],
             }
         ],
+        "options": bar_options(legend=False, horizontal_percent=True),
     }
 
 
@@ -75,6 +76,7 @@ def latency_chart(figures: dict[str, Any]) -> dict[str, Any]:
             {"label": f"median ({unit})", "data": scaled("median_s"), "backgroundColor": "#1565c0"},
             {"label": f"p90 ({unit})", "data": scaled("p90_s"), "backgroundColor": "#90caf9"},
         ],
+        "options": bar_options(),
         "unit": unit,
     }
 
@@ -92,6 +94,7 @@ def status_chart(figures: dict[str, Any]) -> dict[str, Any]:
                 "backgroundColor": [COLOURS[status] for status in shown],
             }
         ],
+        "options": bar_options(legend=False, counts=True),
     }
 
 

@@ -1,5 +1,5 @@
 // Flowdraft pages: buttons that POST JSON, the Inbox's polling, run pages that follow
-// their run, and the Runs page's plots. The server decides everything; this only asks.
+// their run, and every page's charts. The server decides everything; this only asks.
 (() => {
   "use strict";
   const FLASH_KEY = "flowdraft-flash";
@@ -157,29 +157,20 @@
     }, 1500);
   }
 
-  // The Runs page's plots (Chart.js, served from /app/static/vendor).
-  function plot(id, stacked, whole) {
-    const canvas = document.getElementById(id);
-    const source = document.getElementById(`${id}-data`);
-    if (!canvas || !source || !window.Chart) return;
+  // Every page's charts (Chart.js, served from /app/static/vendor): a canvas with an id
+  // has its data, and its options, in the JSON block "<id>-data" the server wrote.
+  function plot(canvas) {
+    const source = document.getElementById(`${canvas.id}-data`);
+    if (!source || !window.Chart) return;
     const data = JSON.parse(source.textContent);
     new window.Chart(canvas, {
       type: "bar",
       data: { labels: data.labels, datasets: data.datasets },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        scales: {
-          x: { stacked },
-          y: { stacked, beginAtZero: true, ticks: whole ? { precision: 0 } : {} },
-        },
-        plugins: { legend: { position: "bottom" } },
-      },
+      options: { animation: false, maintainAspectRatio: false, ...data.options },
     });
     canvas.dataset.ready = "1";
   }
-  plot("runs-per-day", true, true);
-  plot("approval-waits", false, false);
+  document.querySelectorAll("canvas[id]").forEach(plot);
 
   const carried = sessionStorage.getItem(FLASH_KEY);
   if (carried) {
