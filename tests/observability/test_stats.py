@@ -6,107 +6,21 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 
-from assistant.db.engine import make_engine, session_scope
-from assistant.db.tables import (
-    AuditRecord,
-    AutomationRecord,
-    HelpdeskTicket,
-    RunRecord,
-    TicketReply,
-)
+from assistant.db.engine import make_engine
 from assistant.db.tokens import create_token
 from assistant.observability.stats import compute_stats
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web.server import create_app
 from tests.support.live import services_with
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def seed(engine: Engine) -> None:
-    """Two designs, one live with three runs, two decided ticket replies."""
-    audit = [
-        (0, "t1", "draft", {"workflow": "wf_1"}),
-        (60, "t1", "decision", {"type": "edit"}),
-        (61, "t1", "edit", {"version": 2}),
-        (300, "t1", "decision", {"type": "accept"}),
-        (310, "t1", "approved", {"approvers": ["carla"]}),
-        (1000, "t2", "draft", {"workflow": "wf_2"}),
-        (1100, "t2", "decision", {"type": "ignore"}),
-        (520, "r2", "run_decision", {"accept": True}),
-        (620, "r3", "run_decision", {"accept": False}),
-    ]
-    with session_scope(engine) as session:
-        for n, (seconds, thread, event, data) in enumerate(audit):
-            session.add(
-                AuditRecord(
-                    at=at(seconds),
-                    actor="ana",
-                    thread=thread,
-                    event=event,
-                    data=json.dumps(data),
-                    prev_hash=str(n),
-                    hash=str(n + 1),
-                )
-            )
-        session.add(
-            AutomationRecord(
-                id="auto_1",
-                workflow_id="wf_1",
-                version=2,
-                content_hash="h",
-                title="Invoices",
-                owner="ana",
-                draft=json.dumps({"playbook": "invoice-triage"}),
-                thread="t1",
-                created_at=at(310),
-            )
-        )
-        for run_id, start, end, status in [
-            ("r1", 400, 410, "completed"),
-            ("r2", 500, 530, "failed"),
-            ("r3", 600, None, "running"),
-        ]:
-            session.add(
-                RunRecord(
-                    id=run_id,
-                    automation_id="auto_1",
-                    version=2,
-                    status=status,
-                    started_at=at(start),
-                    finished_at=at(end) if end else None,
-                    body="{}",
-                )
-            )
-        for n, decision in enumerate(["accepted", "edited"]):
-            ticket = HelpdeskTicket(key=f"k{n}", subject="Parcel", created_at=at(0))
-            session.add(ticket)
-            session.flush()
-            session.add(
-                TicketReply(
-                    ticket_id=ticket.id or 0,
-                    thread=f"ticket-{n}",
-                    status="sent",
-                    decision=decision,
-                    agent="sam",
-                    edit_chars=0 if decision == "accepted" else 12,
-                    decided_at=at(120),
-                )
-            )
-
+from tests.support.signals import T0, seed_signals
 
 EXPECTED: dict[str, Any] = {
     "designs": 2,
@@ -133,7 +47,7 @@ EXPECTED: dict[str, Any] = {
 def test_stats_json_reads_the_signals_from_the_database(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    seed(make_engine(f"sqlite:///{home / 'flowdraft.db'}"))
+    seed_signals(make_engine(f"sqlite:///{home / 'flowdraft.db'}"))
     done = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "stats", "--json"],
         capture_output=True,
@@ -151,7 +65,7 @@ def test_stats_json_reads_the_signals_from_the_database(tmp_path: Path) -> None:
 
 def test_time_saved_counts_completed_runs_of_playbooks_with_a_baseline(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
-    seed(engine)
+    seed_signals(engine)
     library = tmp_path / "library"
     (library / "playbooks").mkdir(parents=True)
     (library / "playbooks" / "invoice-triage.md").write_text(
@@ -163,7 +77,7 @@ def test_time_saved_counts_completed_runs_of_playbooks_with_a_baseline(tmp_path:
 
 def test_a_window_keeps_only_recent_activity(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
-    seed(engine)
+    seed_signals(engine)
     later = compute_stats(engine, days=7, now=T0 + timedelta(days=30))
     assert later["designs"] == 0 and later["runs"]["started"] == 0
 
@@ -172,7 +86,7 @@ def test_api_stats_needs_a_token_and_gives_the_same_numbers(
     services: Services, tmp_path: Path
 ) -> None:
     built = services_with(services, tmp_path / "home", ConnectorSettings())
-    seed(built.engine)
+    seed_signals(built.engine)
     client = TestClient(create_app(built))
     assert client.get("/api/stats").status_code == 401
     _, token = create_token(built.engine, name="dashboard")

@@ -19,14 +19,14 @@ from assistant.web.views.signals import (
     status_chart,
     window_of,
 )
-from tests.observability.test_stats import T0, seed
+from tests.support.signals import T0, seed_signals
 
 NOW = T0 + timedelta(days=3)
 
 
 def seeded(tmp_path: Path) -> dict[str, object]:
     engine = make_engine(f"sqlite:///{tmp_path / 'flowdraft.db'}")
-    seed(engine)
+    seed_signals(engine)
     return compute_stats(engine, days=30, now=NOW)
 
 
@@ -75,7 +75,7 @@ def test_the_table_reads_every_signal(tmp_path: Path) -> None:
 
 def test_a_window_outside_the_seeded_days_counts_nothing(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'flowdraft.db'}")
-    seed(engine)
+    seed_signals(engine)
     later = compute_stats(engine, days=7, now=T0 + timedelta(days=20))
     assert dict(signal_rows(later))["designs"] == "0"
     assert [window_of(d) for d in (7, 30, 90, 1, 365)] == [7, 30, 90, 30, 30]
@@ -83,7 +83,7 @@ def test_a_window_outside_the_seeded_days_counts_nothing(tmp_path: Path) -> None
 
 def test_the_page_shows_the_table_the_charts_and_the_drift_check(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'flowdraft.db'}")
-    seed(engine)
+    seed_signals(engine)
     figures = compute_stats(engine, days=30, now=NOW)
     drift = check_drift(engine, now=NOW, threshold=0.15)
     page = render_page(

@@ -2,83 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
 
-from assistant.db.engine import make_engine, session_scope
-from assistant.db.tables import AuditRecord, AutomationRecord, RunRecord
+from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
 from assistant.web.timing import BROWSER_ARGS
+from tests.support.signals import seed_yesterday
 from tests.web.test_views_browser import CHROMIUM, WAIT, shot, sign_in
 
 pytestmark = pytest.mark.integration
 PEOPLE = {"ana": ["finance"], "root": ["admin"]}
 CHARTS = ("signal-rates", "signal-latencies", "signal-statuses")
-
-
-def seed_recent(engine: Engine) -> None:
-    """One design drafted, reviewed and approved yesterday, with four runs since."""
-    start = datetime.now(UTC) - timedelta(days=1)
-    audit = [
-        (0, "draft", {"workflow": "wf_1"}),
-        (40, "decision", {"type": "edit"}),
-        (41, "edit", {"version": 2}),
-        (200, "decision", {"type": "accept"}),
-        (240, "approved", {"approvers": ["carla"]}),
-    ]
-    with session_scope(engine) as session:
-        for n, (seconds, event, data) in enumerate(audit):
-            session.add(
-                AuditRecord(
-                    at=start + timedelta(seconds=seconds),
-                    actor="ana",
-                    thread="t1",
-                    event=event,
-                    data=json.dumps(data),
-                    prev_hash=str(n),
-                    hash=str(n + 1),
-                )
-            )
-        session.add(
-            AutomationRecord(
-                id="auto_1",
-                workflow_id="wf_1",
-                version=2,
-                content_hash="h",
-                title="Invoices",
-                owner="ana",
-                draft="{}",
-                thread="t1",
-                created_at=start + timedelta(seconds=240),
-            )
-        )
-        for n, (began, took, status) in enumerate(
-            [
-                (300, 12, "completed"),
-                (400, 20, "completed"),
-                (500, 45, "failed"),
-                (600, 9, "completed"),
-            ]
-        ):
-            session.add(
-                RunRecord(
-                    id=f"r{n}",
-                    automation_id="auto_1",
-                    version=2,
-                    status=status,
-                    started_at=start + timedelta(seconds=began),
-                    finished_at=start + timedelta(seconds=began + took),
-                    body="{}",
-                )
-            )
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, services: Services) -> Iter
     db = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
     for name, roles in PEOPLE.items():
         add_user(db, name=name, roles=roles, password=f"{name}-pass")
-    seed_recent(db)
+    seed_yesterday(db)
     db.dispose()
     process = ServerProcess(home, env={"FLOWDRAFT_TEMPORAL_ENABLED": "false"})
     process.start()
