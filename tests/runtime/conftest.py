@@ -1,4 +1,4 @@
-"""Fixtures of the runtime tests: the invoice automation's draft, a database, its people."""
+"""Fixtures of the runtime tests: the drafts automations are made of, a database, its people."""
 
 from __future__ import annotations
 
@@ -66,6 +66,55 @@ def invoice_draft(version: int = 1, workflow_id: str = "wf_invoices") -> Workflo
                     "text": "Invoice {{invoice.number}} from {{invoice.vendor}} "
                     "for {{invoice.amount}} USD is logged.",
                 },
+            ),
+        ],
+    ).sealed()
+
+
+def digest_draft(version: int = 1, workflow_id: str = "wf_digest") -> WorkflowDraft:
+    """Return a weekly digest workflow whose one step says its version and which schedule fired."""
+    return WorkflowDraft(
+        id=workflow_id,
+        version=version,
+        title="Weekly digest",
+        goal="Every Monday at 9am post the digest in #ops",
+        trigger=Trigger(kind="schedule", detail="every Monday at 9am"),
+        steps=[
+            Step(
+                id="s1",
+                title="Post the digest",
+                kind="action",
+                connector="slack",
+                operation="post_message",
+                params={"channel": "#ops", "text": f"Digest v{version} ({{{{schedule.cron}}}})"},
+            )
+        ],
+    ).sealed()
+
+
+def delivery_draft() -> WorkflowDraft:
+    """Return a workflow of two actions, a Slack post then a sandbox note, per delivery."""
+    return WorkflowDraft(
+        id="wf_deliveries",
+        title="Note deliveries",
+        goal="Tell #ops about each delivery and note it",
+        trigger=Trigger(kind="webhook", detail="A delivery arrives"),
+        steps=[
+            Step(
+                id="s1",
+                title="Tell ops",
+                kind="action",
+                connector="slack",
+                operation="post_message",
+                params={"channel": "#ops", "text": "delivery {{delivery.ref}}"},
+            ),
+            Step(
+                id="s2",
+                title="Note it",
+                kind="action",
+                connector="sandbox",
+                operation="record",
+                params={"note": "delivery {{delivery.ref}}"},
             ),
         ],
     ).sealed()

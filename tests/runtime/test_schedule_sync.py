@@ -27,31 +27,10 @@ from assistant.runtime.models import Automation
 from assistant.runtime.schedule_sync import sync_after_change, sync_schedules
 from assistant.runtime.service import AutomationDesk, NoRunEngine
 from assistant.runtime.temporal_schedules import schedule_event
-from assistant.schemas import Step, Trigger, WorkflowDraft
+from assistant.schemas import WorkflowDraft
 from assistant.settings import Settings
 from assistant.web.process import free_port
-from tests.runtime.conftest import PEOPLE, invoice_draft
-
-
-def digest(version: int = 1, workflow_id: str = "wf_digest") -> WorkflowDraft:
-    """Return a weekly digest workflow, posted every Monday at 9am."""
-    return WorkflowDraft(
-        id=workflow_id,
-        version=version,
-        title="Weekly digest",
-        goal="Every Monday at 9am post the digest in #ops",
-        trigger=Trigger(kind="schedule", detail="every Monday at 9am"),
-        steps=[
-            Step(
-                id="s1",
-                title="Post the digest",
-                kind="action",
-                connector="slack",
-                operation="post_message",
-                params={"channel": "#ops", "text": "Digest ({{schedule.cron}})"},
-            )
-        ],
-    ).sealed()
+from tests.runtime.conftest import PEOPLE, digest_draft, invoice_draft
 
 
 @dataclass
@@ -119,13 +98,15 @@ def change(db: Engine, automation_id: str, what: Any) -> None:
 
 
 async def test_the_memory_engine_has_no_schedules_to_sync(db: Engine) -> None:
-    activate(db, draft=digest(), approvals=["carol"], owner="ana")
+    activate(db, draft=digest_draft(), approvals=["carol"], owner="ana")
     assert await sync_schedules(db, MemoryEngine(db=db)) == []
 
 
 async def test_schedules_follow_status_and_versions(db: Engine, people: UserDirectory) -> None:
     engine = ScheduledEngine(db=db, directory=people)
-    first = activate(db, draft=digest(), approvals=["carol"], owner="ana", timezone="Asia/Tokyo")
+    first = activate(
+        db, draft=digest_draft(), approvals=["carol"], owner="ana", timezone="Asia/Tokyo"
+    )
     hooked = activate(db, draft=invoice_draft(), approvals=["carol"], owner="ana").automation
     one = first.automation.id
     assert await sync_schedules(db, engine) == [f"schedule.{one}"]
@@ -139,7 +120,7 @@ async def test_schedules_follow_status_and_versions(db: Engine, people: UserDire
     await sync_schedules(db, engine, one)
     assert engine.schedules.states() == {one: (1, "0 9 * * 1", "Asia/Tokyo shadow", True)}
 
-    second = activate(db, draft=digest(2), approvals=["carol"], owner="ana").automation
+    second = activate(db, draft=digest_draft(2), approvals=["carol"], owner="ana").automation
     assert await sync_schedules(db, engine, second.id) == [
         f"schedule.{one}",
         f"schedule.{second.id}",
@@ -151,8 +132,8 @@ async def test_schedules_follow_status_and_versions(db: Engine, people: UserDire
 
 async def test_a_refused_schedule_holds_up_no_other(db: Engine, people: UserDirectory) -> None:
     engine = ScheduledEngine(db=db, directory=people)
-    bad = activate(db, draft=digest(workflow_id="wf_a"), approvals=["carol"], owner="ana")
-    good = activate(db, draft=digest(workflow_id="wf_b"), approvals=["carol"], owner="ana")
+    bad = activate(db, draft=digest_draft(workflow_id="wf_a"), approvals=["carol"], owner="ana")
+    good = activate(db, draft=digest_draft(workflow_id="wf_b"), approvals=["carol"], owner="ana")
     engine.schedules.refused.add(bad.automation.id)
     assert await sync_schedules(db, engine) == [f"schedule.{good.automation.id}"]
     note = await sync_after_change(db, engine, bad.automation)
@@ -189,7 +170,7 @@ def invoke(*args: str, code: int = 0) -> tuple[Any, str]:
 def test_status_commands_pause_and_resume_the_schedule(
     home: Engine, scheduled: ScheduledEngine
 ) -> None:
-    one = activate(home, draft=digest(), approvals=["carol"], owner="ana").automation.id
+    one = activate(home, draft=digest_draft(), approvals=["carol"], owner="ana").automation.id
     paused, said = invoke("automations", "pause", one, "--as", "ana", "--json")
     assert set(paused) == {"automation"} and paused["automation"]["status"] == "paused"
     assert "its schedule (0 9 * * 1) is paused" in said
@@ -205,7 +186,7 @@ def test_a_status_change_without_an_engine_waits_for_serve(
     home: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLOWDRAFT_TEMPORAL_PORT", str(free_port()))  # nothing listens there
-    one = activate(home, draft=digest(), approvals=["carol"], owner="ana").automation.id
+    one = activate(home, draft=digest_draft(), approvals=["carol"], owner="ana").automation.id
     paused, said = invoke("automations", "pause", one, "--as", "ana", "--json")
     assert paused["automation"]["status"] == "paused"
     assert "not paused yet" in said and "`flowdraft serve`" in said
@@ -214,7 +195,7 @@ def test_a_status_change_without_an_engine_waits_for_serve(
 def test_run_now_fires_the_schedule_for_those_who_may(
     home: Engine, scheduled: ScheduledEngine
 ) -> None:
-    one = activate(home, draft=digest(), approvals=["carol"], owner="ana").automation.id
+    one = activate(home, draft=digest_draft(), approvals=["carol"], owner="ana").automation.id
     refused, _ = invoke("automations", "run-now", one, "--as", "dan", "--json", code=1)
     assert "dan may not run" in refused["error"] and "ana" in refused["error"]
     assert scheduled.schedules.fired == {}
@@ -252,7 +233,7 @@ async def test_the_api_keeps_the_schedule_in_step(db: Engine, people: UserDirect
 
     site = FastAPI()
     site.include_router(automations_router(db, current))
-    one = activate(db, draft=digest(), approvals=["carol"], owner="ana").automation.id
+    one = activate(db, draft=digest_draft(), approvals=["carol"], owner="ana").automation.id
     auth = {"Authorization": f"Bearer {create_token(db, name='ana-api', owner='ana')[1]}"}
     async with http_client(site) as http:
         paused = await http.post(f"/api/automations/{one}/pause", json={}, headers=auth)

@@ -12,6 +12,7 @@ from assistant.runtime.plan import RunOptions
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.waiting import inbox_items
 from assistant.schemas import Step, WorkflowDraft
+from tests.runtime.conftest import delivery_draft, digest_draft
 from tests.runtime.temporal.conftest import (
     PEOPLE,
     CrashingConnector,
@@ -68,28 +69,7 @@ async def test_an_action_that_keeps_crashing_fails_its_step_and_the_run_can_be_r
         journal=runtime.journal,
         options=RunOptions(attempts=2),
     )
-    draft = WorkflowDraft(
-        title="Keep a note",
-        goal="Tell #ops about each delivery and note it",
-        steps=[
-            Step(
-                id="s1",
-                title="Tell ops",
-                kind="action",
-                connector="slack",
-                operation="post_message",
-                params={"channel": "#ops", "text": "delivery {{delivery.ref}}"},
-            ),
-            Step(
-                id="s2",
-                title="Note it",
-                kind="action",
-                connector="sandbox",
-                operation="record",
-                params={"note": "delivery {{delivery.ref}}"},
-            ),
-        ],
-    ).sealed()
+    draft = delivery_draft()
     automation = automation_for(draft)
     run = await engine.start(automation, draft, {"delivery": {"ref": "D-2"}})
     run = await engine.wait(run.id)
@@ -112,20 +92,7 @@ async def test_an_action_that_keeps_crashing_fails_its_step_and_the_run_can_be_r
 
 
 async def test_a_schedule_fires_runs_of_its_automation(runtime: Runtime) -> None:
-    draft = WorkflowDraft(
-        title="Weekly digest",
-        goal="Every Monday at 9am post the digest in #ops",
-        steps=[
-            Step(
-                id="s1",
-                title="Post the digest",
-                kind="action",
-                connector="slack",
-                operation="post_message",
-                params={"channel": "#ops", "text": "Digest ({{schedule.cron}})"},
-            )
-        ],
-    ).sealed()
+    draft = digest_draft()
     automation = automation_for(draft)
     schedules = runtime.engine.schedules
     await schedules.put(automation, draft, "0 9 * * 1", timezone="Europe/Paris")
@@ -139,6 +106,6 @@ async def test_a_schedule_fires_runs_of_its_automation(runtime: Runtime) -> None
             await asyncio.sleep(0.05)
         run = await runtime.engine.wait(runs[0])
         assert run.status == "completed" and run.automation_id == automation.id
-        assert run.steps[0].input["text"] == "Digest (0 9 * * 1)"
+        assert run.steps[0].input["text"] == "Digest v1 (0 9 * * 1)"
     finally:
         await schedules.remove(automation.id)

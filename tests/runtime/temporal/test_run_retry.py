@@ -25,9 +25,8 @@ from assistant.runtime.plan import RunOptions
 from assistant.runtime.service import AutomationDesk, RunRefused
 from assistant.runtime.temporal import TemporalEngine
 from assistant.runtime.worker import build_worker
-from assistant.schemas import Step, Trigger, WorkflowDraft
 from connectors.sandbox import ActionLog
-from tests.runtime.conftest import PEOPLE
+from tests.runtime.conftest import PEOPLE, delivery_draft
 from tests.runtime.temporal.conftest import (
     CrashingConnector,
     Runtime,
@@ -37,34 +36,6 @@ from tests.runtime.temporal.conftest import (
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 QUEUE = "flowdraft-retries"
-
-
-def delivery_draft() -> WorkflowDraft:
-    """Return a workflow whose second action goes through the crashing connector."""
-    return WorkflowDraft(
-        id="wf_deliveries",
-        title="Note deliveries",
-        goal="Tell #ops about each delivery and note it",
-        trigger=Trigger(kind="webhook", detail="A delivery arrives"),
-        steps=[
-            Step(
-                id="s1",
-                title="Tell ops",
-                kind="action",
-                connector="slack",
-                operation="post_message",
-                params={"channel": "#ops", "text": "delivery {{delivery.ref}}"},
-            ),
-            Step(
-                id="s2",
-                title="Note it",
-                kind="action",
-                connector="sandbox",
-                operation="record",
-                params={"note": "delivery {{delivery.ref}}"},
-            ),
-        ],
-    ).sealed()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

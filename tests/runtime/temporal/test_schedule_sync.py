@@ -14,31 +14,10 @@ from assistant.runtime.activation import activate, change_status
 from assistant.runtime.remote import RemoteEngine
 from assistant.runtime.schedule_sync import run_now, sync_schedules
 from assistant.runtime.service import AutomationDesk
-from assistant.schemas import Step, Trigger, WorkflowDraft
+from tests.runtime.conftest import digest_draft
 from tests.runtime.temporal.conftest import PEOPLE, Runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
-
-
-def digest(version: int = 1, workflow_id: str = "wf_digest") -> WorkflowDraft:
-    """Return a weekly digest workflow whose one step says which schedule fired it."""
-    return WorkflowDraft(
-        id=workflow_id,
-        version=version,
-        title="Weekly digest",
-        goal="Every Monday at 9am post the digest in #ops",
-        trigger=Trigger(kind="schedule", detail="every Monday at 9am"),
-        steps=[
-            Step(
-                id="s1",
-                title="Post the digest",
-                kind="action",
-                connector="slack",
-                operation="post_message",
-                params={"channel": "#ops", "text": f"Digest v{version} ({{{{schedule.cron}}}})"},
-            )
-        ],
-    ).sealed()
 
 
 async def described(runtime: Runtime, automation_id: str) -> ScheduleDescription:
@@ -48,7 +27,9 @@ async def described(runtime: Runtime, automation_id: str) -> ScheduleDescription
 async def test_an_activated_schedule_fires_and_follows_pause_and_resume(
     runtime: Runtime, db: Engine
 ) -> None:
-    live = activate(db, draft=digest(), approvals=["carla"], owner="mia", timezone="Europe/Paris")
+    live = activate(
+        db, draft=digest_draft(), approvals=["carla"], owner="mia", timezone="Europe/Paris"
+    )
     automation_id = live.automation.id
     assert live.automation.trigger.cron == "0 9 * * 1"
     synced = await sync_schedules(db, runtime.engine)
@@ -83,9 +64,9 @@ async def test_a_new_version_replaces_the_old_schedule_through_a_remote_engine(
     remote = RemoteEngine(
         runtime.settings, directory=MemoryDirectory(PEOPLE), journal=MemoryJournal()
     )
-    first = activate(db, draft=digest(1), approvals=["carla"], owner="mia").automation
+    first = activate(db, draft=digest_draft(1), approvals=["carla"], owner="mia").automation
     assert await sync_schedules(db, remote, first.id) == [f"schedule.{first.id}"]
-    second = activate(db, draft=digest(2), approvals=["carla"], owner="mia").automation
+    second = activate(db, draft=digest_draft(2), approvals=["carla"], owner="mia").automation
 
     synced = await sync_schedules(db, remote, second.id)
 
