@@ -36,19 +36,12 @@ class MemoryCollection:
         """Return how many chunks the collection holds."""
         return len(self.rows)
 
-    def add(
-        self,
-        ids: Sequence[str],
-        embeddings: Sequence[Sequence[float]] | np.ndarray,
-        metadatas: Sequence[Metadata | None] | None = None,
-        documents: Sequence[str] | None = None,
-        **_: Any,
-    ) -> None:
-        """Store new chunks; an id already present is an error, as in Chroma."""
+    def add(self, ids: Sequence[str], *args: Any, **kwargs: Any) -> None:
+        """Store new chunks (as ``upsert`` takes them); an id already present is an error."""
         taken = [i for i in ids if i in self.rows]
         if taken:
             raise ValueError(f"ids already in the collection: {taken[:3]}")
-        self.upsert(ids, embeddings, metadatas, documents)
+        self.upsert(ids, *args, **kwargs)
 
     def upsert(
         self,
