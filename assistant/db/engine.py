@@ -6,23 +6,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.schema import CreateIndex
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
+
+from assistant.db.migrations import prepare_schema
 
 BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str) -> Engine:
-    """Return an engine for ``url`` with every table created.
+    """Return an engine for ``url`` with its schema created or migrated to the latest.
 
     SQLite connections use WAL and a busy timeout, and every transaction starts with
     ``BEGIN IMMEDIATE`` so that read-then-write sequences (claims, the audit chain) are
     serialised across processes instead of failing on upgrade.
     """
-    import assistant.db.tables  # noqa: F401  (registers the tables)
-
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
@@ -43,7 +42,7 @@ def make_engine(url: str) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    prepare_schema(engine)
     return engine
 
 
@@ -57,37 +56,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "helpdeskticket": ("external_id", "customer_name", "channel", "source"),
-    "apitoken": ("owner",),
-}
-"""Nullable columns added to a table after it first shipped, by table name."""
-
-
-@event.listens_for(SQLModel.metadata, "after_create")
-def add_missing_columns(metadata: MetaData, connection: Connection, **_: Any) -> None:
-    """Add ``ADDED_COLUMNS`` (and their indexes) to databases created before they existed.
-
-    ``create_all`` creates missing tables but never alters existing ones, so without this an
-    older database would fail every query on the table with "no such column".
-    """
-    inspector = inspect(connection)
-    for table_name, names in ADDED_COLUMNS.items():
-        if not inspector.has_table(table_name):
-            continue  # create_all was asked for other tables only
-        present = {column["name"] for column in inspector.get_columns(table_name)}
-        missing = [name for name in names if name not in present]
-        if not missing:
-            continue
-        table = metadata.tables[table_name]
-        guard = "IF NOT EXISTS " if connection.dialect.name == "postgresql" else ""
-        for name in missing:
-            column_type = table.c[name].type.compile(dialect=connection.dialect)
-            connection.exec_driver_sql(
-                f"ALTER TABLE {table_name} ADD COLUMN {guard}{name} {column_type}"
-            )
-        for index in table.indexes:
-            if any(column.name in missing for column in index.columns):
-                connection.execute(CreateIndex(index, if_not_exists=True))

@@ -7,7 +7,8 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert, inspect
 from sqlalchemy.engine import Engine
 
 from assistant.db.audit import AuditLog, verify
-from assistant.db.engine import ADDED_COLUMNS, make_engine
+from assistant.db.engine import make_engine
+from assistant.db.migrations import HEAD, current_revision
 from assistant.db.tables import HelpdeskTicket, utcnow
 from assistant.db.tickets import (
     MAX_TICKET_ID_CHARS,
@@ -135,7 +136,7 @@ def test_unknown_source_is_refused(engine: Engine) -> None:
 async def test_database_from_before_intake_gains_the_new_columns(database_url: str) -> None:
     # The helpdesk table as it shipped before intake, with one ticket in it.
     current = HelpdeskTicket.__table__  # type: ignore[attr-defined]
-    added = ADDED_COLUMNS["helpdeskticket"]
+    added = ("external_id", "customer_name", "channel", "source")
     old = Table(
         "helpdeskticket",
         MetaData(),
@@ -164,6 +165,8 @@ async def test_database_from_before_intake_gains_the_new_columns(database_url: s
 
     engine = make_engine(database_url)
     make_engine(database_url)  # a second start finds nothing to add
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD
     columns = {c["name"] for c in inspect(engine).get_columns("helpdeskticket")}
     assert set(added) <= columns
     indexes = {i["name"]: i for i in inspect(engine).get_indexes("helpdeskticket")}
