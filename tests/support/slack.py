@@ -35,6 +35,25 @@ TEAM = "T0FLOW"
 CHANNEL = "C0FINANCE"
 
 
+def blocks_text(blocks: list[dict[str, Any]]) -> str:
+    """Return all text of ``blocks`` (sections, headers, contexts, button labels), joined."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            out.append(block["text"]["text"])
+        for element in block.get("elements") or []:
+            # A context holds text objects; an actions block holds buttons with a label.
+            label = element.get("text")
+            out.append(label["text"] if isinstance(label, dict) else str(label or ""))
+    return "\n".join(out)
+
+
+def buttons(shown: dict[str, Any] | list[dict[str, Any]]) -> list[str]:
+    """Return the action ids of the buttons of a message, or of a list of blocks."""
+    blocks = shown if isinstance(shown, list) else shown.get("blocks") or []
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
 def services_at(services: Services, home: Path, slack_api_url: str) -> Services:
     """Return ``services`` with a fresh app database and home, sharing the ingested store.
 
@@ -244,3 +263,33 @@ async def live_socket_slack(
         await handler.connect_async()
         await asyncio.wait_for(server.connected.wait(), timeout=10)
         yield LiveSocketSlack(server, fake, built, handler)
+
+
+def shortcut_payload(
+    text: str, ts: str, *, agent: str = "U0SAM", author: str = "U0CUST"
+) -> dict[str, Any]:
+    """Return a ``message_action`` payload: the "Draft a reply" shortcut on a message."""
+    return {
+        "type": "message_action",
+        "callback_id": "flowdraft_draft_reply",
+        "trigger_id": f"{time.time_ns()}.shortcut",
+        "team": {"id": TEAM, "domain": "northwind"},
+        "channel": {"id": CHANNEL, "name": "finance"},
+        "user": {"id": agent, "username": agent.lower(), "team_id": TEAM},
+        "message": {"type": "message", "user": author, "ts": ts, "text": text},
+        "response_url": "",
+        "message_ts": ts,
+    }
+
+
+def cards_for(slack: LiveSlack, user: str) -> list[dict[str, Any]]:
+    """Return what the app posted to ``user`` directly (an agent's ticket cards)."""
+    return [p for p in slack.fake.posted if p["channel"] == user]
+
+
+def card_click(card: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
+    """Return a click on a button of an agent's ticket card (a DM)."""
+    payload = SlackWire.click_payload(action_id, card["ts"], user=user, channel=card["channel"])
+    ref = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"])
+    payload["actions"][0]["value"] = ref
+    return payload

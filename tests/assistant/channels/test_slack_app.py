@@ -24,7 +24,18 @@ from assistant.db.versions import recent_threads
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web.server import create_app
-from tests.support.slack import CHANNEL, TEAM, LiveSlack, SlackWire, live_slack
+from tests.support.slack import (
+    CHANNEL,
+    TEAM,
+    LiveSlack,
+    SlackWire,
+    blocks_text,
+    buttons,
+    card_click,
+    cards_for,
+    live_slack,
+    shortcut_payload,
+)
 
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
 EMAILS = {"U0CARLA": "carla@northwind.example"}
@@ -43,29 +54,6 @@ def slack(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Itera
         # carla is matched through her Slack profile's email, then remembered.
         add_user(engine, name="carla", roles=["cfo"], email="carla@northwind.example")
         yield live
-
-
-def blocks_text(blocks: list[dict[str, Any]]) -> str:
-    """Return every piece of text in ``blocks``, joined."""
-    out: list[str] = []
-    for block in blocks:
-        for key in ("text",):
-            if isinstance(block.get(key), dict):
-                out.append(block[key]["text"])
-        for element in block.get("elements") or []:
-            text = element.get("text")
-            out.append(text["text"] if isinstance(text, dict) else str(text or ""))
-    return "\n".join(out)
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    """Return the action ids of a message's buttons."""
-    return [
-        e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-    ]
 
 
 def draft_message(slack: LiveSlack, goal: str = GOAL, user: str = "U0ANA") -> dict[str, Any]:
@@ -375,27 +363,6 @@ def test_slack_endpoint_says_when_it_is_not_configured(services: Services, tmp_p
     assert response.status_code == 503 and "SLACK_SIGNING_SECRET" in response.json()["error"]
 
 
-def shortcut_payload(
-    text: str, ts: str, *, agent: str = "U0SAM", author: str = "U0CUST"
-) -> dict[str, Any]:
-    """Return a ``message_action`` payload: the "Draft a reply" shortcut on a message."""
-    return {
-        "type": "message_action",
-        "callback_id": "flowdraft_draft_reply",
-        "trigger_id": f"{time.time_ns()}.shortcut",
-        "team": {"id": TEAM, "domain": "northwind"},
-        "channel": {"id": CHANNEL, "name": "finance"},
-        "user": {"id": agent, "username": agent.lower(), "team_id": TEAM},
-        "message": {"type": "message", "user": author, "ts": ts, "text": text},
-        "response_url": "",
-        "message_ts": ts,
-    }
-
-
-def cards_for(slack: LiveSlack, user: str) -> list[dict[str, Any]]:
-    return [p for p in slack.fake.posted if p["channel"] == user]
-
-
 def test_draft_a_reply_shortcut_sends_the_agent_a_card_and_replies_in_the_thread(
     slack: LiveSlack,
 ) -> None:
@@ -483,14 +450,6 @@ def escalated_replies(slack: LiveSlack) -> list[TicketReply]:
     with session_scope(slack.services.engine) as session:
         rows = session.exec(select(TicketReply).where(TicketReply.status == "waiting")).all()
         return [r for r in rows if (r.reason or "").startswith("escalated")]
-
-
-def card_click(card: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
-    """Return a click on a button of an agent's ticket card (a DM)."""
-    payload = SlackWire.click_payload(action_id, card["ts"], user=user, channel=card["channel"])
-    ref = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"])
-    payload["actions"][0]["value"] = ref
-    return payload
 
 
 def test_the_committed_manifest_matches_the_app() -> None:

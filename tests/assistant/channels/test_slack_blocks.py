@@ -35,6 +35,7 @@ from assistant.channels.slack.blocks import (
 from assistant.db.tables import TicketReply
 from assistant.review import workflow_review
 from assistant.schemas import Customer, ReviewConfig, Source, Step, Ticket, Trigger, WorkflowDraft
+from tests.support.slack import blocks_text, buttons
 
 
 def invoice_draft(version: int = 2) -> WorkflowDraft:
@@ -73,19 +74,6 @@ def invoice_draft(version: int = 2) -> WorkflowDraft:
     ).sealed()
 
 
-def every_text(blocks: list[dict[str, Any]]) -> str:
-    """Return all text of ``blocks`` (sections, headers, contexts, buttons), joined."""
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block.get("text"), dict):
-            out.append(block["text"]["text"])
-        for element in block.get("elements") or []:
-            # A context holds text objects; an actions block holds buttons with a label.
-            label = element["text"]
-            out.append(label["text"] if isinstance(label, dict) else label)
-    return "\n".join(out)
-
-
 def sections(blocks: list[dict[str, Any]]) -> list[str]:
     return [b["text"]["text"] for b in blocks if b["type"] == "section"]
 
@@ -98,10 +86,6 @@ def step_lines(blocks: list[dict[str, Any]]) -> list[str]:
         for line in s.splitlines()
         if line[:1].isdigit() and ". *" in line
     ]
-
-
-def buttons(blocks: list[dict[str, Any]]) -> list[str]:
-    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
 def assert_valid_for_slack(blocks: list[dict[str, Any]]) -> None:
@@ -150,7 +134,7 @@ def test_draft_blocks_show_version_steps_risks_approvers_and_sources() -> None:
 
     assert blocks[0]["type"] == "header"
     assert blocks[0]["text"]["text"] == "Vendor invoice sign-off — v2"
-    assert "Trigger: event — invoice received &gt; $10,000" in every_text(blocks)
+    assert "Trigger: event — invoice received &gt; $10,000" in blocks_text(blocks)
 
     lines = step_lines(blocks)
     assert len(lines) == 5
@@ -163,7 +147,7 @@ def test_draft_blocks_show_version_steps_risks_approvers_and_sources() -> None:
     assert "`webhook.post` → https://pay.example/run" in lines[3] and "risk medium" in lines[3]
     assert "task for a person" in lines[4]
 
-    shown = every_text(blocks)
+    shown = blocks_text(blocks)
     assert ":no_entry: blocked: payments are never automated" in shown
     assert "Sources: Invoice triage (`playbooks/invoice-triage.md`)" in shown
     assert "Approval needed to make v2 live: cfo." in shown
@@ -183,7 +167,7 @@ def test_buttons_only_while_a_review_is_pending_and_a_status_line_otherwise() ->
     approved = draft_blocks(draft, None, status=":white_check_mark: Approved by carla.")
     assert not buttons(approved)
     assert approved[-1] == text(":white_check_mark: Approved by carla.")
-    assert not buttons(draft_blocks(draft, None)) and "Approved" not in every_text(
+    assert not buttons(draft_blocks(draft, None)) and "Approved" not in blocks_text(
         draft_blocks(draft, None)
     )
 
@@ -196,7 +180,7 @@ def test_buttons_only_while_a_review_is_pending_and_a_status_line_otherwise() ->
 
 def test_the_notice_of_the_last_change_is_shown() -> None:
     blocks = draft_blocks(invoice_draft(), None, notice="Changed the channel to <#ops>")
-    assert ":pencil2: Changed the channel to &lt;#ops&gt;" in every_text(blocks)
+    assert ":pencil2: Changed the channel to &lt;#ops&gt;" in blocks_text(blocks)
 
 
 def test_many_long_steps_are_split_into_sections_within_slacks_limits() -> None:
@@ -334,7 +318,7 @@ def test_answer_blocks_cite_their_sources() -> None:
     source = {"doc": "faq/refund-policy.md", "title": "Refunds & returns", "score": 0.8}
     blocks = answer_blocks("Who approves <$500> refunds?", "The support lead.", [source])
     assert_valid_for_slack(blocks)
-    assert every_text(blocks).splitlines() == [
+    assert blocks_text(blocks).splitlines() == [
         "Q: Who approves &lt;$500&gt; refunds?",
         "The support lead.",
         "Sources: Refunds &amp; returns (`faq/refund-policy.md`)",
@@ -365,7 +349,7 @@ def test_user_text_cannot_mention_or_link_from_a_draft() -> None:
         sources=[Source(doc="faq/a.md", title="A <b> & c", score=0.1)],
     ).sealed()
     blocks = draft_blocks(draft, workflow_review(draft, roles=[]), notice="<!everyone> changed")
-    shown = every_text(blocks[1:])  # the header is plain_text: Slack does not parse it
+    shown = blocks_text(blocks[1:])  # the header is plain_text: Slack does not parse it
     assert "<" not in shown and ">" not in shown
     assert "Tell &lt;!here&gt; about &lt;https://evil.example|this&gt;" in shown
     assert "needs &lt;b&gt;review&lt;/b&gt; &amp; sign-off" in shown
@@ -399,7 +383,7 @@ def test_a_queued_failed_delivery_shows_its_reason_and_only_the_retry_button() -
     assert buttons(blocks) == [REPLY_RETRY]
     retry = blocks[-1]["elements"][0]
     assert retry["value"] == "HD-1" and retry["text"]["text"] == "Retry sending"
-    assert "Sending failed (failed: cannot reach SMTP server &lt;@U0ALL&gt;)" in every_text(blocks)
+    assert "Sending failed (failed: cannot reach SMTP server &lt;@U0ALL&gt;)" in blocks_text(blocks)
 
     waiting = TicketReply(ticket_id=1, thread="ticket-HD-1", drafted_body="Hi Kim")
     assert buttons(reply_blocks("HD-1", ticket, waiting, [])) == [

@@ -25,11 +25,18 @@ from assistant.runtime.service import AutomationDesk
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from assistant.web.server import create_app
-from tests.assistant.channels.test_slack_app import blocks_text, buttons
 from tests.runtime.conftest import invoice_draft
 from tests.support.live import serving_app
 from tests.support.servers import FakeSlack, serving
-from tests.support.slack import BOT_TOKEN, CHANNEL, SIGNING_SECRET, SlackWire, services_at
+from tests.support.slack import (
+    BOT_TOKEN,
+    CHANNEL,
+    SIGNING_SECRET,
+    SlackWire,
+    blocks_text,
+    buttons,
+    services_at,
+)
 
 pytestmark = pytest.mark.integration
 

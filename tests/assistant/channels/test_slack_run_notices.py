@@ -31,6 +31,7 @@ from assistant.services import Services
 from assistant.settings import ConnectorSettings
 from tests.runtime.conftest import invoice_draft
 from tests.support.servers import FakeSlack, serving
+from tests.support.slack import blocks_text, buttons
 
 TOKEN = "xoxb-notices"
 PEOPLE = {"ana": ["finance"], "carla": ["cfo"], "erin": ["ceo"], "dan": ["controller"]}
@@ -112,26 +113,6 @@ async def office_with(tmp_path: Path, fake: FakeSlack, policy: Policy) -> Office
 @pytest.fixture
 async def office(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Office]:
     yield await office_with(tmp_path, fake, load_policy())
-
-
-def blocks_text(blocks: list[dict[str, Any]]) -> str:
-    out = []
-    for block in blocks:
-        if isinstance(block.get("text"), dict):
-            out.append(block["text"]["text"])
-        for element in block.get("elements") or []:
-            label = element.get("text")
-            out.append(label["text"] if isinstance(label, dict) else str(label or ""))
-    return "\n".join(out)
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [
-        e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-    ]
 
 
 async def test_a_waiting_run_asks_the_cfo_once_with_its_values_and_buttons(office: Office) -> None:

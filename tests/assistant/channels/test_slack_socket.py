@@ -17,7 +17,7 @@ from assistant.channels.slack.socket import run_socket_mode, socket_handler
 from assistant.db.users import add_user, link_slack
 from assistant.services import Services
 from assistant.settings import ConnectorSettings
-from tests.assistant.channels.test_slack_app import EMAILS, GOAL, blocks_text, buttons
+from tests.assistant.channels.test_slack_app import EMAILS, GOAL
 from tests.support.servers import FakeSlack, SocketModeServer, serving
 from tests.support.slack import (
     APP_ID,
@@ -26,6 +26,8 @@ from tests.support.slack import (
     CHANNEL,
     LiveSocketSlack,
     SlackWire,
+    blocks_text,
+    buttons,
     command_payload,
     live_socket_slack,
     services_at,

@@ -8,14 +8,16 @@ import pytest
 
 from assistant.db.users import add_user, link_slack
 from assistant.services import Services
-from tests.assistant.channels.test_slack_app import (
+from tests.support.slack import (
+    CHANNEL,
+    LiveSlack,
     blocks_text,
     buttons,
     card_click,
     cards_for,
+    live_slack,
     shortcut_payload,
 )
-from tests.support.slack import CHANNEL, LiveSlack, live_slack
 
 pytestmark = pytest.mark.integration
 
