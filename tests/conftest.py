@@ -59,9 +59,15 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def services(session_home: Path) -> Services:
-    """Return services over the shipped library, ingested once for the whole session."""
+def chroma_services(session_home: Path) -> Services:
+    """Return services over the shipped library, ingested into Chroma once for the session."""
     return build_services(Settings(home=session_home))
+
+
+@pytest.fixture(scope="session")
+def services(chroma_services: Services) -> Services:
+    """Return the session's services (a test folder may swap in lighter ones)."""
+    return chroma_services
 
 
 @pytest.fixture(scope="session")

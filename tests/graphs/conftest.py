@@ -1,4 +1,5 @@
-"""Fixtures for the graph tests: a runner with known users and an in-memory journal."""
+"""Fixtures for the graph tests: services with an in-memory knowledge base, a runner with
+known users and an in-memory journal."""
 
 from collections.abc import Iterator
 
@@ -9,12 +10,14 @@ from assistant.db.journal import MemoryJournal
 from assistant.db.users import MemoryDirectory
 from assistant.policy import PolicyChecker
 from assistant.runtime.memory import MemoryEngine
-from assistant.services import Services
+from assistant.services import Services, build_services
+from assistant.settings import Settings
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import ActionLog
 from graphs.chat import build_chat_graph
 from graphs.context import Context
 from graphs.runner import ChatRunner
+from knowledge.memory import MemoryCollection
 from tests.conftest import live_automations
 
 USERS = {
@@ -25,6 +28,13 @@ USERS = {
     "root": ["admin"],
     "bo": [],
 }
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """Return services whose shipped library is ingested in memory: no vector store needed."""
+    home = tmp_path_factory.mktemp("graphs-home")
+    return build_services(Settings(home=home), collection=MemoryCollection())
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, services: Services) -> dict[str, str]:
+def env(tmp_path: Path, chroma_services: Services) -> dict[str, str]:
     """A fresh home (sharing the session's ingested vectors) whose policy allows loopback hooks."""
     policy = yaml.safe_load(DEFAULT_POLICY.read_text())
     policy["destinations"]["webhook_hosts"].append("127.0.0.1")
@@ -36,7 +36,7 @@ def env(tmp_path: Path, services: Services) -> dict[str, str]:
     policy_file.write_text(yaml.safe_dump(policy))
     home = tmp_path / "home"
     home.mkdir()
-    (home / "chroma").symlink_to(services.settings.chroma_path)
+    (home / "chroma").symlink_to(chroma_services.settings.chroma_path)
     return {
         **os.environ,
         "FLOWDRAFT_HOME": str(home),
