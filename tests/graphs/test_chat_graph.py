@@ -1,5 +1,8 @@
 """The chat graph end to end: draft, review, revise, activate, answer, clarify."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from assistant.runtime import store
@@ -10,31 +13,20 @@ from graphs.chat import build_chat_graph
 from graphs.runner import ChatRunner, InputError, ThreadNotWaiting
 from tests.conftest import collect, of_type
 
+SNAPSHOT = Path(__file__).parent / "snapshots" / "chat_graph.mmd"
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
 
 
 def test_topology_snapshot() -> None:
+    """The whole graph, as Mermaid, matches the reviewed snapshot.
+
+    After a deliberate change, rewrite it with ``FLOWDRAFT_UPDATE_SNAPSHOTS=1 pytest
+    tests/graphs/test_chat_graph.py`` and review the diff of ``snapshots/chat_graph.mmd``.
+    """
     mermaid = build_chat_graph().get_graph().draw_mermaid()
-    for edge in (
-        "__start__ --> capture_intent",
-        "check_policy --> review",
-        "test_run --> review",
-        "draft_workflow --> check_policy",
-        "draft_reply --> review_reply",
-    ):
-        assert edge in mermaid
-    for conditional in (
-        "review -.-> approve",
-        "approve -.-> activate",
-        "review -.-> test_run",
-        "approve -.-> review",
-        "review -.-> review",
-        "review -.-> revise_workflow",
-        "review -.-> discard",
-        "capture_intent -.-> clarify",
-        "retrieve_context -.-> answer",
-    ):
-        assert conditional in mermaid
+    if os.environ.get("FLOWDRAFT_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(mermaid)
+    assert mermaid == SNAPSHOT.read_text()
 
 
 async def test_draft_turn_ends_in_an_agent_inbox_review(
