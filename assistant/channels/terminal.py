@@ -178,10 +178,12 @@ class TerminalChat:
             raw = self.read(REVIEW_PROMPT)
             if raw is None:
                 return None
+            # The menu's keys; words ("approve", "lgtm", "reject") are read by the graph,
+            # as in every other channel (graphs.typed).
             choice = raw.lower()
-            if choice in ("a", "approve"):
+            if choice == "a":
                 kind, args = "accept", None
-            elif choice in ("r", "reject"):
+            elif choice == "r":
                 kind, args = "ignore", None
             elif choice in ("e", "edit"):
                 instruction = self.read("what should change (e.g. 'remove step 2')")

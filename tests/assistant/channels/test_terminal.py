@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable, Iterator
 
+import pytest
 from rich.console import Console
 
 from assistant.channels.terminal import TerminalChat
@@ -52,6 +53,20 @@ async def test_reject_makes_nothing_live(runner: ChatRunner, action_log: ActionL
     await TerminalChat(runner, thread="term2", user="ana", console=console, ask=ask).run()
     assert "nothing went live" in console.export_text()
     assert action_log.actions == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "outcome"), [("looks good", "approved by ana"), ("Reject.", "nothing went live")]
+)
+async def test_decisions_in_words_read_as_in_every_channel(
+    runner: ChatRunner, typed: str, outcome: str
+) -> None:
+    console = Console(record=True, width=200)
+    _, ask = scripted("Route new support tickets to billing or tech queues", typed, "quit")
+    await TerminalChat(
+        runner, thread=f"words-{len(typed)}", user="ana", console=console, ask=ask
+    ).run()
+    assert outcome in console.export_text()
 
 
 async def test_a_decision_is_made_on_the_version_shown(
