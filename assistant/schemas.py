@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 IntentKind = Literal["automate", "revise", "question", "reply", "clarify", "chitchat"]
 StepKind = Literal["action", "approval", "condition", "human_task"]
-ConnectorName = Literal["slack", "email", "webhook", "tickets", "sandbox"]
+ConnectorName = Literal["slack", "email", "webhook", "tickets", "sandbox", "teams"]
+"""Every registered connector (``connectors.kinds``); a test keeps the two the same."""
 Risk = Literal["low", "medium", "high"]
 TriggerKind = Literal["manual", "schedule", "event", "webhook"]
 DecisionType = Literal["accept", "edit", "response", "ignore"]

@@ -179,6 +179,10 @@ class ConnectorSettings(BaseSettings):
     smtp_starttls: bool = True
     smtp_ssl: bool = False
     smtp_from: str = "flowdraft@northwind.example"
+    teams_webhook_url: str = Field(
+        default="",
+        description="A Teams channel's incoming webhook URL (https; its host allowed in policy).",
+    )
 
 
 class WebSettings(BaseSettings):

@@ -6,11 +6,16 @@ import abc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.schemas import Risk
+
+if TYPE_CHECKING:
+    from assistant.policy.rules import Destinations
+    from assistant.schemas import Step
+    from connectors.kinds import ConnectorSetup
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +62,30 @@ class ParamsError(ValueError):
 
 
 class Connector(abc.ABC):
-    """A way to act on the world. Subclasses declare ``name`` and ``operations``.
+    """A way to act on the world, declared in one class registered by name (``kinds``).
 
-    A connector built without credentials sets ``sandbox`` and only records what it would
-    have done; ``setup_hint`` tells the user which setting makes it real.
+    A subclass declares its ``name``, its ``operations`` (typed params), its ``setup_hint``,
+    how it is built from settings (``from_setup``) and where its actions may go
+    (``destination_problem``). A connector built without credentials sets ``sandbox`` and
+    only records what it would have done; ``setup_hint`` tells the user which setting
+    makes it real.
     """
 
     name: ClassVar[str]
     operations: ClassVar[Mapping[str, Operation]]
     setup_hint: ClassVar[str] = ""
+    listed: ClassVar[int] = 100
+    """Where the connector comes when connectors are listed (lowest first)."""
+
+    @classmethod
+    def from_setup(cls, setup: ConnectorSetup) -> Connector | None:
+        """Build the connector from settings; None when not configured (then sandboxed)."""
+        return None
+
+    @classmethod
+    def destination_problem(cls, step: Step, where: Destinations) -> str | None:
+        """Return why a drafted step's destination is not allowed, if it is not."""
+        return None
 
     def __init__(self, *, sandbox: bool = False) -> None:
         self.sandbox = sandbox

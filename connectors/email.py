@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import ssl
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import aiosmtplib
 
-from connectors.base import ActionResult, Connector, OperationParams
-from connectors.operations import CATALOG, SendEmail
+from connectors.base import ActionResult, Connector, Operation, OperationParams
+from connectors.kinds import ConnectorSetup, register
+from connectors.operations import SendEmail, is_runtime
 from connectors.retry import PermanentError, RetryPolicy, TransientError, with_retries
+
+if TYPE_CHECKING:
+    from assistant.policy.rules import Destinations
+    from assistant.schemas import Step
 
 
 def message_id(idempotency_key: str, domain: str) -> str:
@@ -21,12 +27,46 @@ def message_id(idempotency_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+@register
 class EmailConnector(Connector):
     """Send email through an SMTP server."""
 
     name = "email"
-    operations = CATALOG["email"]
+    operations: ClassVar[Mapping[str, Operation]] = {
+        "send_email": Operation("send_email", SendEmail, "medium", "Send an email over SMTP"),
+    }
     setup_hint: ClassVar[str] = "set SMTP_HOST (and SMTP_USERNAME/SMTP_PASSWORD) to send for real"
+    listed = 20
+
+    @classmethod
+    def from_setup(cls, setup: ConnectorSetup) -> Connector | None:
+        """Build the connector when ``SMTP_HOST`` is set."""
+        c = setup.credentials
+        if not c.smtp_host:
+            return None
+        return cls(
+            host=c.smtp_host,
+            port=c.smtp_port,
+            username=c.smtp_username,
+            password=c.smtp_password,
+            starttls=c.smtp_starttls,
+            use_ssl=c.smtp_ssl,
+            sender=c.smtp_from,
+            retry=setup.retry,
+        )
+
+    @classmethod
+    def destination_problem(cls, step: Step, where: Destinations) -> str | None:
+        """Refuse recipients outside the policy's domains (customers come from ticket data)."""
+        from assistant.policy.destinations import APPROVAL_MATRIX, email_addresses
+
+        for address in email_addresses(step):
+            if not is_runtime(address) and not where.email_allowed(address):
+                return (
+                    f"Email to {address} is not allowed: outside {', '.join(where.email_domains)}; "
+                    f"customer addresses must come from ticket data ({APPROVAL_MATRIX})"
+                )
+        return None
 
     def __init__(
         self,

@@ -133,24 +133,14 @@ class RecordNote(OperationParams):
     note: str = Field(min_length=1)
 
 
-CATALOG: dict[str, dict[str, Operation]] = {
-    "slack": {
-        "post_message": Operation("post_message", PostMessage, "low", "Post to a Slack channel"),
-    },
-    "email": {
-        "send_email": Operation("send_email", SendEmail, "medium", "Send an email over SMTP"),
-    },
-    "webhook": {
-        "post_json": Operation("post_json", PostJson, "medium", "POST JSON to a URL"),
-    },
-    "tickets": {
-        "create_ticket": Operation("create_ticket", CreateTicket, "low", "Open a ticket"),
-        "comment": Operation("comment", CommentTicket, "low", "Comment on a ticket"),
-        "set_status": Operation("set_status", SetTicketStatus, "low", "Change ticket status"),
-        "assign": Operation("assign", AssignTicket, "low", "Assign a ticket"),
-    },
-    "sandbox": {
-        "record": Operation("record", RecordNote, "low", "Record a note"),
-    },
-}
-"""Every operation by connector name; the single source of truth for params and risk."""
+def __getattr__(name: str) -> dict[str, dict[str, Operation]]:
+    """Return ``CATALOG``: every operation by connector name, as the connectors declare them.
+
+    Computed on first use from the registered connector classes (``connectors.kinds``),
+    which import this module for their params.
+    """
+    if name == "CATALOG":
+        from connectors.kinds import catalog
+
+        return catalog()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Name-keyed registry of connectors, built from settings in one place."""
+"""Name-keyed registry of connectors, each built from settings by its own class."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from sqlalchemy.engine import Engine
 
 from assistant.settings import ConnectorSettings, Settings
 from connectors.base import Connector
-from connectors.operations import CATALOG
+from connectors.kinds import ConnectorSetup, kinds, setup_hints
 from connectors.retry import RetryPolicy
 from connectors.sandbox import ActionLog, SandboxConnector
 
-SETUP_HINTS = {
-    "slack": "set SLACK_BOT_TOKEN to post for real",
-    "email": "set SMTP_HOST (and SMTP_USERNAME/SMTP_PASSWORD) to send for real",
-    "webhook": "set FLOWDRAFT_WEBHOOK_SECRET and allow the host in policy to call it for real",
-    "tickets": "the built-in helpdesk needs the app database",
-    "sandbox": "",
-}
+
+def __getattr__(name: str) -> dict[str, str]:
+    """Return ``SETUP_HINTS``: the setting that makes each connector real, by name."""
+    if name == "SETUP_HINTS":
+        return setup_hints()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UnknownConnector(KeyError):
@@ -42,7 +41,10 @@ class ConnectorRegistry:
         """Return a registry where every known connector records instead of acting."""
         log = log if log is not None else ActionLog()
         return cls(
-            [SandboxConnector(name, log=log, setup_hint=SETUP_HINTS[name]) for name in CATALOG]
+            [
+                SandboxConnector(name, log=log, setup_hint=kind.setup_hint)
+                for name, kind in kinds().items()
+            ]
         )
 
     def get(self, name: str) -> Connector:
@@ -69,39 +71,20 @@ def build_registry(
     log: ActionLog | None = None,
 ) -> ConnectorRegistry:
     """Build every connector from settings; one without credentials runs in sandbox mode."""
-    from connectors.email import EmailConnector
-    from connectors.slack import SlackConnector
-    from connectors.tickets import TicketsConnector
-    from connectors.webhook import WebhookConnector
-
     log = log if log is not None else ActionLog()
-    retry = RetryPolicy(attempts=settings.connector_attempts, timeout=settings.connector_timeout)
-
-    def sandbox(name: str) -> SandboxConnector:
-        return SandboxConnector(name, log=log, setup_hint=SETUP_HINTS[name])
-
-    connectors: list[Connector] = [
-        SlackConnector(
-            token=credentials.slack_bot_token, base_url=settings.slack_api_url, retry=retry
+    setup = ConnectorSetup(
+        settings=settings,
+        credentials=credentials,
+        engine=engine,
+        host_allowed=host_allowed,
+        retry=RetryPolicy(attempts=settings.connector_attempts, timeout=settings.connector_timeout),
+    )
+    connectors: list[Connector] = []
+    for name, kind in kinds().items():
+        built = kind.from_setup(setup)
+        connectors.append(
+            built
+            if built is not None
+            else SandboxConnector(name, log=log, setup_hint=kind.setup_hint)
         )
-        if credentials.slack_bot_token
-        else sandbox("slack"),
-        EmailConnector(
-            host=credentials.smtp_host,
-            port=credentials.smtp_port,
-            username=credentials.smtp_username,
-            password=credentials.smtp_password,
-            starttls=credentials.smtp_starttls,
-            use_ssl=credentials.smtp_ssl,
-            sender=credentials.smtp_from,
-            retry=retry,
-        )
-        if credentials.smtp_host
-        else sandbox("email"),
-        WebhookConnector(secret=settings.webhook_secret, host_allowed=host_allowed, retry=retry)
-        if settings.webhook_secret
-        else sandbox("webhook"),
-        TicketsConnector(engine),
-        sandbox("sandbox"),
-    ]
     return ConnectorRegistry(connectors)

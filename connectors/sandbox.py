@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.base import ActionResult, Connector, Operation, OperationParams
-from connectors.operations import CATALOG
+from connectors.kinds import kinds, register
+from connectors.operations import RecordNote
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ActionLog:
     actions: list[RecordedAction] = field(default_factory=list)
 
 
+@register
 class SandboxConnector(Connector):
     """Record each action under the name and operations of the connector it stands in for.
 
@@ -39,6 +41,12 @@ class SandboxConnector(Connector):
         ('ok', 1)
     """
 
+    name: ClassVar[str] = "sandbox"
+    operations: ClassVar[Mapping[str, Operation]] = {
+        "record": Operation("record", RecordNote, "low", "Record a note"),
+    }
+    listed = 90
+
     def __init__(
         self,
         name: str = "sandbox",
@@ -49,7 +57,7 @@ class SandboxConnector(Connector):
     ) -> None:
         super().__init__(sandbox=True)
         self.name = name  # type: ignore[misc]
-        self.operations = operations if operations is not None else CATALOG[name]  # type: ignore[misc]
+        self.operations = operations if operations is not None else kinds()[name].operations  # type: ignore[misc]
         self.setup_hint = setup_hint  # type: ignore[misc]
         self.log = log if log is not None else ActionLog()
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.base import ActionResult, Connector, OperationParams
-from connectors.operations import CATALOG, PostMessage
+from connectors.base import ActionResult, Connector, Operation, OperationParams
+from connectors.kinds import ConnectorSetup, register
+from connectors.operations import PostMessage, is_runtime
 from connectors.retry import (
     PermanentError,
     RetryPolicy,
@@ -17,6 +19,10 @@ from connectors.retry import (
     parse_retry_after,
     with_retries,
 )
+
+if TYPE_CHECKING:
+    from assistant.policy.rules import Destinations
+    from assistant.schemas import Step
 
 TRANSIENT_SLACK_ERRORS = {
     "ratelimited",
@@ -27,12 +33,34 @@ TRANSIENT_SLACK_ERRORS = {
 }
 
 
+@register
 class SlackConnector(Connector):
     """Post to Slack channels with a bot token."""
 
     name = "slack"
-    operations = CATALOG["slack"]
+    operations: ClassVar[Mapping[str, Operation]] = {
+        "post_message": Operation("post_message", PostMessage, "low", "Post to a Slack channel"),
+    }
     setup_hint: ClassVar[str] = "set SLACK_BOT_TOKEN to post for real"
+    listed = 10
+
+    @classmethod
+    def from_setup(cls, setup: ConnectorSetup) -> Connector | None:
+        """Build the connector when ``SLACK_BOT_TOKEN`` is set."""
+        token = setup.credentials.slack_bot_token
+        if not token:
+            return None
+        return cls(token=token, base_url=setup.settings.slack_api_url, retry=setup.retry)
+
+    @classmethod
+    def destination_problem(cls, step: Step, where: Destinations) -> str | None:
+        """Refuse channels the policy does not allow (only public #channels)."""
+        from assistant.policy.destinations import APPROVAL_MATRIX
+
+        channel = str(step.params.get("channel", ""))
+        if not is_runtime(channel) and not where.slack_channel.match(channel):
+            return f"Slack channel {channel!r} is not allowed: only public #channels ({APPROVAL_MATRIX})"
+        return None
 
     def __init__(
         self,

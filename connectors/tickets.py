@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import ClassVar
 
 from sqlalchemy.engine import Engine
@@ -11,9 +12,9 @@ from sqlmodel import select
 
 from assistant.db.engine import session_scope
 from assistant.db.tables import HelpdeskComment, HelpdeskTicket, utcnow
-from connectors.base import ActionResult, Connector, OperationParams
+from connectors.base import ActionResult, Connector, Operation, OperationParams
+from connectors.kinds import ConnectorSetup, register
 from connectors.operations import (
-    CATALOG,
     AssignTicket,
     CommentTicket,
     CreateTicket,
@@ -41,12 +42,24 @@ def ticket_label(ticket_id: int) -> str:
     return f"HD-{ticket_id}"
 
 
+@register
 class TicketsConnector(Connector):
     """Create, comment on, re-status and assign helpdesk tickets."""
 
     name = "tickets"
-    operations = CATALOG["tickets"]
-    setup_hint: ClassVar[str] = ""
+    operations: ClassVar[Mapping[str, Operation]] = {
+        "create_ticket": Operation("create_ticket", CreateTicket, "low", "Open a ticket"),
+        "comment": Operation("comment", CommentTicket, "low", "Comment on a ticket"),
+        "set_status": Operation("set_status", SetTicketStatus, "low", "Change ticket status"),
+        "assign": Operation("assign", AssignTicket, "low", "Assign a ticket"),
+    }
+    setup_hint: ClassVar[str] = "the built-in helpdesk needs the app database"
+    listed = 40
+
+    @classmethod
+    def from_setup(cls, setup: ConnectorSetup) -> Connector | None:
+        """Build the helpdesk over the app database (always real)."""
+        return cls(setup.engine)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(sandbox=False)

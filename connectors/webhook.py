@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlparse
 
 import httpx
 
 from assistant.observability.tracing import trace_headers
-from connectors.base import ActionResult, Connector, OperationParams
-from connectors.operations import CATALOG, PostJson
+from connectors.base import ActionResult, Connector, Operation, OperationParams
+from connectors.kinds import ConnectorSetup, register
+from connectors.operations import PostJson, is_runtime
 from connectors.retry import (
     PermanentError,
     RetryPolicy,
@@ -21,6 +22,10 @@ from connectors.retry import (
     parse_retry_after,
     with_retries,
 )
+
+if TYPE_CHECKING:
+    from assistant.policy.rules import Destinations
+    from assistant.schemas import Step
 
 SIGNATURE_HEADER = "X-Flowdraft-Signature"
 
@@ -35,12 +40,40 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(sign(secret, body), header or "")
 
 
+@register
 class WebhookConnector(Connector):
     """POST JSON to hosts the policy allows."""
 
     name = "webhook"
-    operations = CATALOG["webhook"]
-    setup_hint: ClassVar[str] = "set FLOWDRAFT_WEBHOOK_SECRET to call webhooks for real"
+    operations: ClassVar[Mapping[str, Operation]] = {
+        "post_json": Operation("post_json", PostJson, "medium", "POST JSON to a URL"),
+    }
+    setup_hint: ClassVar[str] = (
+        "set FLOWDRAFT_WEBHOOK_SECRET and allow the host in policy to call it for real"
+    )
+    listed = 30
+
+    @classmethod
+    def from_setup(cls, setup: ConnectorSetup) -> Connector | None:
+        """Build the connector when ``FLOWDRAFT_WEBHOOK_SECRET`` is set."""
+        secret = setup.settings.webhook_secret
+        if not secret:
+            return None
+        return cls(secret=secret, host_allowed=setup.host_allowed, retry=setup.retry)
+
+    @classmethod
+    def destination_problem(cls, step: Step, where: Destinations) -> str | None:
+        """Refuse URLs whose host the policy does not allow, or that only a run knows."""
+        from assistant.policy.destinations import APPROVAL_MATRIX
+        from assistant.policy.endpoints import normalize_url
+
+        url = str(step.params.get("url", ""))
+        if is_runtime(url):
+            return f"Webhook URL {url} is only known at run time, so its host cannot be checked"
+        host = normalize_url(url).split("://", 1)[-1].split("/", 1)[0]
+        if not where.host_allowed(host):
+            return f"Webhook host {host or url!r} is not on the allowed list ({APPROVAL_MATRIX})"
+        return None
 
     def __init__(
         self,

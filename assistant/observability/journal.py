@@ -3,7 +3,8 @@
 Every governance event already goes through the journal (drafts, edits, review answers,
 approvals, refusals, drafted replies), so counting there measures exactly what the audit
 log records, with no code in the graph's nodes. The event is also added to the current
-span, so a trace shows who approved or refused what, and which version.
+span, so a trace shows who approved or refused what, and which version. A draft or a
+revision made by a model brain also stores the model tokens it took (``model_tokens``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from opentelemetry import trace
 
 from assistant.db.journal import SqlJournal
 from assistant.observability import metrics
+from assistant.observability.tokens import current_counter
+
+DESIGN_EVENTS = ("draft", "edit")
+"""The events that cost a design model tokens: its first draft and each revision."""
 
 SPAN_FIELDS = ("version", "type", "workflow", "automation_id", "run_id", "step_id", "ticket")
 """Event fields worth carrying onto the span (small, and what ties traces together)."""
@@ -59,6 +64,10 @@ class ObservedJournal(SqlJournal):
         self, name: str, *, actor: str, thread: str, content_hash: str = "", **data: Any
     ) -> None:
         """Append an audit event, then count it and note it on the current span."""
+        counter = current_counter() if name in DESIGN_EVENTS else None
+        if counter is not None:
+            spent_in, spent_out = counter.unreported()
+            data = {**data, "model_tokens": {"input": spent_in, "output": spent_out}}
         super().event(name, actor=actor, thread=thread, content_hash=content_hash, **data)
         count_event(name, data)
         note_on_span(name, actor, content_hash, data)

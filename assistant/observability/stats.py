@@ -8,7 +8,8 @@
 - human override rate: workflow reviews answered with an edit, a change or a rejection;
   ticket replies edited or rejected; run approvals rejected;
 - acceptance rate: reviews accepted as drafted; ticket replies sent unchanged;
-- cost per design: model tokens per draft; zero with the offline brain;
+- cost per design: model tokens per design (its draft and revisions, as the journal stored
+  them); zero with the offline brain;
 - time saved: completed runs times the manual baseline a playbook states in its front
   matter (``manual_minutes``: minutes a person spends on one case by hand).
 """
@@ -87,7 +88,11 @@ def compute_stats(
     decisions: Counter[str] = Counter()
     run_decisions: Counter[bool] = Counter()
     edits = 0
+    tokens = Counter[str]()
     for row, data in events:
+        spent = data.get("model_tokens")
+        if row.event in ("draft", "edit") and isinstance(spent, dict):
+            tokens.update({k: int(spent.get(k, 0)) for k in ("input", "output")})
         if row.event == "draft" and data.get("workflow"):
             drafted.setdefault(str(data["workflow"]), (as_utc(row.at), row.thread))
         elif row.event == "approved":
@@ -145,20 +150,26 @@ def compute_stats(
             "workflow_reviews": rate(decisions["accept"], reviewed),
             "ticket_replies": desk["acceptance_rate"],
         },
-        "cost_per_design": cost_per_design(brain),
+        "cost_per_design": cost_per_design(brain, tokens, len(drafted)),
         "time_saved": time_saved(finished, automations, library),
     }
 
 
-def cost_per_design(brain: str) -> dict[str, Any]:
-    """Return the model tokens a design costs: none offline; a model's are in the metrics."""
-    if brain == "offline":
+def cost_per_design(brain: str, tokens: Counter[str], designs: int) -> dict[str, Any]:
+    """Return the model tokens a design costs on average: none offline.
+
+    ``tokens`` are the input and output tokens the journal stored on drafts and revisions.
+    """
+    if brain == "offline" and not tokens:
         return {"brain": brain, "tokens": 0}
+    if not designs:
+        return {"brain": brain, "tokens": None, "note": "no design drafted yet"}
     return {
         "brain": brain,
-        "tokens": None,
-        "note": "tokens are counted live, not stored: flowdraft_model_tokens_total "
-        "over flowdraft_drafts_total on /metrics",
+        "tokens": round((tokens["input"] + tokens["output"]) / designs, 1),
+        "input_tokens": round(tokens["input"] / designs, 1),
+        "output_tokens": round(tokens["output"] / designs, 1),
+        "designs": designs,
     }
 
 

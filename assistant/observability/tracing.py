@@ -38,6 +38,8 @@ TRACER_NAME = "flowdraft"
 ON = ("1", "true", "yes", "on", "otlp")
 
 _provider: TracerProvider | None = None
+_tracer: trace.Tracer | None = None
+"""The tracer of ``_provider``, made once: the SDK builds a new one on every ask."""
 
 
 def tracing_requested(env: Mapping[str, str] | None = None) -> str | None:
@@ -80,7 +82,7 @@ def setup_tracing(
         # timeout and compression itself.
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         log.info("tracing: spans go to %s", otlp_target(env))
-    _provider = provider
+    use_provider(provider)
     # Global too, so that libraries instrumented with OpenTelemetry join the same traces.
     trace.set_tracer_provider(provider)
     langsmith_note(env)
@@ -102,8 +104,9 @@ def record_spans_to(exporter: SpanExporter, *, batch: bool = False) -> TracerPro
 
 def use_provider(provider: TracerProvider | None) -> None:
     """Make ``provider`` the one Flowdraft records with (None: record nothing)."""
-    global _provider
+    global _provider, _tracer
     _provider = provider
+    _tracer = provider.get_tracer(TRACER_NAME) if provider is not None else None
 
 
 def stop_recording() -> None:
@@ -141,8 +144,8 @@ def tracing_on() -> bool:
 
 def tracer() -> trace.Tracer:
     """Return Flowdraft's tracer (a no-op one while tracing is off)."""
-    if _provider is not None:
-        return _provider.get_tracer(TRACER_NAME)
+    if _tracer is not None:
+        return _tracer
     return trace.get_tracer(TRACER_NAME)
 
 

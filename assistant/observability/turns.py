@@ -19,8 +19,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from assistant.observability import metrics
-from assistant.observability.tokens import TokenCounter
-from assistant.observability.tracing import tracer, tracing_on
+from assistant.observability.tokens import TokenCounter, with_counter
+from assistant.observability.tracing import tracer
 
 Attributes = dict[str, Any]
 
@@ -148,19 +148,25 @@ class Turn:
         self.ticket = isinstance(command, dict) and bool(command.get("ticket"))
         """A ticket's intent is set, not classified: its confidence says nothing."""
         self.started = self.last = time.perf_counter()
-        configurable = config.get("configurable") or {}
         brain = getattr(context, "brain", None)
-        attributes: Attributes = {
-            "flowdraft.thread": str(configurable.get("thread_id", "")),
-            "flowdraft.brain": str(getattr(brain, "name", "")),
-            "flowdraft.model": model_name(brain),
-        }
-        if isinstance(command, dict):
-            attributes["flowdraft.user"] = str(command.get("user", ""))
-        self.span = tracer().start_span("chat turn", attributes=clean(attributes))
+        self.span = tracer().start_span("chat turn")
+        self.recording = self.span.is_recording()
+        """Whether this turn is traced: tracing on, and the turn sampled."""
+        if self.recording:
+            configurable = config.get("configurable") or {}
+            attributes: Attributes = {
+                "flowdraft.thread": str(configurable.get("thread_id", "")),
+                "flowdraft.brain": str(getattr(brain, "name", "")),
+                "flowdraft.model": model_name(brain),
+            }
+            if isinstance(command, dict):
+                attributes["flowdraft.user"] = str(command.get("user", ""))
+            self.span.set_attributes(clean(attributes))
         self.context = trace.set_span_in_context(self.span)
         self.nodes: dict[str, Span] = {}
         self.tokens = TokenCounter() if getattr(brain, "model", None) is not None else None
+        if self.tokens is not None:
+            self.context = with_counter(self.context, self.tokens)
 
     def config(self, config: Any) -> Any:
         """Return the graph config, with the token counter when the brain calls a model."""
@@ -204,7 +210,8 @@ class Turn:
             if node == "capture_intent" and isinstance(result, dict):
                 intent = result.get("intent") or {}
                 self.kind = str(intent.get("kind", self.kind))
-                self.span.set_attribute("flowdraft.intent", self.kind)
+                if self.recording:
+                    self.span.set_attribute("flowdraft.intent", self.kind)
                 if not self.ticket:
                     metrics.confidence_given("intent", float(intent.get("confidence", 0.0)))
             elif node == "retrieve_context":
@@ -214,7 +221,7 @@ class Turn:
         """Close what is still open and record the turn's latency."""
         for span in self.nodes.values():
             span.end()
-        if self.tokens is not None:
+        if self.tokens is not None and self.recording:
             self.span.set_attribute("flowdraft.input_tokens", self.tokens.input)
             self.span.set_attribute("flowdraft.output_tokens", self.tokens.output)
         if error is not None:
@@ -241,9 +248,10 @@ class ObservedGraph:
         """
         asked = kwargs.pop("stream_mode", "values")
         wanted = [asked] if isinstance(asked, str) else list(asked)
-        needed = ["updates", "tasks"] if tracing_on() else ["updates"]
-        modes = [*wanted, *(m for m in needed if m not in wanted)]
         turn = Turn(command, dict(config or {}), kwargs.get("context"))
+        # The tasks stream costs LangGraph a copy of each interrupt: only for a traced turn.
+        needed = ["updates", "tasks"] if turn.recording else ["updates"]
+        modes = [*wanted, *(m for m in needed if m not in wanted)]
         stream = self.graph.astream(command, turn.config(config), stream_mode=modes, **kwargs)
         error: BaseException | None = None
         try:
@@ -256,7 +264,7 @@ class ObservedGraph:
                     break
                 finally:
                     otel_context.detach(token)
-                if mode == "tasks":
+                if mode == "tasks" and turn.recording:
                     turn.task(data)
                 elif mode == "updates":
                     turn.update(data)

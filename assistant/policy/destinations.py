@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.policy.endpoints import normalize_url
 from assistant.policy.rules import Destinations
 from assistant.schemas import Step
-from connectors.operations import CATALOG, is_runtime
+from connectors.operations import is_runtime
 
 APPROVAL_MATRIX = "policies/approval-matrix.md"
 
@@ -26,32 +25,19 @@ def internal_email(step: Step, where: Destinations) -> bool:
 
 
 def destination_problem(step: Step, where: Destinations) -> str | None:
-    """Return why a step's destination is not allowed, if it is not."""
-    params = step.params
-    if step.connector == "slack":
-        channel = str(params.get("channel", ""))
-        if not is_runtime(channel) and not where.slack_channel.match(channel):
-            return f"Slack channel {channel!r} is not allowed: only public #channels ({APPROVAL_MATRIX})"
-    if step.connector == "email":
-        for address in email_addresses(step):
-            if not is_runtime(address) and not where.email_allowed(address):
-                return (
-                    f"Email to {address} is not allowed: outside {', '.join(where.email_domains)}; "
-                    f"customer addresses must come from ticket data ({APPROVAL_MATRIX})"
-                )
-    if step.connector == "webhook":
-        url = str(params.get("url", ""))
-        if is_runtime(url):
-            return f"Webhook URL {url} is only known at run time, so its host cannot be checked"
-        host = normalize_url(url).split("://", 1)[-1].split("/", 1)[0]
-        if not where.host_allowed(host):
-            return f"Webhook host {host or url!r} is not on the allowed list ({APPROVAL_MATRIX})"
-    return None
+    """Return why a step's destination is not allowed, if it is not (its connector says)."""
+    from connectors.kinds import kinds
+
+    kind = kinds().get(step.connector or "")
+    return kind.destination_problem(step, where) if kind is not None else None
 
 
 def params_problem(step: Step) -> str | None:
     """Return a one-line description of why a step's params fail its operation's schema."""
-    operation = CATALOG.get(step.connector or "", {}).get(step.operation or "")
+    from connectors.kinds import kinds
+
+    kind = kinds().get(step.connector or "")
+    operation = kind.operations.get(step.operation or "") if kind is not None else None
     if operation is None:
         return None
     try:
