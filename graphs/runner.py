@@ -85,6 +85,13 @@ class ChatRunner:
             async for event in self._stream(None, thread):
                 yield event
 
+    async def claim_off_loop(
+        self, thread: str, review_id: str, request: ReviewRequest, decision: ReviewResponse
+    ) -> str:
+        """Check the decision's version and claim the review in a worker thread (database I/O)."""
+        await asyncio.to_thread(self.check_version, thread, request, decision)
+        return await asyncio.to_thread(self.claim, thread, review_id, decision)
+
     def claim(self, thread: str, review_id: str, decision: ReviewResponse) -> str:
         """Make this the only answer to the pending review, across processes; return its key."""
         key = f"{thread}:{review_id}"
@@ -125,7 +132,7 @@ class ChatRunner:
                 yield event
         except BaseException:
             if await self.pending(thread) is not None:
-                self.context.journal.release(key)
+                await asyncio.to_thread(self.context.journal.release, key)
             raise
 
     async def state(self, thread: str) -> dict[str, Any]:
@@ -168,8 +175,7 @@ class ChatRunner:
                         "this review takes approve, reject or an edit of the text; "
                         "plain-language changes are not available here"
                     )
-                self.check_version(thread, request, decision)
-                key = self.claim(thread, review_id, decision)
+                key = await self.claim_off_loop(thread, review_id, request, decision)
                 answer: Command[Any] = Command(resume=decision.model_dump(mode="json"))
                 async for event in self._answer(thread, key, answer, progress):
                     yield event
@@ -234,8 +240,7 @@ class ChatRunner:
                 raise InputError(f"this review does not allow a '{decision.type}' decision")
             if decision.type == "response":
                 check_text(decision.args)
-            self.check_version(thread, request, decision)
-            key = self.claim(thread, review_id, decision)
+            key = await self.claim_off_loop(thread, review_id, request, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
             async for event in self._answer(thread, key, command, progress):
                 yield event

@@ -39,6 +39,7 @@ def build_served_graph(
 
     def bind(node: Callable[..., Any]) -> Callable[..., Any]:
         wants_runtime = "runtime" in inspect.signature(node).parameters
+        is_async = inspect.iscoroutinefunction(node)
 
         async def bound(state: ChatState, runtime: Runtime[Any]) -> Any:
             return said(state, await run(state, runtime))
@@ -51,7 +52,12 @@ def build_served_graph(
             context = await asyncio.to_thread(context_of)
             if isinstance(settings, RunSettings):
                 context = replace(context, sources_k=settings.sources_k)
-            return await node(state, runtime.override(context=context))
+            served = runtime.override(context=context)
+            if is_async:
+                return await node(state, served)
+            # A plain node's service calls block: a worker thread runs it, as LangGraph
+            # does for plain nodes (the run's config goes along, so interrupt() works).
+            return await asyncio.to_thread(node, state, served)
 
         bound.__name__ = node.__name__
         bound.__doc__ = node.__doc__

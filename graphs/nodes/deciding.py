@@ -1,4 +1,8 @@
-"""Nodes where people decide on a workflow draft: the review pause and the approval."""
+"""Nodes where people decide on a workflow draft: the review pause and the approval.
+
+Both are plain functions: the graph runs them in a worker thread, so their directory and
+journal calls (database reads and writes) never block the event loop.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from graphs.samples import SampleError, sample_request
 from graphs.state import ChatState
 
 
-async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Pause for a person to accept, edit, answer or reject the draft; refuse what may not be.
 
     A refused or malformed answer is journaled and the graph comes back here, so the thread
@@ -97,7 +101,7 @@ def refused(text: str) -> dict[str, Any]:
     }
 
 
-async def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Check the approver's roles; record the approval, or refuse it and keep waiting."""
     context = runtime.context
     draft = current_workflow(state)

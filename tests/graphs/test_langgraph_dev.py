@@ -30,8 +30,8 @@ def server(tmp_path: Path) -> Iterator[str]:
         pytest.skip("langgraph CLI not installed: pip install 'langgraph-cli[inmem]'")
     port = free_port()
     env = {**os.environ, "FLOWDRAFT_HOME": str(tmp_path / "home")}
-    # --allow-blocking: the nodes' journal and directory calls are synchronous SQLite.
-    command = [CLI, "dev", "--no-browser", "--no-reload", "--allow-blocking"]
+    # No --allow-blocking: a node that blocks the event loop fails its run.
+    command = [CLI, "dev", "--no-browser", "--no-reload"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
