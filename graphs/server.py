@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graphs import chat
 from graphs.context import Context
 from graphs.state import ChatState
+
+if TYPE_CHECKING:
+    from assistant.services import Services
+
+STATE_UPDATER: ContextVar[str | None] = ContextVar("flowdraft_state_updater", default=None)
+"""Who LangGraph Server authenticated for a thread update (set by ``graphs.auth``)."""
 
 
 @dataclass
@@ -64,7 +75,46 @@ def build_served_graph(
         return bound
 
     overrides = {node.__name__: bind(node) for node in chat.NODES}
-    return chat.build_chat_graph(checkpointer, overrides=overrides, context_schema=RunSettings)
+    compiled = chat.build_chat_graph(checkpointer, overrides=overrides, context_schema=RunSettings)
+
+    class ServedGraph(CompiledStateGraph[Any, Any, Any, Any]):
+        """The chat graph, journaling Agent Inbox's "Mark as resolved" (no node runs for it)."""
+
+        async def aupdate_state(
+            self,
+            config: RunnableConfig,
+            values: dict[str, Any] | Any,
+            as_node: str | None = None,
+            task_id: str | None = None,
+        ) -> RunnableConfig:
+            """Update the thread's state; a review closed with ``as_node=END`` is journaled."""
+            waiting = None
+            if as_node == END and not values:
+                waiting = await self.aget_state(config)
+            updated = await super().aupdate_state(config, values, as_node, task_id)
+            if waiting is not None and waiting.interrupts:
+                thread = str((config.get("configurable") or {}).get("thread_id") or "")
+                actor = STATE_UPDATER.get() or "anonymous"
+                context = await asyncio.to_thread(context_of)
+                await asyncio.to_thread(journal_resolved, context, waiting.values, thread, actor)
+            return updated
+
+    return ServedGraph(**{k: v for k, v in compiled.__dict__.items() if k != "__orig_class__"})
+
+
+def journal_resolved(context: Context, values: dict[str, Any], thread: str, actor: str) -> None:
+    """Record that ``actor`` closed the thread's open review without a decision."""
+    workflow = values.get("workflow") or {}
+    ticket = (values.get("ticket") or {}).get("id")
+    context.journal.event(
+        "resolved",
+        actor=actor,
+        thread=str(values.get("thread") or thread),
+        content_hash=str(workflow.get("content_hash") or ""),
+        version=workflow.get("version"),
+        **({"ticket": ticket} if ticket else {}),
+        note="review closed without a decision (Mark as resolved); nothing went live",
+    )
 
 
 def said(state: ChatState, update: Any) -> Any:
@@ -75,12 +125,31 @@ def said(state: ChatState, update: Any) -> Any:
     return {**update, "messages": [{"type": "ai", "content": shown["text"]}]}
 
 
+BUILDING = threading.Lock()
+
+
+def process_services() -> Services:
+    """Build this process's services from ``Settings`` (``FLOWDRAFT_*``), once.
+
+    Called from worker threads (nodes, custom auth): the lock keeps two first calls from
+    building twice.
+    """
+    with BUILDING:
+        return built_services()
+
+
 @cache
-def process_context() -> Context:
-    """Build this process's services from ``Settings`` (``FLOWDRAFT_*``), once."""
+def built_services() -> Services:
+    """Build the services (``process_services`` holds the lock)."""
     from assistant.services import build_services
 
-    return build_services().context()
+    return build_services()
+
+
+@cache
+def process_context() -> Context:
+    """Return the graph context of this process's services."""
+    return process_services().context()
 
 
 graph = build_served_graph(process_context)
