@@ -12,6 +12,7 @@ from assistant.review import review_hash, stale_reason
 from assistant.schemas import ReviewRequest, ReviewResponse, Ticket
 from graphs.context import Context
 from graphs.events import Event, events_for, progress_event
+from graphs.offers import review_request_of
 from graphs.typed import decision_from_text, is_aside, still_waiting
 
 MAX_TEXT_CHARS = 20_000
@@ -301,7 +302,9 @@ def review_of(snapshot: Any) -> tuple[str, ReviewRequest] | None:
     interrupts = getattr(snapshot, "interrupts", ()) or ()
     if not interrupts:
         return None
-    return str(interrupts[0].id), ReviewRequest.model_validate(interrupts[0].value)
+    return str(interrupts[0].id), ReviewRequest.model_validate(
+        review_request_of(interrupts[0].value)
+    )
 
 
 def is_unfinished(snapshot: Any) -> bool:

@@ -17,6 +17,7 @@ from assistant.schemas import ReviewResponse
 from graphs.context import Context
 from graphs.decisions import OPEN_MODE, refusal, requesters_of
 from graphs.nodes.common import current_workflow, message
+from graphs.offers import offered
 from graphs.resumes import normalize_answer
 from graphs.samples import SampleError, sample_request
 from graphs.state import ChatState
@@ -31,7 +32,7 @@ def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     draft = current_workflow(state)
     request = workflow_review(draft, state.get("notice"), state.get("required_roles") or [])
-    answer = normalize_answer(interrupt(request.model_dump(mode="json")))
+    answer = normalize_answer(interrupt(offered(request)))
     # Code after interrupt() runs once per answer, so each answer is journaled once.
     thread, content_hash = state["thread"], draft.content_hash
     try:

@@ -19,6 +19,7 @@ from assistant.schemas import Customer, ReplyDraft, ReviewRequest, ReviewRespons
 from connectors.operations import one_line
 from graphs.context import Context
 from graphs.nodes.common import message, passages_of, record
+from graphs.offers import offered
 from graphs.resumes import normalize_answer
 from graphs.state import ChatState
 
@@ -104,7 +105,7 @@ def review_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     refused: tuple[Any, Refusal] | None = None
     while True:
         try:
-            answer = normalize_answer(interrupt(request.model_dump(mode="json")))
+            answer = normalize_answer(interrupt(offered(request)))
         except GraphInterrupt:
             # Raised only when this ask is the one left open, i.e. right after the answer it
             # refuses arrived: journal the refusal once, not on every replay of the node.
