@@ -15,7 +15,7 @@ from typing import Any
 from langgraph_sdk import Auth
 
 from assistant.db.tokens import verify_token
-from graphs.server import STATE_UPDATER, process_services
+from graphs.process import STATE_UPDATER, process_services
 
 auth = Auth()
 

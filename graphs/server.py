@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -26,13 +23,8 @@ from langgraph.runtime import Runtime
 
 from graphs import chat
 from graphs.context import Context
+from graphs.process import STATE_UPDATER, process_context
 from graphs.state import ChatState
-
-if TYPE_CHECKING:
-    from assistant.services import Services
-
-STATE_UPDATER: ContextVar[str | None] = ContextVar("flowdraft_state_updater", default=None)
-"""Who LangGraph Server authenticated for a thread update (set by ``graphs.auth``)."""
 
 
 @dataclass
@@ -123,33 +115,6 @@ def said(state: ChatState, update: Any) -> Any:
     if not shown or not state.get("messages"):
         return update
     return {**update, "messages": [{"type": "ai", "content": shown["text"]}]}
-
-
-BUILDING = threading.Lock()
-
-
-def process_services() -> Services:
-    """Build this process's services from ``Settings`` (``FLOWDRAFT_*``), once.
-
-    Called from worker threads (nodes, custom auth): the lock keeps two first calls from
-    building twice.
-    """
-    with BUILDING:
-        return built_services()
-
-
-@cache
-def built_services() -> Services:
-    """Build the services (``process_services`` holds the lock)."""
-    from assistant.services import build_services
-
-    return build_services()
-
-
-@cache
-def process_context() -> Context:
-    """Return the graph context of this process's services."""
-    return process_services().context()
 
 
 graph = build_served_graph(process_context)

@@ -17,7 +17,8 @@ from assistant.db.users import UserDirectory, add_user
 from assistant.services import Services
 from graphs import auth
 from graphs.context import Context
-from graphs.server import STATE_UPDATER, build_served_graph
+from graphs.process import STATE_UPDATER
+from graphs.server import build_served_graph
 
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
 
