@@ -4,7 +4,8 @@ The server passes a run's context as JSON, so the served graph's context schema 
 settings only (``RunSettings``). Services (brain, retriever, connectors, policy, users,
 journal, runtime) are built once per process from ``Settings`` and bound to every node:
 each node gets the runtime with the full ``Context`` in place of the JSON one, so the
-nodes, ``ChatRunner`` and the channels stay exactly as they are.
+nodes, ``ChatRunner`` and the channels stay exactly as they are. Agent Inbox's "Mark as
+resolved" runs no node (``updateState`` as ``END``), so the served graph journals it itself.
 """
 
 from __future__ import annotations
