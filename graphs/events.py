@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphs.offers import review_request_of
+
 Event = dict[str, Any]
 
 
@@ -47,7 +49,7 @@ def summarize(node: str, update: dict[str, Any]) -> str:
 def events_for(node: str, update: Any) -> list[Event]:
     """Translate one node's state update into contract events."""
     if node == "__interrupt__":
-        return [{"type": "review", "request": item.value} for item in update]
+        return [{"type": "review", "request": review_request_of(item.value)} for item in update]
     if not isinstance(update, dict):
         return []
     events: list[Event] = []

@@ -12,6 +12,7 @@ from assistant.review import review_hash, stale_reason
 from assistant.schemas import ReviewRequest, ReviewResponse, Ticket
 from graphs.context import Context
 from graphs.events import Event, events_for, progress_event
+from graphs.offers import review_request_of
 from graphs.typed import decision_from_text, is_aside, still_waiting
 
 MAX_TEXT_CHARS = 20_000
@@ -85,6 +86,13 @@ class ChatRunner:
             async for event in self._stream(None, thread):
                 yield event
 
+    async def claim_off_loop(
+        self, thread: str, review_id: str, request: ReviewRequest, decision: ReviewResponse
+    ) -> str:
+        """Check the decision's version and claim the review in a worker thread (database I/O)."""
+        await asyncio.to_thread(self.check_version, thread, request, decision)
+        return await asyncio.to_thread(self.claim, thread, review_id, decision)
+
     def claim(self, thread: str, review_id: str, decision: ReviewResponse) -> str:
         """Make this the only answer to the pending review, across processes; return its key."""
         key = f"{thread}:{review_id}"
@@ -125,7 +133,7 @@ class ChatRunner:
                 yield event
         except BaseException:
             if await self.pending(thread) is not None:
-                self.context.journal.release(key)
+                await asyncio.to_thread(self.context.journal.release, key)
             raise
 
     async def state(self, thread: str) -> dict[str, Any]:
@@ -168,8 +176,7 @@ class ChatRunner:
                         "this review takes approve, reject or an edit of the text; "
                         "plain-language changes are not available here"
                     )
-                self.check_version(thread, request, decision)
-                key = self.claim(thread, review_id, decision)
+                key = await self.claim_off_loop(thread, review_id, request, decision)
                 answer: Command[Any] = Command(resume=decision.model_dump(mode="json"))
                 async for event in self._answer(thread, key, answer, progress):
                     yield event
@@ -234,8 +241,7 @@ class ChatRunner:
                 raise InputError(f"this review does not allow a '{decision.type}' decision")
             if decision.type == "response":
                 check_text(decision.args)
-            self.check_version(thread, request, decision)
-            key = self.claim(thread, review_id, decision)
+            key = await self.claim_off_loop(thread, review_id, request, decision)
             command: Command[Any] = Command(resume=decision.model_dump(mode="json"))
             async for event in self._answer(thread, key, command, progress):
                 yield event
@@ -296,7 +302,9 @@ def review_of(snapshot: Any) -> tuple[str, ReviewRequest] | None:
     interrupts = getattr(snapshot, "interrupts", ()) or ()
     if not interrupts:
         return None
-    return str(interrupts[0].id), ReviewRequest.model_validate(interrupts[0].value)
+    return str(interrupts[0].id), ReviewRequest.model_validate(
+        review_request_of(interrupts[0].value)
+    )
 
 
 def is_unfinished(snapshot: Any) -> bool:

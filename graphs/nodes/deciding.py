@@ -1,4 +1,8 @@
-"""Nodes where people decide on a workflow draft: the review pause and the approval."""
+"""Nodes where people decide on a workflow draft: the review pause and the approval.
+
+Both are plain functions: the graph runs them in a worker thread, so their directory and
+journal calls (database reads and writes) never block the event loop.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ from assistant.schemas import ReviewResponse
 from graphs.context import Context
 from graphs.decisions import OPEN_MODE, refusal, requesters_of
 from graphs.nodes.common import current_workflow, message
+from graphs.offers import offered
 from graphs.resumes import normalize_answer
 from graphs.samples import SampleError, sample_request
 from graphs.state import ChatState
 
 
-async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Pause for a person to accept, edit, answer or reject the draft; refuse what may not be.
 
     A refused or malformed answer is journaled and the graph comes back here, so the thread
@@ -27,7 +32,7 @@ async def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     draft = current_workflow(state)
     request = workflow_review(draft, state.get("notice"), state.get("required_roles") or [])
-    answer = normalize_answer(interrupt(request.model_dump(mode="json")))
+    answer = normalize_answer(interrupt(offered(request)))
     # Code after interrupt() runs once per answer, so each answer is journaled once.
     thread, content_hash = state["thread"], draft.content_hash
     try:
@@ -97,7 +102,7 @@ def refused(text: str) -> dict[str, Any]:
     }
 
 
-async def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def approve(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Check the approver's roles; record the approval, or refuse it and keep waiting."""
     context = runtime.context
     draft = current_workflow(state)

@@ -6,6 +6,7 @@ trigger event starts a run (``graphs.automations``, ``assistant.runtime``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from assistant.schemas import WorkflowDraft
 from graphs.automations import Activated, ActivationRefused
 from graphs.context import Context
 from graphs.decisions import requesters_of
-from graphs.nodes.common import current_workflow, message
+from graphs.nodes.common import current_workflow, message, record
 from graphs.samples import example_request
 from graphs.state import ChatState
 
@@ -29,7 +30,8 @@ async def activate(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
     thread = state["thread"]
     approvals = list(state.get("approvals") or [])
     approvers = list(dict.fromkeys(str(a["user"]) for a in approvals))
-    refusal = recheck(state, context, draft, approvals)
+    # The recheck reads the users' roles from the database: off the event loop.
+    refusal = await asyncio.to_thread(recheck, state, context, draft, approvals)
     if refusal is None and context.automations is None:
         refusal = "this server has no automation runtime configured"
     if refusal is None and context.automations is not None:
@@ -50,7 +52,8 @@ async def activate(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
                 "approved_by": ", ".join(approvers),
                 "message": message(live_text(draft, activated, approvers)),
             }
-    context.journal.event(
+    await record(
+        context.journal,
         "activation_refused",
         actor="policy",
         thread=thread,
@@ -129,7 +132,8 @@ async def test_run(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any
                 f"No test run: {exc}. Give the values, e.g. `{example_request(draft)}`."
             )
         }
-    context.journal.event(
+    await record(
+        context.journal,
         "test_run",
         actor=state.get("user", "anonymous"),
         thread=state["thread"],

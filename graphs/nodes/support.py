@@ -18,7 +18,8 @@ from assistant.review import reply_review
 from assistant.schemas import Customer, ReplyDraft, ReviewRequest, ReviewResponse, Ticket
 from connectors.operations import one_line
 from graphs.context import Context
-from graphs.nodes.common import message, passages_of
+from graphs.nodes.common import message, passages_of, record
+from graphs.offers import offered
 from graphs.resumes import normalize_answer
 from graphs.state import ChatState
 
@@ -33,7 +34,8 @@ async def draft_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, 
     routed = route_by_amount(ticket, reply, runtime.context.policy.policy)
     if routed.route != reply.route:
         amount, roles = money_over_limits(ticket, runtime.context.policy.policy)
-        runtime.context.journal.event(
+        await record(
+            runtime.context.journal,
             "reply_routed_to_person",
             actor="flowdraft",
             thread=state["thread"],
@@ -88,8 +90,11 @@ class Refusal:
     forbidden: bool = False
 
 
-async def review_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def review_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Pause for an agent to accept, edit or reject the drafted reply.
+
+    A plain function: the graph runs it in a worker thread, so the directory and journal
+    calls stay off the event loop.
 
     The node itself checks every answer, whatever channel it came through: a malformed one,
     or one from someone without a support role, is journaled and the review is asked again
@@ -100,7 +105,7 @@ async def review_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str,
     refused: tuple[Any, Refusal] | None = None
     while True:
         try:
-            answer = normalize_answer(interrupt(request.model_dump(mode="json")))
+            answer = normalize_answer(interrupt(offered(request)))
         except GraphInterrupt:
             # Raised only when this ask is the one left open, i.e. right after the answer it
             # refuses arrived: journal the refusal once, not on every replay of the node.
@@ -211,7 +216,8 @@ async def deliver_reply(state: ChatState, context: Context) -> dict[str, Any]:
         desk = context.registry.get("tickets")
         await desk.execute("comment", {"ticket_id": ref, "body": body}, f"{key}:comment")
         await desk.execute("set_status", {"ticket_id": ref, "status": "solved"}, f"{key}:status")
-    context.journal.event(
+    await record(
+        context.journal,
         "reply_sent",
         actor=str(decision.get("user") or state.get("user", "")),
         thread=state["thread"],

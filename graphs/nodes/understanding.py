@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from assistant.brain.offline import CHITCHAT_REPLY
 from assistant.schemas import Intent
 from graphs.context import Context
-from graphs.nodes.common import message, passages_of
+from graphs.nodes.common import message, passages_of, record
 from graphs.resumes import authenticated_user
 from graphs.state import ChatState
 from knowledge.retrieval import QUESTION_BOOST
@@ -36,8 +36,13 @@ async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[st
     text = state["text"]
     if state.get("ticket") and not state.get("reply"):
         # A ticket handed in by the support desk: its intent is known, only a reply is wanted.
-        runtime.context.journal.event(
-            "intent", actor=state["user"], thread=state["thread"], kind="reply", slots={}
+        await record(
+            runtime.context.journal,
+            "intent",
+            actor=state["user"],
+            thread=state["thread"],
+            kind="reply",
+            slots={},
         )
         return {
             **TURN_RESET,
@@ -52,8 +57,13 @@ async def capture_intent(state: ChatState, runtime: Runtime[Context]) -> dict[st
         # The answer did not complete the earlier request; treat it as a fresh turn.
         goal = text
         intent = await runtime.context.brain.classify(text, has_draft=bool(state.get("workflow")))
-    runtime.context.journal.event(
-        "intent", actor=state["user"], thread=state["thread"], kind=intent.kind, slots=intent.slots
+    await record(
+        runtime.context.journal,
+        "intent",
+        actor=state["user"],
+        thread=state["thread"],
+        kind=intent.kind,
+        slots=intent.slots,
     )
     return {
         **heard,
@@ -102,8 +112,11 @@ def text_of(content: Any) -> str:
     )
 
 
-async def retrieve_context(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Find library passages for the goal (playbooks and policies, FAQ for tickets)."""
+def retrieve_context(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Find library passages for the goal (playbooks and policies, FAQ for tickets).
+
+    A plain function: the graph runs it in a worker thread, off the event loop (Chroma).
+    """
     kind = state["intent"]["kind"]
     retriever = runtime.context.retriever
     boost = QUESTION_BOOST if kind == "question" else None

@@ -1,4 +1,8 @@
-"""Nodes of the workflow path: draft, policy, revision, discard (review: ``deciding``)."""
+"""Nodes of the workflow path: draft, policy, revision, discard (review: ``deciding``).
+
+Nodes that await the brain journal through ``record``; the others are plain functions,
+which the graph runs in a worker thread (policy, versions and audit touch the database).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from assistant.runtime.steps import event_fields
 from assistant.schemas import Intent, ReviewResponse, WorkflowDraft
 from graphs.context import Context
 from graphs.decisions import changed_high_risk, requesters_of
-from graphs.nodes.common import current_workflow, message, passages_of
+from graphs.nodes.common import current_workflow, message, passages_of, record
 from graphs.state import ChatState
 
 
@@ -19,7 +23,8 @@ async def draft_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[st
     """Draft version 1 of the workflow; the person asking is its requester."""
     intent = Intent.model_validate(state["intent"])
     draft = await runtime.context.brain.draft_workflow(state["goal"], intent, passages_of(state))
-    runtime.context.journal.event(
+    await record(
+        runtime.context.journal,
         "draft",
         actor=state["user"],
         thread=state["thread"],
@@ -36,7 +41,7 @@ async def draft_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[st
     }
 
 
-async def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def check_policy(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Mark every step with risk, approver role and blocked reason; store the version.
 
     An editor who changed what a high-risk workflow does becomes one of its requesters.
@@ -101,8 +106,12 @@ async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[s
     )
     journal = runtime.context.journal
     if revision.draft is None:
-        journal.event(
-            "edit_refused", actor=user, thread=state["thread"], instruction=str(instruction)[:500]
+        await record(
+            journal,
+            "edit_refused",
+            actor=user,
+            thread=state["thread"],
+            instruction=str(instruction)[:500],
         )
         return {
             "notice": revision.problem,
@@ -110,7 +119,8 @@ async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[s
             "message": message(revision.problem or ""),
         }
     summary = "; ".join(revision.changes)
-    journal.event(
+    await record(
+        journal,
         "edit",
         actor=user,
         thread=state["thread"],
@@ -127,7 +137,7 @@ async def revise_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[s
     }
 
 
-async def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Apply a reviewer's structured edit as a new version."""
     decision = ReviewResponse.model_validate(state["decision"])
     journal = runtime.context.journal
@@ -157,7 +167,7 @@ async def edit_workflow(state: ChatState, runtime: Runtime[Context]) -> dict[str
     }
 
 
-async def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
+def discard(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Close the review without doing anything."""
     decision = state.get("decision") or {}
     who = decision.get("user", "the reviewer")

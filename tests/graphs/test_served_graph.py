@@ -5,14 +5,19 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from langchain.agents.middleware.human_in_the_loop import HITLRequest
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import TypeAdapter
 
 from assistant.db.journal import MemoryJournal
+from assistant.schemas import ReviewRequest
 from graphs.chat import build_chat_graph
 from graphs.context import Context
+from graphs.offers import review_request_of
+from graphs.runner import ChatRunner
 from graphs.server import build_served_graph
 from graphs.state import ChatState
+from tests.conftest import collect, of_type
 
 
 def test_pydantic_builds_the_state_schema() -> None:
@@ -94,3 +99,28 @@ async def test_replies_are_added_to_the_chat_messages(roles_context: Context) ->
     out = await graph.ainvoke({"messages": [{"type": "human", "content": "hello"}]}, config)
     assert [m["type"] for m in out["messages"]] == ["human", "ai"]
     assert out["messages"][-1]["content"] == out["message"]["text"]
+
+
+async def test_a_review_offers_the_agent_inbox_and_the_v1_shapes(roles_context: Context) -> None:
+    graph = served(roles_context)
+    config: Any = {"configurable": {"thread_id": "s6"}}
+    out = await graph.ainvoke({"text": GOAL, "user": "ana", "thread": "s6"}, config)
+    value = out["__interrupt__"][0].value
+    request = ReviewRequest.model_validate(review_request_of(value))
+    assert TypeAdapter(HITLRequest).validate_python(value)  # Agent Chat UI's v1 request
+    [action] = value["action_requests"]
+    assert action["name"] == request.action_request.action == "activate_workflow"
+    assert action["args"] == action["arguments"] == request.action_request.args
+    assert action["description"] == request.description
+    [review] = value["review_configs"]
+    assert review == {
+        "action_name": "activate_workflow",
+        "allowed_decisions": ["approve", "edit", "reject", "respond"],
+    }
+
+
+async def test_channels_see_only_the_review_request_contract(roles_runner: ChatRunner) -> None:
+    events = await collect(roles_runner.send_text("s7", GOAL, "ana"))
+    [review] = of_type(events, "review")
+    assert set(review["request"]) == {"action_request", "config", "description"}
+    assert (await roles_runner.pending_review("s7")) is not None
