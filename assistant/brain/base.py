@@ -8,6 +8,15 @@ from typing import Protocol, runtime_checkable
 from assistant.schemas import Intent, ReplyDraft, Source, Ticket, WorkflowDraft
 from knowledge.retrieval import Passage
 
+CHITCHAT_REPLY = (
+    "I'm Flowdraft, the assistant for Northwind's business processes. I can draft a workflow "
+    "for a process you describe (for example: 'every vendor invoice over $10,000 needs CFO "
+    "sign-off; post a summary in #finance') for you to review, answer questions about our "
+    "policies and playbooks, and draft replies to support tickets. Anything else is outside "
+    "what I can help with."
+)
+"""The answer to thanks, goodbyes, questions about the assistant and off-topic requests."""
+
 
 @dataclass
 class Revision:

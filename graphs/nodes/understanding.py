@@ -8,7 +8,7 @@ from typing import Any
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from assistant.brain.offline import CHITCHAT_REPLY
+from assistant.brain.base import CHITCHAT_REPLY
 from assistant.schemas import Intent
 from graphs.context import Context
 from graphs.nodes.common import message, passages_of, record

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.brain.base import Answer, Revision
+from assistant.brain.base import CHITCHAT_REPLY, Answer, Revision
 from assistant.brain.offline.answering import Quoter, answer_text, draft_reply
 from assistant.brain.offline.drafting import draft_from_playbook
 from assistant.brain.offline.revision import revise
@@ -16,14 +16,6 @@ from knowledge.retrieval import Passage
 from knowledge.screening import DocumentScreen, authority_first
 from knowledge.text import terms
 
-CHITCHAT_REPLY = (
-    "I'm Flowdraft, the assistant for Northwind's business processes. I can draft a workflow "
-    "for a process you describe (for example: 'every vendor invoice over $10,000 needs CFO "
-    "sign-off; post a summary in #finance') for you to review, answer questions about our "
-    "policies and playbooks, and draft replies to support tickets. Anything else is outside "
-    "what I can help with."
-)
-"""The answer to thanks, goodbyes, questions about the assistant and off-topic requests."""
 RISKY_CONFIDENCE = 0.9
 """How sure a request is a guarded action when policy recognises the action in its words."""
 

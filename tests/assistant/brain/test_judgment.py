@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.brain.offline import CHITCHAT_REPLY
+from assistant.brain.base import CHITCHAT_REPLY
 from assistant.policy import PolicyChecker
 from assistant.services import Services
 
