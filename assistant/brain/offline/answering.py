@@ -9,9 +9,11 @@ answered from the policy documents first (see ``knowledge.screening``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
+from assistant.brain.offline.tried import repeats_tried, tried_actions
 from assistant.schemas import Priority, ReplyDraft, Source, Ticket, Triage
 from knowledge.embeddings import Embedder
 from knowledge.library import split_front_matter
@@ -181,12 +183,21 @@ class Quoter:
         self.embedding = embedding
         self.screen = screen or DocumentScreen()
 
-    def best_sentences(self, text: str, passages: list[Passage], limit: int = 3) -> list[str]:
-        """Return up to ``limit`` sentences, in document order within the top passage first."""
+    def best_sentences(
+        self,
+        text: str,
+        passages: list[Passage],
+        limit: int = 3,
+        skip: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Return up to ``limit`` sentences, in document order within the top passage first.
+
+        Sentences ``skip`` rejects (an instruction the customer already followed) are left out.
+        """
         candidates: list[tuple[int, int, str]] = []
         for rank, passage in enumerate(passages[:2]):
             for position, sentence in enumerate(sentences(passage.document or passage.text)):
-                if not self.screen.flags(sentence):
+                if not self.screen.flags(sentence) and not (skip and skip(sentence)):
                     candidates.append((rank, position, sentence))
         if not candidates:
             return []
@@ -273,9 +284,15 @@ def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> Repl
             "Best regards,\nNorthwind Support"
         )
     else:
-        quoted = quoter.best_sentences(text, passages[:1], limit=3)
+        actions = tried_actions(ticket.body)
+        quoted = quoter.best_sentences(
+            text, passages[:1], limit=3, skip=lambda s: repeats_tried(s, actions)
+        )
+        skipped = actions and quoted != quoter.best_sentences(text, passages[:1], limit=3)
+        ack = "Sorry that what you've tried so far hasn't worked. " if skipped else ""
         body = (
             f'{greeting}\n\nThanks for getting in touch about "{ticket.subject.strip()}".\n\n'
+            + ack
             + " ".join(quoted)
             + f'\n\nYou can read the full article, "{passages[0].title}", in our help centre. '
             "If this doesn't solve it, just reply to this email and we'll take it from there.\n\n"
