@@ -61,7 +61,6 @@ def repeats_tried(sentence: str, actions: list[set[str]]) -> bool:
         return False
     words = set(terms(URL.sub(" ", sentence)))
     return any(
-        len(shared := words & action) >= 2
-        and len(shared) >= OVERLAP * min(len(action), len(words))
+        len(shared := words & action) >= 2 and len(shared) >= OVERLAP * min(len(action), len(words))
         for action in actions
     )

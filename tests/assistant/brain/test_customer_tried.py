@@ -1,8 +1,10 @@
-"""Replies do not tell a customer to redo what they say they already tried."""
+"""Ticket replies: what the customer already tried, how sure a draft is, what is sensitive."""
 
+from assistant.brain.offline.answering import MIN_CONFIDENCE, SENSITIVE, reply_confidence
 from assistant.brain.offline.tried import repeats_tried, tried_actions
 from assistant.schemas import Ticket
 from assistant.services import Services
+from knowledge.retrieval import Passage
 
 
 def test_reported_actions_are_found_across_wrapped_lines() -> None:
@@ -10,7 +12,9 @@ def test_reported_actions_are_found_across_wrapped_lines() -> None:
         "Our finance team needs the PDF. I've signed in and gone to Billing,\n"
         "Invoices twice now and there is no download option. Can someone send it?"
     )
-    assert repeats_tried("Sign in and go to Billing → Invoices, or open https://x.example/b.", actions)
+    assert repeats_tried(
+        "Sign in and go to Billing → Invoices, or open https://x.example/b.", actions
+    )
     assert not repeats_tried("Only the owner and billing admins can see this page.", actions)
 
 
@@ -37,3 +41,21 @@ async def test_the_reply_leaves_out_the_step_the_customer_already_took(services:
     assert reply.citations[0].doc == "faq/invoice-copy.md"
     assert "Sign in and go to Billing" not in reply.body
     assert "tried so far" in reply.body
+
+
+def test_an_article_far_ahead_of_the_rest_is_sure_even_with_low_scores() -> None:
+    def ranked(*scores: float) -> list[Passage]:
+        return [
+            Passage(doc=f"faq/{i}.md", title=str(i), kind="faq", slug=str(i), text="", score=s)
+            for i, s in enumerate(scores)
+        ]
+
+    assert reply_confidence(ranked(0.36, 0.29, 0.25)) >= MIN_CONFIDENCE
+    assert reply_confidence(ranked(0.40, 0.38, 0.33)) < MIN_CONFIDENCE
+    assert reply_confidence(ranked(0.20, 0.10)) < MIN_CONFIDENCE
+
+
+def test_disputes_and_deletion_in_the_customers_words_are_sensitive() -> None:
+    assert SENSITIVE.search("a payment I never authorised; I'll file a dispute with my bank")
+    assert SENSITIVE.search("Please erase all of my personal information")
+    assert not SENSITIVE.search("Can I remove my card details and add a new card?")
