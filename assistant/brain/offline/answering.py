@@ -9,9 +9,11 @@ answered from the policy documents first (see ``knowledge.screening``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
+from assistant.brain.offline.tried import repeats_tried, tried_actions
 from assistant.schemas import Priority, ReplyDraft, Source, Ticket, Triage
 from knowledge.embeddings import Embedder
 from knowledge.library import split_front_matter
@@ -26,14 +28,26 @@ FIGURE_QUESTION = re.compile(
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*])")
 MIN_CONFIDENCE = 0.45
 """Below this a ticket goes to a human with the evidence, not a draft that pretends to know."""
+MIN_TOP_SCORE = 0.25
+"""Below this the best article is no fit at all, however far it leads the others."""
 
 SENSITIVE = re.compile(
-    r"\b(lawyer|attorney|solicitor|legal action|sue|suing|lawsuit|court|small claims|"
-    r"chargeback|charge back|gdpr|erasure|right to be forgotten|delete (my|our) (account|data)|"
-    r"(delete|erase|remove|wipe) (everything|all (of )?(my|our) data|all data)|forget me|"
-    r"close (my|our) account and delete|regulator|ombudsman|fraud\w*)\b",
+    r"\b(lawyer|attorney|solicitor|legal (action|advice|steps|team|department)|legally|sue|"
+    r"suing|lawsuit|court|small claims|trading standards|consumer (rights|protection)|"
+    r"chargeback|charge back|(dispute|contest|reverse|revers\w+|cancel) (it|this|that|the|"
+    r"those|these) (charge|payment|transaction)s? (with|through|via) (my|the|our) (bank|card)|"
+    r"(my|our) (bank|card issuer|credit card company) (to|will|is going to) (reverse|dispute|"
+    r"refund|block)|unauthori[sz]ed (charge|payment|transaction|debit)s?|(didn'?t|did not|never) "
+    r"authori[sz]e\w*|(file|raise|open) a dispute with (my|the|our) (bank|card\w*)|gdpr|ccpa|"
+    r"erasure|right to be forgotten|subject access|data protection "
+    r"(request|authority|officer)|(delete|erase|remove|wipe|purge) (my|our) (personal )?"
+    r"(account|data|information|details|profile|records)|(delete|erase|remove|wipe) "
+    r"(everything|all (of )?(my|our) (personal )?(data|information)|all data)|"
+    r"forget me|close (my|our) account and delete|regulator|ombudsman|fraud\w*|scam\w*|"
+    r"identity theft|stolen (card|identity))\b",
     re.IGNORECASE,
 )
+"""Disputes, chargebacks, legal threats and deletion: a person's to answer, however clear."""
 URGENT = re.compile(
     r"\b(urgent|asap|immediately|right now|emergency|outage|down for everyone|production down|"
     r"can'?t (log ?in|access) .*(team|company|everyone))\b",
@@ -181,12 +195,21 @@ class Quoter:
         self.embedding = embedding
         self.screen = screen or DocumentScreen()
 
-    def best_sentences(self, text: str, passages: list[Passage], limit: int = 3) -> list[str]:
-        """Return up to ``limit`` sentences, in document order within the top passage first."""
+    def best_sentences(
+        self,
+        text: str,
+        passages: list[Passage],
+        limit: int = 3,
+        skip: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Return up to ``limit`` sentences, in document order within the top passage first.
+
+        Sentences ``skip`` rejects (an instruction the customer already followed) are left out.
+        """
         candidates: list[tuple[int, int, str]] = []
         for rank, passage in enumerate(passages[:2]):
             for position, sentence in enumerate(sentences(passage.document or passage.text)):
-                if not self.screen.flags(sentence):
+                if not self.screen.flags(sentence) and not (skip and skip(sentence)):
                     candidates.append((rank, position, sentence))
         if not candidates:
             return []
@@ -244,12 +267,19 @@ def triage(ticket: Ticket, passages: list[Passage]) -> Triage:
 
 
 def reply_confidence(passages: list[Passage]) -> float:
-    """Return how sure the reply is: the best score, discounted when the runner-up is close."""
+    """Return how sure the reply is: the best score, discounted when the runner-up is close.
+
+    Customers seldom use an article's words, which lowers every score of a ticket alike; an
+    article that still leads the runner-up by a clear share of its own score
+    (``RELATIVE_LEAD``) is as sure a pick as one with a high score.
+    """
     if not passages:
         return 0.0
     top = passages[0].score
     margin = top - passages[1].score if len(passages) > 1 else top
-    return float(max(0.0, min(1.0, 0.75 * top + 1.5 * margin)))
+    absolute = 0.75 * top + 1.5 * margin
+    relative = 0.2 + 1.6 * margin / top if top >= MIN_TOP_SCORE else 0.0
+    return float(max(0.0, min(1.0, max(absolute, relative))))
 
 
 def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> ReplyDraft:
@@ -273,9 +303,15 @@ def draft_reply(ticket: Ticket, passages: list[Passage], quoter: Quoter) -> Repl
             "Best regards,\nNorthwind Support"
         )
     else:
-        quoted = quoter.best_sentences(text, passages[:1], limit=3)
+        actions = tried_actions(ticket.body)
+        quoted = quoter.best_sentences(
+            text, passages[:1], limit=3, skip=lambda s: repeats_tried(s, actions)
+        )
+        skipped = actions and quoted != quoter.best_sentences(text, passages[:1], limit=3)
+        ack = "Sorry that what you've tried so far hasn't worked. " if skipped else ""
         body = (
             f'{greeting}\n\nThanks for getting in touch about "{ticket.subject.strip()}".\n\n'
+            + ack
             + " ".join(quoted)
             + f'\n\nYou can read the full article, "{passages[0].title}", in our help centre. '
             "If this doesn't solve it, just reply to this email and we'll take it from there.\n\n"

@@ -12,7 +12,9 @@ from knowledge.text import terms
 
 SOCIAL = re.compile(
     r"\b(thanks?|thank you|thx|ty|cheers|(much )?appreciated|bye|goodbye|see (you|ya)|"
-    r"talk (soon|later)|have a (nice|good|great|lovely)|that'?s all|good (night|morning|"
+    r"talk (soon|later)|catch you later|(much|most) obliged|take care|no worries|"
+    r"(we'?re|i'?m|we are|i am) (all )?(done|finished|set|good)( here)?( for (now|today))?(?=\W*$)|"
+    r"have a (nice|good|great|lovely)|that'?s all|good (night|morning|"
     r"afternoon|evening)|how are (you|things)|nice one|brilliant|awesome|perfect|great stuff|"
     r"sorry|oops|never ?mind|nvm|wrong (window|chat|tab|thread|person)|ignore (that|me)|lol|"
     r"haha|hehe)\b",
@@ -33,7 +35,8 @@ ASSISTANT = re.compile(
 PERSONAL = re.compile(
     r"\b(human|person|bot|robot|program|software|ai|machine|model|llm|built|made|created|"
     r"trained|designed|name|speak|languages?|favou?rite|feel|feelings|old|age|sing|dance|"
-    r"sleep|eat|live|hobby|hobbies)\b",
+    r"sleep|eat|live|hobby|hobbies|remember|memory|browse|internet|web|online|smart|"
+    r"intelligent|clever|conscious|alive|opinion|believe)\b",
     re.IGNORECASE,
 )
 """What people ask the assistant about itself, rather than about their work."""

@@ -32,6 +32,10 @@ CLEAR_SCORE = 0.5
 MIN_MARGIN = 0.03
 """A match under ``CLEAR_SCORE`` that is within ``MIN_MARGIN`` of the runner-up is a tie."""
 
+INCIDENTAL_DENSE = 0.33
+"""Similarity to a playbook's examples under which one naming word alone names no process:
+"catch you later" uses a word of loan applications ("later") and means nothing of them."""
+
 OFF_TOPIC_SHARE = 0.5
 """Share of words the library never uses at which a request is about something else."""
 
@@ -162,7 +166,7 @@ class IntentClassifier:
         votes = self.vote(stripped)
         best = IntentGuess("automate", 0.0, matches).best
         process = process_terms(stripped)
-        names_process = self.matcher.process_evidence(process) >= PROCESS_MASS
+        names_process = self.names_process(process, matches)
         if has_draft and refers_to_draft(stripped) and not names_process:
             # "make it pop" beside a waiting draft is an edit of it, understood or not.
             return IntentGuess("revise", 0.7, matches)
@@ -183,6 +187,20 @@ class IntentClassifier:
             return IntentGuess("automate", 0.6, matches)
         return IntentGuess("clarify", 0.85, matches)
 
+    def names_process(self, process: list[str], matches: list[PlaybookMatch]) -> bool:
+        """Tell whether a request's own words name a process, not just share one word with it.
+
+        One naming word counts only when the request as a whole reads like the playbook
+        (``INCIDENTAL_DENSE``); two naming words of the best playbook count on their own.
+        """
+        if self.matcher.process_evidence(process) < PROCESS_MASS:
+            return False
+        if not matches:
+            return True
+        top = matches[0]
+        named = set(process) & self.matcher.core_sets.get(top.slug, set())
+        return len(named) >= 2 or top.dense >= INCIDENTAL_DENSE
+
     def is_small_talk(
         self, text: str, process: list[str], votes: dict[str, float], *, names_process: bool
     ) -> bool:
@@ -195,9 +213,13 @@ class IntentClassifier:
         """
         if is_social(text):
             return not names_process
-        if ASKS_FOR_AUTOMATION.search(text) or extract_slots(text).stated():
+        if ASKS_FOR_AUTOMATION.search(text):
             return False
         share = unknown_share(process, self.vocabulary)
+        if extract_slots(text).stated():
+            # A day or an amount says when or how much, not what: booking a flight "on
+            # Tuesday" is still outside the company's processes.
+            return not names_process and share >= OFF_TOPIC_SHARE and len(set(process)) >= 2
         if share >= OFF_TOPIC_SHARE:
             return True
         top = max(votes, key=lambda k: votes[k], default="")

@@ -39,6 +39,8 @@ async def test_details_without_a_process_get_a_question_offering_playbooks(
         "oops, never mind",
         "which company designed you?",
         "do you have a name?",
+        "much obliged, catch you later",
+        "can you remember our chat from yesterday?",
     ],
 )
 async def test_small_talk_and_off_topic_requests_are_recognised(
@@ -104,3 +106,12 @@ async def test_a_risky_request_matching_no_playbook_is_drafted_with_its_action_g
     said = " ".join([step.blocked_reason or "", *verdict.warnings])
     assert f"policies/{policy_doc}.md" in said, said
     assert step.risk == "high"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a weekly thing at 10am for the sales people", "we want tighter controls on spending"],
+)
+async def test_one_word_a_playbook_uses_does_not_draft_it(services: Services, text: str) -> None:
+    intent = await services.brain.classify(text)
+    assert intent.kind == "clarify", intent
