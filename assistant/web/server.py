@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from assistant.api.automations import automations_router
 from assistant.api.desk import desk_router
+from assistant.api.observability import observability_router
 from assistant.api.tickets import tickets_router
 from assistant.channels.slack.notifier import run_notifier
 from assistant.channels.slack.verification import check_slack_request
 from assistant.observability.drift import watch_drift_of
-from assistant.observability.http import observability_router
 from assistant.observability.metrics import slack_answered
 from assistant.observability.stats import compute_stats
 from assistant.runtime.models import RunEngine
