@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
+from langgraph.types import Interrupt, interrupt
 from pydantic import ValidationError
 
 from assistant.review import workflow_review
@@ -74,6 +75,19 @@ def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
             reason=denied.reason,
         )
         return refused(denied.text)
+    winner = context.journal.claim(
+        answered_review(thread), thread=thread, user=decision.user, decision=decision.type
+    )
+    if winner is not None:
+        context.journal.event(
+            "decision_refused",
+            actor=decision.user,
+            thread=thread,
+            content_hash=content_hash,
+            type=decision.type,
+            reason=f"already answered by {winner}",
+        )
+        return refused(f"This review was already answered by {winner}.")
     note = {"note": OPEN_MODE} if context.directory.is_open() else {}
     context.journal.event(
         "decision",
@@ -90,6 +104,17 @@ def review(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
         "notice": None,
         "message": None,
     }
+
+
+def answered_review(thread: str) -> str:
+    """Return the claim key of the review this node run is answering.
+
+    It is the key ``ChatRunner`` claims before resuming (thread and interrupt id), so a
+    decision that came through a channel is not claimed twice, and one that came straight
+    to the graph (LangGraph Server) is claimed here: either way a review has one answer.
+    """
+    namespace = str(get_config()["configurable"].get("checkpoint_ns", ""))
+    return f"{thread}:{Interrupt.from_ns(None, namespace).id}"
 
 
 def refused(text: str) -> dict[str, Any]:

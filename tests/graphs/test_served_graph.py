@@ -7,6 +7,7 @@ from typing import Any
 
 from langchain.agents.middleware.human_in_the_loop import HITLRequest
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 from pydantic import TypeAdapter
 
 from assistant.db.journal import MemoryJournal
@@ -124,3 +125,16 @@ async def test_channels_see_only_the_review_request_contract(roles_runner: ChatR
     [review] = of_type(events, "review")
     assert set(review["request"]) == {"action_request", "config", "description"}
     assert (await roles_runner.pending_review("s7")) is not None
+
+
+async def test_a_decision_sent_straight_to_the_graph_claims_its_review(
+    roles_context: Context, journal: MemoryJournal
+) -> None:
+    graph = served(roles_context)
+    config: Any = {"configurable": {"thread_id": "s9"}}
+    out = await graph.ainvoke({"text": GOAL, "user": "ana", "thread": "s9"}, config, context={})
+    first = out["__interrupt__"][0].id
+    change = [{"type": "response", "args": "send it to #ops instead", "user": "ana"}]
+    out = await graph.ainvoke(Command(resume=change), config, context={})
+    assert out["workflow"]["version"] == 2
+    assert journal.claims == {f"s9:{first}": "ana"}
