@@ -325,9 +325,20 @@ def bench(
     tickets: Annotated[
         bool, typer.Option("--tickets", help="Time reply drafting through the ticket API.")
     ] = False,
+    memory: Annotated[
+        bool,
+        typer.Option("--memory", help="Memory of `flowdraft serve`, idle and after --runs runs."),
+    ] = False,
+    runs: Annotated[int, typer.Option(help="Automation runs for --memory.")] = 1000,
 ) -> None:
     """Benchmark draft turns, resume-to-activate and ingestion against a no-op floor."""
     setup_logging()
+    if memory:
+        from assistant.runtime.memory_bench import run_memory_timing
+
+        measured = run_memory_timing(runs=runs)
+        emit(measured) if json_mode else Console().print(measured)
+        return
     if tickets:
         from assistant.support.timing import run_ticket_timing
 
