@@ -16,14 +16,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.prompt import Prompt
 
-from assistant.api.commands import tickets_app, tokens_app
-from assistant.commandline import database, emit, err, load_settings
-from assistant.runtime.commands import register as register_runtime
+from assistant.commandline import LazyGroup, database, emit, err, load_settings
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="Flowdraft: turn business goals into safe, approvable automations.",
     no_args_is_help=True,
     add_completion=False,
@@ -60,6 +57,8 @@ def ingest_progress() -> Any:
     """Return a context manager yielding a stderr progress bar and its task."""
     from contextlib import contextmanager
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     @contextmanager
     def manager() -> Any:
         with Progress(
@@ -84,6 +83,8 @@ def chat(
 ) -> None:
     """Chat with the assistant: draft, edit and approve workflows."""
     setup_logging(verbose)
+    from rich.prompt import Prompt
+
     from assistant.services import open_runner
 
     built = services(progress=not json_mode)
@@ -324,9 +325,20 @@ def bench(
     tickets: Annotated[
         bool, typer.Option("--tickets", help="Time reply drafting through the ticket API.")
     ] = False,
+    memory: Annotated[
+        bool,
+        typer.Option("--memory", help="Memory of `flowdraft serve`, idle and after --runs runs."),
+    ] = False,
+    runs: Annotated[int, typer.Option(help="Automation runs for --memory.")] = 1000,
 ) -> None:
     """Benchmark draft turns, resume-to-activate and ingestion against a no-op floor."""
     setup_logging()
+    if memory:
+        from assistant.runtime.memory_bench import run_memory_timing
+
+        measured = run_memory_timing(runs=runs)
+        emit(measured) if json_mode else Console().print(measured)
+        return
     if tickets:
         from assistant.support.timing import run_ticket_timing
 
@@ -424,9 +436,6 @@ audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=T
 app.add_typer(users_app, name="users")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(audit_app, name="audit")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(tickets_app, name="tickets")
-register_runtime(app)
 
 
 @users_app.command("add")

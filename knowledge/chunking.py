@@ -16,8 +16,7 @@ from llama_index.core import Document
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import BaseNode, MetadataMode, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
+from llama_index.core.schema import MetadataMode, TextNode
 from pydantic import PrivateAttr
 
 from knowledge.embeddings import Embedder
@@ -86,7 +85,7 @@ class Chunker:
     """Split library documents into nodes and write them, embedded, to a Chroma collection."""
 
     def __init__(self, collection: Any, embedder: Embedder) -> None:
-        self.store = ChromaVectorStore(chroma_collection=collection)
+        self.collection = collection
         self.embedding = LlamaEmbedding(embedder)
         self.splitter = SentenceSplitter(
             chunk_size=CHUNK_SIZE,
@@ -157,9 +156,15 @@ class Chunker:
         if not nodes:
             return
         vectors = self.embedding.get_text_embedding_batch([n.get_content() for n in nodes])
-        for node, vector in zip(nodes, vectors, strict=True):
-            node.embedding = vector
-        self.store.add(list[BaseNode](nodes))
+        # Stored as plain rows: retrieval reads the text and these metadata keys only, so the
+        # serialised node llama-index's vector store adds to every chunk (``_node_content``,
+        # about as long as the text again) is not written.
+        self.collection.add(
+            ids=[n.node_id for n in nodes],
+            embeddings=vectors,
+            documents=[n.text for n in nodes],
+            metadatas=[dict(n.metadata) for n in nodes],
+        )
 
 
 def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:

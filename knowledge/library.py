@@ -15,6 +15,8 @@ KINDS = ("playbook", "policy", "faq", "doc")
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 """The only files ingestion reads: markdown and plain text."""
 FOLDER_KINDS = {"playbooks": "playbook", "policies": "policy", "faq": "faq"}
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when built in (about 10x faster on the library), else pure Python."""
 
 
 class LibraryError(ValueError):
@@ -61,7 +63,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     end = text.find("\n---", 3)
     if end == -1:
         return {}, text
-    front = yaml.safe_load(text[3:end]) or {}
+    front = yaml.load(text[3:end], Loader=SAFE_LOADER) or {}
     if not isinstance(front, dict):
         raise ValueError("front matter is not a mapping")
     body = text[end + 4 :].lstrip("\n")

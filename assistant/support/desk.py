@@ -41,6 +41,7 @@ from assistant.support.queue import (
     edit_size,
     ticket_thread,
 )
+from assistant.support.worker import TurnWorker
 from connectors.tickets import ticket_label
 from graphs.runner import ChatRunner
 
@@ -65,9 +66,14 @@ QUEUED = ("waiting", "failed")  # what the queue shows: drafts to decide, delive
 class SupportDesk:
     """Draft replies for intake tickets and apply agents' decisions."""
 
-    def __init__(self, services: Services, runner: ChatRunner) -> None:
+    def __init__(
+        self, services: Services, runner: ChatRunner, *, worker: TurnWorker | None = None
+    ) -> None:
         self.services = services
         self.runner = runner
+        self.worker = worker
+        """When set, tickets are drafted on this worker's thread and runner, off the loop
+        that receives them (a server passes ``worker_for(services)``)."""
         self.engine = services.engine
         self.on_ticket: Callable[[int], None] | None = None
         """Told each intake ticket's row id as it is drafted (``flowdraft serve`` feeds
@@ -79,6 +85,11 @@ class SupportDesk:
         """Draft the reply to helpdesk ticket ``row_id`` once; return its record."""
         if self.on_ticket is not None:
             self.on_ticket(row_id)  # API, Slack and the start-up sweep all draft here
+        if self.worker is not None:
+            return await self.worker.call(lambda runner: self._draft_with(runner, row_id))
+        return await self._draft_with(self.runner, row_id)
+
+    async def _draft_with(self, runner: ChatRunner, row_id: int) -> TicketReply:
         existing = self._record(row_id)
         if existing is not None:
             return existing
@@ -87,10 +98,10 @@ class SupportDesk:
             raise NotFound(f"no ticket {ticket_label(row_id)}")
         ticket, ref = as_ticket(row), ticket_label(row_id)
         thread = ticket_thread(ref)
-        if await self.runner.pending_review(thread) is None:
-            async for _ in self.runner.send_ticket(thread, ticket, ref=ref):
+        if await runner.pending_review(thread) is None:
+            async for _ in runner.send_ticket(thread, ticket, ref=ref):
                 pass
-        state = await self.runner.state(thread)
+        state = await runner.state(thread)
         reply = ReplyDraft.model_validate(state["reply"])
         record = TicketReply(
             ticket_id=row_id,

@@ -201,3 +201,15 @@ def test_the_ingest_command_refuses_other_files_and_reports_skips(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "1 files" in done.stdout and "1 skipped" in done.stdout
     assert "passwd.md: a symlink to a file outside" in " ".join(done.stderr.split())
+
+
+def test_chunks_store_only_what_retrieval_reads(tmp_path: Path, ingestor: Ingestor) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    write(folder, "refunds.md", "Refunds", "Refunds over $500 need a manager.\n\n" * 3)
+    ingestor.ingest(folder)
+    stored = ingestor.collection.get(include=["metadatas", "documents"])
+    assert stored["ids"] and all(stored["documents"])
+    for meta in stored["metadatas"]:
+        assert {"doc", "title", "kind", "root", "chunks", "seq", "part"} <= set(meta)
+        assert not any(key.startswith("_node") for key in meta)  # no serialised node copy

@@ -18,6 +18,7 @@ listener, within Slack's 3-second limit however slow the brain is.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -64,6 +65,7 @@ from assistant.schemas import Customer, ReviewRequest, ReviewResponse, Ticket, W
 from assistant.services import Services
 from assistant.support import answer_question
 from assistant.support.desk import DeskError, QueueItem
+from assistant.support.worker import worker_for
 from assistant.web.runtime import WebRuntime
 from connectors.tickets import ticket_label
 from graphs.runner import MAX_TEXT_CHARS, InputError, check_text
@@ -239,7 +241,9 @@ class SlackChannel:
         key = body.get("trigger_id") or body.get("event_id")
         if key:
             # A fresh claimant per delivery: the journal lets the *same* claimant retry.
-            earlier = self.services.journal.claim(
+            # A database write: off the event loop, so other acks are not held up by it.
+            earlier = await asyncio.to_thread(
+                self.services.journal.claim,
                 f"slack-delivery:{key}",
                 thread="slack",
                 user=f"delivery-{uuid.uuid4().hex[:12]}",
@@ -334,8 +338,9 @@ class SlackChannel:
             return
         ref = MessageRef(team=team_of(command), channel=channel, ts=str(posted["ts"]))
         try:
-            outcome = await Outcome.of(
-                self.current().runner.send_text(ref.thread, goal, person.name)
+            # Drafted on the turn worker's thread: acks on this loop do not wait behind it.
+            outcome = await worker_for(self.services).call(
+                lambda runner: Outcome.of(runner.send_text(ref.thread, goal, person.name))
             )
         except InputError as exc:
             await self._update(client, ref, [text(f":warning: {escape(str(exc))}")], str(exc))
