@@ -9,7 +9,7 @@ import sys
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.commandline import LAZY_GROUPS, load_group
+from assistant.cli.shared import LAZY_GROUPS, load_group
 
 HEAVY = (
     "langgraph",

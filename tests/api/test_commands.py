@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from assistant.api.commands import tickets_app, tokens_app
+from assistant.cli.tokens_and_tickets import tickets_app, tokens_app
 from assistant.db.engine import make_engine
 from assistant.db.tickets import find_ticket
 from assistant.db.tokens import verify_token

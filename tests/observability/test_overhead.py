@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from assistant.observability.overhead import RunBench, row
+from assistant.bench.overhead import RunBench, row
 
 
 async def test_an_observed_bench_run_is_traced_and_a_bare_one_is_not(

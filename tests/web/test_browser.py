@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.bench.browser import BROWSER_ARGS
 from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
-from assistant.web.timing import BROWSER_ARGS
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
+from assistant.bench.browser import BROWSER_ARGS
 from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.services import Services
 from assistant.web.process import ServerProcess
-from assistant.web.timing import BROWSER_ARGS
 from tests.support.signals import seed_yesterday
 from tests.web.test_views_browser import CHROMIUM, WAIT, shot, sign_in
 

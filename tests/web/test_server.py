@@ -80,7 +80,7 @@ def test_web_timing_reports_both_medians() -> None:
 
     if shutil.which("chromium") is None:
         pytest.skip("Chromium is not installed here; scripts/test installs it")
-    from assistant.web.timing import run_web_timing
+    from assistant.bench.browser import run_web_timing
 
     result = run_web_timing(runs=1)
     assert (

@@ -18,12 +18,12 @@ import httpx
 import pytest
 import yaml
 
+from assistant.bench.browser import BROWSER_ARGS
 from assistant.db.engine import make_engine
 from assistant.db.users import add_user
 from assistant.runtime.activation import activate
 from assistant.services import Services
 from assistant.web.process import ServerProcess, free_port
-from assistant.web.timing import BROWSER_ARGS
 from tests.runtime.conftest import invoice_draft
 from tests.runtime.test_serve_runs import chat
 from tests.support.servers import WebhookReceiver

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.api.commands import tickets_app
 from assistant.channels.jsonl import parse_line
+from assistant.cli.tokens_and_tickets import tickets_app
 from graphs.runner import InputError
 
 TICKET = {

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from assistant.runtime.memory_bench import tree_mib
+from assistant.bench.memory import tree_mib
 
 
 def test_tree_memory_includes_child_processes() -> None:

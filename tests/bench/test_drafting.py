@@ -3,7 +3,7 @@
 from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
-from assistant.benchmark import noop_overrides, print_benchmark, run_benchmark
+from assistant.bench.drafting import noop_overrides, print_benchmark, run_benchmark
 from assistant.schemas import ReviewResponse
 from assistant.services import Services
 from graphs.chat import build_chat_graph

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assistant.commandline import LazyGroup, database, emit, err, load_settings
+from assistant.cli.shared import LazyGroup, database, emit, err, load_settings
 
 app = typer.Typer(
     cls=LazyGroup,
@@ -334,35 +334,35 @@ def bench(
     """Benchmark draft turns, resume-to-activate and ingestion against a no-op floor."""
     setup_logging()
     if memory:
-        from assistant.runtime.memory_bench import run_memory_timing
+        from assistant.bench.memory import run_memory_timing
 
         measured = run_memory_timing(runs=runs)
         emit(measured) if json_mode else Console().print(measured)
         return
     if tickets:
-        from assistant.support.timing import run_ticket_timing
+        from assistant.bench.tickets import run_ticket_timing
 
         figures = run_ticket_timing()
         emit(figures) if json_mode else Console().print(figures)
         return
     if slack:
-        from assistant.channels.slack.timing import run_slack_timing
+        from assistant.bench.slack import run_slack_timing
 
         timing = run_slack_timing()
         emit(timing) if json_mode else Console().print(timing)
         return
     if web:
-        from assistant.web.timing import run_web_timing
+        from assistant.bench.browser import run_web_timing
 
         emit(run_web_timing()) if json_mode else Console().print(run_web_timing())
         return
-    from assistant.benchmark import run_benchmark
+    from assistant.bench.drafting import run_benchmark
 
     result = asyncio.run(run_benchmark(chunks=chunks, turns=turns, console=err))
     if json_mode:
         emit(result)
     else:
-        from assistant.benchmark import print_benchmark
+        from assistant.bench.drafting import print_benchmark
 
         print_benchmark(result, Console())
 

@@ -1,6 +1,6 @@
 """Measure run latency on the embedded engine against a bare Temporal workflow.
 
-``python -m assistant.runtime.bench [RUNS]`` starts a dev server in a temporary folder and
+``python -m assistant.bench.runs [RUNS]`` starts a dev server in a temporary folder and
 reports, p50/p95 in milliseconds: event → first action, approval → next action, and event →
 finished, for the automation workflow and for a bare workflow with the same number of no-op
 activities (and the same update-driven wait), plus the dev server's memory.

@@ -1,6 +1,6 @@
 """Measure what metrics and tracing cost a draft turn and a run, against the same work without.
 
-Run ``python -m assistant.observability.overhead [ROUNDS]``. In one process and one run,
+Run ``python -m assistant.bench.overhead [ROUNDS]``. In one process and one run,
 the same draft turns go through the plain chat graph, the observed graph with tracing off
 (the default: metrics only) and the observed graph exporting its spans; the same runs go
 through the in-memory engine with their actions performed by the worker's activities, bare

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
+from assistant.bench.runs import ACTIONS, bench_automation, resident_mib
 from assistant.db.engine import make_engine
 from assistant.db.tokens import create_token
 from assistant.db.users import add_user
-from assistant.runtime.bench import ACTIONS, bench_automation, resident_mib
 from assistant.runtime.store import list_runs, save_automation
 from assistant.schemas import Step, WorkflowDraft
 from assistant.web.process import ServerProcess, free_port

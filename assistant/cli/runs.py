@@ -17,7 +17,7 @@ from typing import Annotated, Any, NoReturn, get_args
 import typer
 from rich.markup import escape
 
-from assistant.commandline import database, emit, err, load_settings
+from assistant.cli.shared import database, emit, err, load_settings
 from assistant.runtime import service, store
 from assistant.runtime.activation import (
     Change,

@@ -28,24 +28,28 @@ err = Console(stderr=True)
 # Their one-line help is read from the group itself when it loads; ``--help`` on the
 # main app shows the line stored here (a test checks the two agree).
 LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
-    "tokens": ("assistant.api.commands", "tokens_app", "Manage bearer tokens for the JSON API."),
+    "tokens": (
+        "assistant.cli.tokens_and_tickets",
+        "tokens_app",
+        "Manage bearer tokens for the JSON API.",
+    ),
     "tickets": (
-        "assistant.api.commands",
+        "assistant.cli.tokens_and_tickets",
         "tickets_app",
         "Take in support tickets and list them.",
     ),
     "automations": (
-        "assistant.runtime.commands",
+        "assistant.cli.runs",
         "automations_app",
         "List live automations; pause, resume, shadow or run them now.",
     ),
     "runs": (
-        "assistant.runtime.commands",
+        "assistant.cli.runs",
         "runs_app",
         "Start runs of automations and follow them.",
     ),
     "inbox": (
-        "assistant.runtime.commands",
+        "assistant.cli.runs",
         "inbox_app",
         "Approvals and tasks waiting for you; decide them.",
     ),

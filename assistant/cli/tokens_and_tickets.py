@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assistant.commandline import database, emit, err, load_settings
+from assistant.cli.shared import database, emit, err, load_settings
 from assistant.db.tables import ApiToken
 from assistant.db.tickets import TicketError, describe_ticket, list_tickets, store_ticket, utc_iso
 from assistant.db.tokens import TokenError, create_token, list_tokens, revoke_token
