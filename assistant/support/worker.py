@@ -45,9 +45,15 @@ class TurnWorker:
         return await asyncio.wrap_future(done)
 
     def close(self, timeout: float = 10) -> None:
-        """Close the runner and stop the thread (waiting up to ``timeout`` seconds)."""
+        """Close the runner and stop the thread (waiting up to ``timeout`` seconds).
+
+        The next ``call`` starts a fresh thread and runner, so a server that stops and
+        starts again over the same services gets a working worker.
+        """
         with self._lock:
             loop, stop, thread = self._loop, self._stop, self._thread
+            self._loop = self._stop = self._thread = None
+            self._runner = Future()
         if loop is None or stop is None or thread is None:
             return
         loop.call_soon_threadsafe(stop.set)

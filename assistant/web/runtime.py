@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from assistant.services import Services, open_runner
 from assistant.support.desk import SupportDesk
+from assistant.support.worker import worker_for
 from graphs.runner import ChatRunner
 
 
@@ -26,7 +27,9 @@ async def start(services: Services, stack: AsyncExitStack) -> WebRuntime:
     """Open the runner (and its checkpointer) for the lifetime of ``stack``."""
     global _current
     runner = await stack.enter_async_context(open_runner(services))
-    _current = WebRuntime(services, runner, SupportDesk(services, runner))
+    worker = worker_for(services)  # drafts tickets and Slack turns off the server's loop
+    stack.callback(worker.close)
+    _current = WebRuntime(services, runner, SupportDesk(services, runner, worker=worker))
     return _current
 
 

@@ -39,6 +39,25 @@ async def test_caller_loop_keeps_running_while_a_turn_blocks() -> None:
     worker.close()
 
 
+async def test_a_closed_worker_starts_afresh_on_its_next_call() -> None:
+    opened: list[int] = []
+
+    @asynccontextmanager
+    async def counting_runner() -> AsyncIterator[ChatRunner]:
+        opened.append(threading.get_ident())
+        yield cast(Any, None)
+
+    async def thread_name(_: ChatRunner) -> str:
+        return threading.current_thread().name
+
+    worker = TurnWorker(counting_runner)
+    assert await worker.call(thread_name) == "flowdraft-turns"
+    worker.close()  # as a server does when it stops
+    assert await worker.call(thread_name) == "flowdraft-turns"
+    worker.close()
+    assert len(opened) == 2  # a fresh runner each time
+
+
 async def test_a_draft_made_on_the_worker_is_seen_by_the_callers_services(
     services: Services,
 ) -> None:
