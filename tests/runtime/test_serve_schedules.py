@@ -21,7 +21,7 @@ from assistant.runtime.models import Automation
 from assistant.runtime.temporal_schedules import schedule_event, schedule_id
 from assistant.settings import TemporalSettings
 from assistant.web.process import ServerProcess
-from tests.runtime.test_schedule_sync import digest
+from tests.runtime.conftest import digest_draft
 from tests.runtime.test_serve_runs import cli, engine_env, eventually, home
 
 __all__ = ["engine_env", "home"]  # the server's fixtures, shared with test_serve_runs
@@ -34,7 +34,7 @@ def activated(home: Path) -> Automation:
     """Activate the weekly digest while no server runs."""
     db = make_engine(f"sqlite:///{home / 'flowdraft.db'}")
     return activate(
-        db, draft=digest(), approvals=["carla"], owner="ana", timezone="Europe/Paris"
+        db, draft=digest_draft(), approvals=["carla"], owner="ana", timezone="Europe/Paris"
     ).automation
 
 
