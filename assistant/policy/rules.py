@@ -189,11 +189,22 @@ class Policy(Rule):
     destinations: Destinations
     skip_approval_patterns: list[str] = Field(default_factory=list)
     injection_patterns: list[str] = Field(default_factory=list)
+    support_agents: list[str] = Field(default_factory=lambda: ["support", "support_lead", "admin"])
+    """Roles that work the support desk: review drafted replies and take tickets from the queue."""
     money_fields: list[str] = Field(default_factory=list)
     """Event fields and param names that hold money (``fnmatch`` patterns, e.g. ``*.amount``)."""
     do_not_automate: list[DoNotAutomate]
     guarded_actions: list[DoNotAutomate] = Field(default_factory=list)
     """High-risk actions other policy documents hold for a role (Approval Matrix section 4)."""
+
+    def is_support_agent(self, roles: list[str] | None) -> bool:
+        """Tell whether someone holding ``roles`` works the support desk."""
+        return bool(roles) and bool(set(self.support_agents) & set(roles or []))
+
+    def support_agents_text(self) -> str:
+        """Return the desk's roles as a reader would list them ("support, support_lead or admin")."""
+        names = list(self.support_agents)
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
     @property
     def guarded_items(self) -> list[DoNotAutomate]:

@@ -31,7 +31,6 @@ from assistant.schemas import ReplyDraft
 from assistant.services import Services
 from assistant.support.decisions import already, claim, drive, store, stored_decision
 from assistant.support.queue import (
-    AGENT_ROLES,
     PRIORITY_ORDER,
     DeskError,
     Incomplete,
@@ -46,7 +45,6 @@ from connectors.tickets import ticket_label
 from graphs.runner import ChatRunner
 
 __all__ = [
-    "AGENT_ROLES",
     "DeskError",
     "Incomplete",
     "NotAgent",
@@ -355,10 +353,9 @@ class SupportDesk:
         roles = directory.roles_of(agent)
         if roles is None:
             raise NotAgent(f"{agent} is not a known user")
-        if not AGENT_ROLES & set(roles):
-            raise NotAgent(
-                f"{agent} is not a support agent (needs the support or support_lead role)"
-            )
+        policy = self.services.policy.policy
+        if not policy.is_support_agent(roles):
+            raise NotAgent(f"{agent} is not a support agent (needs {policy.support_agents_text()})")
 
     def _waiting(self, ref: str, agent: str) -> QueueItem:
         self.check_agent(agent)

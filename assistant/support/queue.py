@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 from assistant.db.tables import TicketReply
 from assistant.schemas import Source, Ticket
-from graphs.nodes.support import REPLY_ROLES
 
-AGENT_ROLES = REPLY_ROLES
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 

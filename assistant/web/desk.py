@@ -16,7 +16,7 @@ from typing import Any
 import chainlit as cl
 
 from assistant.rendering import literal, quoted, safe_markdown
-from assistant.support.desk import AGENT_ROLES, DeskError, QueueItem
+from assistant.support.desk import DeskError, QueueItem
 from assistant.support.metrics import desk_stats
 from assistant.web import runtime
 from assistant.web.desk_cards import (
@@ -37,8 +37,8 @@ STATS_WORDS = {"stats", "/stats", "desk stats", "support stats"}
 
 
 def is_agent(roles: list[str]) -> bool:
-    """Tell whether someone with ``roles`` works the support queue."""
-    return bool(AGENT_ROLES & set(roles))
+    """Tell whether someone with ``roles`` works the support queue (the policy says who)."""
+    return runtime.current().services.policy.policy.is_support_agent(roles)
 
 
 def desk_command(text: str) -> str | None:

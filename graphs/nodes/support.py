@@ -23,7 +23,6 @@ from graphs.offers import offered
 from graphs.resumes import normalize_answer
 from graphs.state import ChatState
 
-REPLY_ROLES = frozenset({"support", "support_lead", "admin"})
 """The roles that may decide on a drafted ticket reply."""
 
 
@@ -112,14 +111,18 @@ def review_reply(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
             if refused is not None:
                 journal_refusal(runtime.context.journal, state["thread"], *refused)
             raise
-        checked = check_reply_decision(answer, runtime.context.directory)
+        checked = check_reply_decision(
+            answer, runtime.context.directory, runtime.context.policy.policy
+        )
         if isinstance(checked, ReviewResponse):
             return {"decision": checked.model_dump(mode="json")}
         refused = (answer, checked)
         request = refused_review(request, checked)
 
 
-def check_reply_decision(answer: Any, directory: Directory) -> ReviewResponse | Refusal:
+def check_reply_decision(
+    answer: Any, directory: Directory, policy: Policy
+) -> ReviewResponse | Refusal:
     """Return the decision in ``answer`` if it is well formed and its user may make it."""
     try:
         decision = ReviewResponse.model_validate(answer)
@@ -136,10 +139,10 @@ def check_reply_decision(answer: Any, directory: Directory) -> ReviewResponse | 
     roles = directory.roles_of(decision.user)
     if roles is None:
         return Refusal(f"{decision.user} is not a known user", forbidden=True)
-    if not REPLY_ROLES & set(roles):
-        needed = ", ".join(sorted(REPLY_ROLES))
+    if not policy.is_support_agent(roles):
         return Refusal(
-            f"{decision.user} is not a support agent (needs one of: {needed})", forbidden=True
+            f"{decision.user} is not a support agent (needs {policy.support_agents_text()})",
+            forbidden=True,
         )
     return decision
 
