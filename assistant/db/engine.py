@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, event, inspect
+from sqlalchemy import Connection, MetaData, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex
 from sqlmodel import Session, SQLModel, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
+SETUP_LOCK = 0x466C6F7764726166
+"""PostgreSQL advisory lock held while tables are created: replicas starting at the same
+moment would otherwise race in ``CREATE TABLE IF NOT EXISTS`` and all but one fail."""
 
 
 def make_engine(url: str) -> Engine:
@@ -41,10 +45,41 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+        SQLModel.metadata.create_all(engine)
+        return engine
+    engine = create_engine(url, pool_pre_ping=True)
+    with engine.begin() as connection:  # PostgreSQL's DDL is transactional: one at a time
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK})
+        SQLModel.metadata.create_all(connection)
     return engine
+
+
+@asynccontextmanager
+async def setup_lock(url: str) -> AsyncIterator[None]:
+    """Hold the database's setup lock for the block (on PostgreSQL; SQLite needs none).
+
+    For setup done on connections of its own (LangGraph's checkpointer tables), so that
+    replicas starting together set the tables up one at a time.
+    """
+    if not url.startswith("postgresql"):
+        yield
+        return
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
+        # Tried, never waited on: a session waiting for a lock holds a snapshot, which the
+        # holder's CREATE INDEX CONCURRENTLY would wait for in turn, and neither would move.
+        while True:
+            tried = await connection.execute("SELECT pg_try_advisory_lock(%s)", (SETUP_LOCK,))
+            row = await tried.fetchone()
+            if row is not None and row[0]:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
 
 
 @contextmanager
