@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from assistant.brain import build_brain
 from assistant.brain.base import Brain
 from assistant.db.audit_seal import bind_audit_seal
-from assistant.db.engine import make_engine
+from assistant.db.engine import make_engine, setup_lock
 from assistant.db.journal import SqlJournal
 from assistant.db.users import Directory, UserDirectory
 from assistant.observability.journal import ObservedJournal
@@ -168,7 +168,16 @@ def build_services(
 
 
 @asynccontextmanager
+async def open_checkpoints(settings: Settings) -> AsyncIterator[Any]:
+    """Open the chat's checkpointer; replicas starting together set its tables up in turn."""
+    async with AsyncExitStack() as stack:
+        async with setup_lock(settings.database_url):
+            saver = await stack.enter_async_context(open_checkpointer(settings))
+        yield saver
+
+
+@asynccontextmanager
 async def open_runner(services: Services) -> AsyncIterator[ChatRunner]:
     """Yield a chat runner whose threads are checkpointed in ``FLOWDRAFT_HOME``."""
-    async with open_checkpointer(services.settings) as saver:
+    async with open_checkpoints(services.settings) as saver:
         yield ChatRunner(ObservedGraph(build_chat_graph(saver)), services.context())

@@ -330,9 +330,19 @@ def bench(
         typer.Option("--memory", help="Memory of `flowdraft serve`, idle and after --runs runs."),
     ] = False,
     runs: Annotated[int, typer.Option(help="Automation runs for --memory.")] = 1000,
+    scale: Annotated[
+        bool,
+        typer.Option("--scale", help="Tickets/s and runs/s: one replica and worker, then two."),
+    ] = False,
 ) -> None:
     """Benchmark draft turns, resume-to-activate and ingestion against a no-op floor."""
     setup_logging()
+    if scale:
+        from assistant.bench.scaleout import print_table, run_scaleout_bench
+
+        figures = run_scaleout_bench()
+        emit(figures) if json_mode else print_table(figures)
+        return
     if memory:
         from assistant.bench.memory import run_memory_timing
 
