@@ -22,7 +22,7 @@ from tests.runtime.test_serve_runs import full_invoice
 from tests.support.servers import FakeSlack, serving
 from tests.support.slack import BOT_TOKEN, CHANNEL, SIGNING_SECRET, LiveSlack, SlackWire, buttons
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 T = TypeVar("T")
 GOAL = "Every vendor invoice over $10,000 needs CFO sign-off; post a summary in #finance"
 SETTLE = 45.0
