@@ -11,8 +11,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from assistant.db.audit_seal import load_audit_key
-from assistant.db.users import add_user, list_users
+from assistant.db.users import UserError, add_user, list_users
 from assistant.services import Services
 
 SECRET_FILE = "chainlit-auth-secret"
@@ -41,11 +43,18 @@ def ensure_auth_secret(home: Path) -> str:
 
 
 def ensure_admin(services: Services) -> str | None:
-    """Create an ``admin`` login when there are no users; return its new password."""
+    """Create an ``admin`` login when there are no users; return its new password.
+
+    Replicas starting together on a fresh database may all find no users: the first to
+    create ``admin`` prints the password, the others start without one.
+    """
     if list_users(services.engine):
         return None
     password = secrets.token_urlsafe(12)
-    add_user(services.engine, name="admin", roles=["admin"], password=password)
+    try:
+        add_user(services.engine, name="admin", roles=["admin"], password=password)
+    except (UserError, IntegrityError):
+        return None  # another replica created it first
     return password
 
 

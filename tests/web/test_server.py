@@ -45,6 +45,22 @@ def test_first_start_creates_one_admin(tmp_path: Path) -> None:
     assert ensure_admin(Bare()) is None  # type: ignore[arg-type]
 
 
+def test_replicas_finding_no_users_together_create_one_admin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.db.engine import make_engine
+    from assistant.web import setup
+
+    class Bare:
+        engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+
+    # Every replica looked before any of them created the login.
+    monkeypatch.setattr(setup, "list_users", lambda engine: [])
+    passwords = [ensure_admin(Bare()) for _ in range(3)]  # type: ignore[arg-type]
+    assert len([p for p in passwords if p]) == 1 and passwords[1:] == [None, None]
+    assert [u.name for u in list_users(Bare.engine)] == ["admin"]
+
+
 def test_diagram_marks_blocked_steps_and_escapes_text() -> None:
     draft = WorkflowDraft(
         title="Refunds <fast>",
